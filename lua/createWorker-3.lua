@@ -1,0 +1,37 @@
+--[[
+  createWorker: register a worker in a queue (v1 create_worker), active with no failures.
+
+  KEYS[1] root     labtasker:{<queue_id>}:                   queue root
+  KEYS[2] queue    labtasker:{<queue_id>}:queue              HASH
+  KEYS[3] worker   labtasker:{<queue_id>}:worker:<worker_id> HASH
+
+  ARGV[1] now          ms since the epoch, integer
+  ARGV[2] workerId     the new worker's id
+  ARGV[3] hasName      "1" when ARGV[4] is the name, "0" for a null name
+  ARGV[4] name         the worker name (v1 does not check its pattern)
+  ARGV[5] metadata     JSON text of the (unflattened) metadata
+  ARGV[6] maxRetries   failures after which the worker is crashed, integer
+
+  Returns {OK}; {QUEUE_NOT_FOUND}.
+  Events: worker created -> active.
+]]
+--@include generated
+--@include documents
+--@include events
+
+local root, queueKey, workerKey = KEYS[1], KEYS[2], KEYS[3]
+local now, workerId = ARGV[1], ARGV[2]
+if redis.call("EXISTS", queueKey) == 0 then return { E.QUEUE_NOT_FOUND } end
+
+local seq = redis.call("HINCRBY", queueKey, "worker_seq", 1)
+local worker = {
+  status = "active", metadata = ARGV[5], retries = "0", max_retries = ARGV[6],
+  created_at = now, last_modified = now,
+}
+if ARGV[3] == "1" then worker.worker_name = ARGV[4] end
+redis.call("HSET", workerKey, "status", worker.status, "metadata", worker.metadata, "retries", "0",
+  "max_retries", worker.max_retries, "created_at", now, "last_modified", now, "seq", seq)
+if worker.worker_name then redis.call("HSET", workerKey, "worker_name", worker.worker_name) end
+redis.call("ZADD", K.workers(root), seq, workerId)
+appendEvent(root, queueKey, now, "worker", workerId, "created", "active", workerDocument(root, workerId, worker))
+return { E.OK }

@@ -1,0 +1,37 @@
+--[[
+  heartbeat: refresh a running task's heartbeat (contract 3.5) and move its deadline.
+
+  Atomic so a heartbeat cannot revive a task that was just reassigned: the status and worker checks and the write
+  see the same state. Only last_heartbeat changes (v1 leaves last_modified alone, so the task keeps its place).
+
+  KEYS[1] root       labtasker:{<queue_id>}:                   queue root
+  KEYS[2] task       labtasker:{<queue_id>}:task:<task_id>     HASH
+  KEYS[3] deadlines  labtasker:{<queue_id>}:deadlines          ZSET task id -> deadline ms
+  KEYS[4] worker     labtasker:{<queue_id>}:worker:<worker_id> HASH (the root when no worker is named)
+
+  ARGV[1] now       ms since the epoch, integer
+  ARGV[2] taskId    the task's id
+  ARGV[3] workerId  the worker sending it, "" for none
+
+  Returns {OK}; {TASK_NOT_RUNNING}; {WORKER_MISMATCH, holder or ""}; {WORKER_NOT_ACTIVE_OR_MISSING}.
+  Events: none (v1 publishes none for heartbeats).
+]]
+--@include generated
+--@include hash
+--@include tasks
+
+local taskKey, deadlines, workerKey = KEYS[2], KEYS[3], KEYS[4]
+local now, taskId, workerId = ARGV[1], ARGV[2], ARGV[3]
+
+local task = readHash(taskKey)
+if not task or task.status ~= "running" then return { E.TASK_NOT_RUNNING } end
+if workerId ~= "" then
+  if task.worker_id ~= workerId then return { E.WORKER_MISMATCH, task.worker_id or "" } end
+  if redis.call("HGET", workerKey, "status") ~= "active" then return { E.WORKER_NOT_ACTIVE_OR_MISSING } end
+end
+
+task.last_heartbeat = now
+redis.call("HSET", taskKey, "last_heartbeat", now)
+local deadline = taskDeadline(task)
+if deadline then redis.call("ZADD", deadlines, deadline, taskId) end
+return { E.OK }

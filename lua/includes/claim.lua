@@ -1,0 +1,37 @@
+--@include generated
+--@include hash
+--@include tasks
+--@include documents
+--@include events
+-- Claims a pending task for a fetch (contract 4, step 9): it becomes running with fresh timestamps, the fetching
+-- worker and command, an empty summary, and the fetch's timeout overrides; publishes pending -> running.
+-- `options` holds the fetch's ARGV: now, workerId ("" for none), startHeartbeat ("1"/"0"),
+-- heartbeatTimeout and taskTimeout ("" to keep the task's own), cmd (JSON text).
+local function claimTask(root, queueKey, taskId, task, options)
+  local changes = {
+    status = "running",
+    start_time = options.now,
+    last_modified = options.now,
+    last_heartbeat = false,
+    worker_id = false,
+    cmd = options.cmd,
+    summary = "{}",
+  }
+  if options.startHeartbeat == "1" then changes.last_heartbeat = options.now end
+  if options.workerId ~= "" then changes.worker_id = options.workerId end
+  if options.heartbeatTimeout ~= "" then changes.heartbeat_timeout = options.heartbeatTimeout end
+  if options.taskTimeout ~= "" then changes.task_timeout = options.taskTimeout end
+  writeTask(root, taskId, task, changes)
+  appendEvent(root, queueKey, options.now, "task", taskId, "pending", "running", taskDocument(root, taskId, task))
+  return task
+end
+
+-- Fetch's checks before any claim: the worker, when one is named, must exist in the queue and be active.
+-- Returns nil when it may fetch, else the error reply.
+local function refuseWorker(workerKey, workerId)
+  if workerId == "" then return nil end
+  local status = redis.call("HGET", workerKey, "status")
+  if not status then return { E.WORKER_NOT_FOUND } end
+  if status ~= "active" then return { E.WORKER_NOT_ACTIVE, status } end
+  return nil
+end

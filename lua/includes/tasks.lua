@@ -1,0 +1,72 @@
+--@include generated
+--@include hash
+--@include order
+-- Keeps a task's indexes in step with its fields: the status index, the pending indexes (all pending, and by the
+-- signature of its top-level arg keys), the deadline index of running tasks, and its worker's task set.
+
+-- When a running task expires, in ms since the epoch: the earlier of heartbeat expiry and task timeout.
+local function taskDeadline(task)
+  local deadline
+  if task.last_heartbeat and task.heartbeat_timeout then
+    deadline = tonumber(task.last_heartbeat) + tonumber(task.heartbeat_timeout) * 1000
+  end
+  if task.start_time and task.task_timeout then
+    local timeout = tonumber(task.start_time) + tonumber(task.task_timeout) * 1000
+    if not deadline or timeout < deadline then deadline = timeout end
+  end
+  return deadline
+end
+
+local function unindexTask(root, taskId, task)
+  redis.call("ZREM", K.status(root, task.status), task.order)
+  if task.status == "pending" then
+    redis.call("ZREM", K.signature(root, task.sig), task.order)
+  elseif task.status == "running" then
+    redis.call("ZREM", K.deadlines(root), taskId)
+  end
+end
+
+local function indexTask(root, taskId, task)
+  local score = -tonumber(task.priority)
+  redis.call("ZADD", K.status(root, task.status), score, task.order)
+  if task.status == "pending" then
+    redis.call("ZADD", K.signature(root, task.sig), score, task.order)
+    redis.call("SADD", K.signatures(root), task.sig)
+  elseif task.status == "running" then
+    local deadline = taskDeadline(task)
+    if deadline then redis.call("ZADD", K.deadlines(root), deadline, taskId) end
+  end
+end
+
+-- Applies `changes` (field -> string, or false to remove the field) to a stored task and re-indexes it.
+-- Every change sets last_modified, so the order key is rebuilt; `rev` counts writes for optimistic updates.
+local function writeTask(root, taskId, task, changes)
+  unindexTask(root, taskId, task)
+  local previousWorker = task.worker_id
+  local set, removed = {}, {}
+  for field, value in pairs(changes) do
+    if value == false then
+      task[field] = nil
+      removed[#removed + 1] = field
+    else
+      task[field] = value
+    end
+  end
+  task.order = orderKey(task.last_modified, task.seq, taskId)
+  task.rev = tostring(tonumber(task.rev or "0") + 1)
+  for field, value in pairs(changes) do
+    if value ~= false then
+      set[#set + 1] = field
+      set[#set + 1] = value
+    end
+  end
+  local key = K.task(root, taskId)
+  redis.call("HSET", key, "order", task.order, "rev", task.rev, unpack(set))
+  if #removed > 0 then redis.call("HDEL", key, unpack(removed)) end
+  if previousWorker ~= task.worker_id then
+    if previousWorker then redis.call("SREM", K.workerTasks(root, previousWorker), taskId) end
+    if task.worker_id then redis.call("SADD", K.workerTasks(root, task.worker_id), taskId) end
+  end
+  indexTask(root, taskId, task)
+  return task
+end

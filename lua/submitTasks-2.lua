@@ -1,0 +1,68 @@
+--[[
+  submitTasks: create one or many pending tasks (contract 2.3 TaskSubmitRequest; v1 create_task).
+
+  Atomic so each task appears in its hash, its indexes and the event stream together or not at all; a batch is
+  all-or-nothing too. The broker sends batches of a few hundred tasks so one call stays short.
+
+  KEYS[1] root   labtasker:{<queue_id>}:        queue root (task keys and indexes are derived from it)
+  KEYS[2] queue  labtasker:{<queue_id>}:queue   HASH
+
+  ARGV[1] now    ms since the epoch, integer
+  ARGV[2] count  number of tasks, integer
+  then 10 values per task:
+    taskId, task_name ("" for null), args JSON, metadata JSON, cmd JSON, heartbeat_timeout ("" for null),
+    task_timeout ("" for null), max_retries, priority, signature (of the sorted top-level arg keys)
+
+  Returns {OK} or {QUEUE_NOT_FOUND}.
+  Events: task created -> pending, one per task, in order.
+]]
+--@include generated
+--@include order
+--@include tasks
+--@include documents
+--@include events
+
+local root, queueKey = KEYS[1], KEYS[2]
+local now, count = ARGV[1], tonumber(ARGV[2])
+local FIELDS_PER_TASK = 10
+
+if redis.call("EXISTS", queueKey) == 0 then return { E.QUEUE_NOT_FOUND } end
+
+local function nonEmpty(value)
+  if value == "" then return nil end
+  return value
+end
+
+for i = 0, count - 1 do
+  local at = 3 + i * FIELDS_PER_TASK
+  local taskId = ARGV[at]
+  local seq = redis.call("HINCRBY", queueKey, "task_seq", 1)
+  local task = {
+    status = "pending",
+    task_name = nonEmpty(ARGV[at + 1]),
+    args = ARGV[at + 2],
+    metadata = ARGV[at + 3],
+    cmd = ARGV[at + 4],
+    heartbeat_timeout = nonEmpty(ARGV[at + 5]),
+    task_timeout = nonEmpty(ARGV[at + 6]),
+    max_retries = ARGV[at + 7],
+    priority = ARGV[at + 8],
+    sig = ARGV[at + 9],
+    retries = "0",
+    summary = "{}",
+    created_at = now,
+    last_modified = now,
+    seq = tostring(seq),
+    rev = "1",
+  }
+  task.order = orderKey(now, seq, taskId)
+  local fields = {}
+  for field, value in pairs(task) do
+    fields[#fields + 1] = field
+    fields[#fields + 1] = value
+  end
+  redis.call("HSET", K.task(root, taskId), unpack(fields))
+  indexTask(root, taskId, task)
+  appendEvent(root, queueKey, now, "task", taskId, "created", "pending", taskDocument(root, taskId, task))
+end
+return { E.OK }

@@ -1,0 +1,60 @@
+--[[
+  updateTask: write a task update computed by the broker (contract 6.1, 3.7), if the task is unchanged since read.
+
+  Merging user JSON must keep numbers exact, so the broker reads the task, computes the new field values in
+  TypeScript, and commits here against the revision it read (optimistic concurrency; CONFLICT means read again).
+  Atomic so the status transition is validated before anything is written (v1's embedded mode writes first and
+  keeps an invalid state), and the indexes and the event follow the write.
+
+  KEYS[1] root   labtasker:{<queue_id>}:                 queue root (index keys are derived from it)
+  KEYS[2] queue  labtasker:{<queue_id>}:queue            HASH
+  KEYS[3] task   labtasker:{<queue_id>}:task:<task_id>   HASH
+
+  ARGV[1] now           ms since the epoch, integer
+  ARGV[2] taskId        the task's id
+  ARGV[3] expectedRev   the revision the broker read
+  ARGV[4] resetPending  "1": then status := pending, retries := 0, worker_id := null (v1 reset()); "0": no reset
+  ARGV[5..] field, value pairs to set; an empty value removes the field (null). Fields: status, task_name,
+            heartbeat_timeout, task_timeout, max_retries, retries, priority, metadata, args, cmd, summary, sig
+
+  Returns {OK, field, value, ...} (the task after the write); {QUEUE_NOT_FOUND}; {TASK_NOT_FOUND}; {CONFLICT};
+  {INVALID_TRANSITION, from, to}.
+  Events: with reset, task X -> pending (pending -> pending too); without, old -> new when the status changed.
+]]
+--@include generated
+--@include hash
+--@include fsm
+--@include tasks
+--@include documents
+--@include events
+
+local root, queueKey, taskKey = KEYS[1], KEYS[2], KEYS[3]
+local now, taskId, expectedRev, resetPending = ARGV[1], ARGV[2], ARGV[3], ARGV[4] == "1"
+
+if redis.call("EXISTS", queueKey) == 0 then return { E.QUEUE_NOT_FOUND } end
+local task = readHash(taskKey)
+if not task then return { E.TASK_NOT_FOUND } end
+if task.rev ~= expectedRev then return { E.CONFLICT } end
+
+local changes = { last_modified = now }
+for i = 5, #ARGV, 2 do
+  local value = ARGV[i + 1]
+  if value == "" then value = false end
+  changes[ARGV[i]] = value
+end
+
+local old = task.status
+local new = changes.status or old
+if resetPending then
+  new = "pending"
+  changes.status, changes.retries, changes.worker_id = "pending", "0", false
+elseif new ~= old then
+  if not canTransitionTask(old, new) then return { E.INVALID_TRANSITION, old, new } end
+end
+if new == "pending" then changes.worker_id = false end
+
+writeTask(root, taskId, task, changes)
+if resetPending or new ~= old then
+  appendEvent(root, queueKey, now, "task", taskId, old, new, taskDocument(root, taskId, task))
+end
+return { E.OK, unpack(flattenRecord(task)) }

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what the project needs on a Debian/Ubuntu machine: redis-server (Debian's package) and the npm packages.
+# Safe to run again: it installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+if ! command -v redis-server >/dev/null 2>&1; then
+  echo "Installing redis-server..." >&2
+  export DEBIAN_FRONTEND=noninteractive
+  as_root apt-get install -y --no-install-recommends redis-server >/dev/null 2>&1 \
+    || { as_root apt-get update >/dev/null && as_root apt-get install -y --no-install-recommends redis-server >/dev/null; }
+fi
+
+node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a<20||(a===20&&b<19)) { console.error("Node >= 20.19 is required (found "+process.versions.node+")"); process.exit(1) }'
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+npm run build --silent

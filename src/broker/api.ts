@@ -1,0 +1,174 @@
+/**
+ * The labtasker v1 API as one TypeScript interface, implemented twice: on Redis directly (src/broker/direct.ts)
+ * and over HTTP (src/client). The CLI and the SDK take either; one contract test suite runs against both.
+ * A `Labtasker` is bound to one queue by its credentials, as labtasker's own client is by its config.
+ */
+import type { JsonObject } from "../json.js";
+import type { Queue, QueueEvent, Task, TaskCommand, TaskStatus, Worker, WorkerStatus } from "../model.js";
+
+/**
+ * A filter over task or worker documents (v1 field names): a Python-style expression (`args.lr > 0.01`), a Python
+ * dict literal or object holding a MongoDB query, or an already compiled predicate over documents.
+ */
+export type FilterInput = string | Record<string, unknown> | DocumentPredicate;
+/** A compiled filter: true when a document (v1 shape, see src/store/codecs.ts) matches. */
+export type DocumentPredicate = (document: Record<string, unknown>) => boolean;
+/** Sort keys, v1's `[[field, 1 | -1], ...]`. */
+export type SortSpec = Array<[field: string, direction: 1 | -1]>;
+
+export interface CreateQueueOptions {
+  queueName: string;
+  password: string;
+  metadata?: JsonObject | null;
+}
+
+export interface UpdateQueueOptions {
+  newQueueName?: string | null;
+  newPassword?: string | null;
+  /** null: unchanged; `{}`: cleared; otherwise merged key by key at the top level. */
+  metadataUpdate?: JsonObject | null;
+}
+
+export interface SubmitTaskOptions {
+  taskName?: string | null;
+  /** Dotted keys are nested: `{"a.b": 1}` is stored as `{"a": {"b": 1}}`. */
+  args?: JsonObject | null;
+  metadata?: JsonObject | null;
+  cmd?: TaskCommand;
+  /** Seconds without a heartbeat before a running task fails. @defaultValue null (no limit) */
+  heartbeatTimeout?: number | null;
+  /** Seconds a run may take in all. @defaultValue null (no limit) */
+  taskTimeout?: number | null;
+  /** Attempts before the task is failed for good. @defaultValue 3 */
+  maxRetries?: number;
+  /** Higher runs first. @defaultValue 10 */
+  priority?: number;
+}
+
+export interface LsOptions {
+  extraFilter?: FilterInput | null;
+  /** Page size, 1..1000. @defaultValue 100 */
+  limit?: number;
+  /** @defaultValue 0 */
+  offset?: number;
+  /** @defaultValue `[["last_modified", 1]]` (v1's server default) */
+  sort?: SortSpec | null;
+}
+
+export interface LsTasksOptions extends LsOptions {
+  taskId?: string | null;
+  taskName?: string | null;
+  status?: TaskStatus | null;
+}
+
+export interface LsWorkersOptions extends LsOptions {
+  workerId?: string | null;
+  workerName?: string | null;
+  status?: WorkerStatus | null;
+}
+
+export interface LsResult<T> {
+  found: boolean;
+  content: T[];
+}
+
+export interface FetchTaskOptions {
+  workerId?: string | null;
+  /** Overrides the task timeout for this run: seconds, or a duration like "1h30m". */
+  etaMax?: string | null;
+  /** Overrides the task's heartbeat timeout for this run, in seconds. */
+  heartbeatTimeout?: number | null;
+  /** @defaultValue true; false requires `etaMax`. */
+  startHeartbeat?: boolean;
+  /** Arg keys the worker uses ("no more, no less"); `"*"` allows extra keys. */
+  requiredFields?: string[] | null;
+  extraFilter?: FilterInput | null;
+  /** The worker's command, recorded on the task. */
+  cmd?: TaskCommand;
+}
+
+/** `running` is an extension: it merges a summary into a task that keeps running. */
+export type ReportStatus = "success" | "failed" | "cancelled" | "running";
+
+export interface ReportTaskStatusOptions {
+  /** null: unchanged; `{}`: cleared; otherwise merged key by key at the top level. */
+  summary?: JsonObject | null;
+  /** When given, the report is refused (409) unless this worker holds the task. */
+  workerId?: string | null;
+}
+
+/** One task's update: only the fields present are written. */
+export interface TaskUpdate {
+  taskId: string;
+  /** Fields replaced whole; other object fields are merged one level down (dotted keys reach deeper). */
+  replaceFields?: string[];
+  status?: TaskStatus;
+  taskName?: string | null;
+  heartbeatTimeout?: number | null;
+  taskTimeout?: number | null;
+  maxRetries?: number;
+  retries?: number;
+  priority?: number;
+  metadata?: JsonObject;
+  args?: JsonObject;
+  cmd?: TaskCommand;
+  summary?: JsonObject;
+}
+
+export interface UpdateTasksOptions {
+  /** Re-queue each task: status pending, retries 0, no worker. @defaultValue false */
+  resetPending?: boolean;
+}
+
+export interface CreateWorkerOptions {
+  workerName?: string | null;
+  metadata?: JsonObject | null;
+  /** Failures after which the worker is crashed. @defaultValue 3 */
+  maxRetries?: number;
+}
+
+export interface EventsOptions {
+  /** Replay events after this sequence number first (an extension; v1 has no replay). */
+  afterSequence?: number;
+  signal?: AbortSignal;
+}
+
+export interface HealthStatus {
+  status: "healthy" | "unhealthy";
+  database: string;
+}
+
+export interface Labtasker extends AsyncDisposable {
+  health(): Promise<HealthStatus>;
+
+  /** Creates a queue (no credentials needed) and returns its id. */
+  createQueue(options: CreateQueueOptions): Promise<string>;
+  getQueue(): Promise<Queue>;
+  updateQueue(options: UpdateQueueOptions): Promise<Queue>;
+  /** @param options.cascadeDelete also delete the queue's tasks and workers (default true, as v1's client). */
+  deleteQueue(options?: { cascadeDelete?: boolean }): Promise<void>;
+
+  submitTask(options: SubmitTaskOptions): Promise<string>;
+  /** Submits many tasks in few round trips; ids come back in order. */
+  submitTasks(tasks: SubmitTaskOptions[]): Promise<string[]>;
+  getTask(taskId: string): Promise<Task>;
+  lsTasks(options?: LsTasksOptions): Promise<LsResult<Task>>;
+  updateTasks(updates: TaskUpdate[], options?: UpdateTasksOptions): Promise<LsResult<Task>>;
+  deleteTask(taskId: string): Promise<void>;
+  /** Claims the best matching pending task, or returns null when none matches. */
+  fetchTask(options?: FetchTaskOptions): Promise<Task | null>;
+  reportTaskStatus(taskId: string, status: ReportStatus, options?: ReportTaskStatusOptions): Promise<void>;
+  refreshTaskHeartbeat(taskId: string, workerId?: string | null): Promise<void>;
+
+  createWorker(options?: CreateWorkerOptions): Promise<string>;
+  lsWorkers(options?: LsWorkersOptions): Promise<LsResult<Worker>>;
+  getWorker(workerId: string): Promise<Worker>;
+  reportWorkerStatus(workerId: string, status: WorkerStatus): Promise<void>;
+  /** @param options.cascadeUpdate clear the worker from its tasks (default true). */
+  deleteWorker(workerId: string, options?: { cascadeUpdate?: boolean }): Promise<void>;
+
+  /** State transitions of the queue as they happen. */
+  events(options?: EventsOptions): AsyncIterable<QueueEvent>;
+
+  close(): Promise<void>;
+}

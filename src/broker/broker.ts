@@ -1,0 +1,101 @@
+/**
+ * The broker: labtasker v1's semantics on Redis, for any number of queues. The HTTP server calls it after
+ * authenticating each request; {@link DirectLabtasker} binds it to one queue for direct mode.
+ */
+import { connectRedis, type ConnectOptions, type RedisConnection } from "../store/connection.js";
+import { KeyBuilder } from "../store/keys.js";
+import { ScriptCode } from "../store/scriptCodes.js";
+import { RedisStore } from "../store/store.js";
+import type { HealthStatus } from "./api.js";
+import { DEFAULT_LIMITS, type BrokerContext, type BrokerLimits, type FilterEngine } from "./context.js";
+import { EventHub } from "./events.js";
+import { ListingService } from "./listing.js";
+import { QueueService } from "./queues.js";
+import { TaskService } from "./tasks.js";
+import { WorkerService } from "./workers.js";
+
+export interface BrokerOptions {
+  redis: RedisConnection;
+  /** Prefix of every key. @defaultValue "labtasker" */
+  keyPrefix?: string;
+  /** Milliseconds since the epoch. @defaultValue Date.now */
+  now?: () => number;
+  /** Compiles filters and sort specs. */
+  filters: FilterEngine;
+  limits?: Partial<BrokerLimits>;
+  /** Close the Redis connection with the broker. @defaultValue false */
+  ownsConnection?: boolean;
+}
+
+export class Broker implements AsyncDisposable {
+  readonly store: RedisStore;
+  readonly queues: QueueService;
+  readonly tasks: TaskService;
+  readonly workers: WorkerService;
+  readonly listing: ListingService;
+  readonly events: EventHub;
+  private readonly ctx: BrokerContext;
+  private closed: Promise<void> | undefined;
+
+  constructor(private readonly options: BrokerOptions) {
+    this.store = new RedisStore(options.redis, new KeyBuilder(options.keyPrefix));
+    this.ctx = {
+      store: this.store,
+      now: options.now ?? Date.now,
+      filters: options.filters,
+      limits: { ...DEFAULT_LIMITS, ...options.limits },
+    };
+    this.queues = new QueueService(this.ctx);
+    this.tasks = new TaskService(this.ctx);
+    this.workers = new WorkerService(this.ctx);
+    this.listing = new ListingService(this.ctx);
+    this.events = new EventHub(this.store);
+  }
+
+  /** A broker on its own connection to `url` (see connectRedis for the URL forms). */
+  static connect(url: string, options: Omit<BrokerOptions, "redis" | "ownsConnection"> & ConnectOptions): Broker {
+    return new Broker({ ...options, redis: connectRedis(url, options), ownsConnection: true });
+  }
+
+  /**
+   * Expires overdue running tasks in every queue (contract 3.5); returns how many. The periodic sweep runs this;
+   * fetches expire their own queue's tasks inline as well.
+   */
+  async expireAll(): Promise<number> {
+    const { store, limits } = this.ctx;
+    let expired = 0;
+    for (const queueId of await store.allQueueIds()) {
+      for (;;) {
+        const reply = await store.expireTasks(queueId, this.ctx.now(), limits.expireBatch);
+        if (reply[0] !== ScriptCode.OK) break; // the queue was deleted meanwhile
+        const count = Number(reply[1]);
+        expired += count;
+        if (count < limits.expireBatch) break;
+      }
+    }
+    return expired;
+  }
+
+  /** Whether Redis answers (v1's /health/full). */
+  async health(): Promise<HealthStatus> {
+    try {
+      await this.store.redis.ping();
+      return { status: "healthy", database: "connected" };
+    } catch (error) {
+      return { status: "unhealthy", database: (error as Error).message };
+    }
+  }
+
+  /** Stops event readers, and closes the connection when the broker owns it. Idempotent. */
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      await this.events.close();
+      if (this.options.ownsConnection) await this.store.redis.quit().catch(() => undefined);
+    })();
+    return this.closed;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * Direct mode: the {@link Labtasker} API bound to one queue, straight on Redis, with no server in between.
+ * Whoever can reach Redis can read and change every queue there; the queue password is still checked (once per
+ * process) so a misconfigured client fails as it would against a server, but it protects nothing on its own.
+ */
+import type { Queue, QueueEvent, Task, Worker, WorkerStatus } from "../model.js";
+import type {
+  CreateQueueOptions,
+  CreateWorkerOptions,
+  EventsOptions,
+  FetchTaskOptions,
+  HealthStatus,
+  Labtasker,
+  LsResult,
+  LsTasksOptions,
+  LsWorkersOptions,
+  ReportStatus,
+  ReportTaskStatusOptions,
+  SubmitTaskOptions,
+  TaskUpdate,
+  UpdateQueueOptions,
+  UpdateTasksOptions,
+} from "./api.js";
+import type { Broker } from "./broker.js";
+
+export interface QueueCredentials {
+  /** The queue's name or id. */
+  queueName: string;
+  password: string;
+}
+
+export class DirectLabtasker implements Labtasker {
+  private queueId: Promise<string> | undefined;
+
+  constructor(
+    private readonly broker: Broker,
+    private credentials: QueueCredentials,
+    private readonly ownsBroker = false,
+  ) {}
+
+  /** The bound queue's id, authenticated on first use. */
+  private id(): Promise<string> {
+    this.queueId ??= this.broker.queues.authenticate(this.credentials.queueName, this.credentials.password).catch((error: unknown) => {
+      this.queueId = undefined;
+      throw error;
+    });
+    return this.queueId;
+  }
+
+  health(): Promise<HealthStatus> {
+    return this.broker.health();
+  }
+
+  createQueue(options: CreateQueueOptions): Promise<string> {
+    return this.broker.queues.create(options);
+  }
+
+  async getQueue(): Promise<Queue> {
+    return this.broker.queues.get(await this.id());
+  }
+
+  async updateQueue(options: UpdateQueueOptions): Promise<Queue> {
+    const queue = await this.broker.queues.update(await this.id(), options);
+    if (options.newPassword) this.credentials = { ...this.credentials, password: options.newPassword };
+    return queue;
+  }
+
+  async deleteQueue(options: { cascadeDelete?: boolean } = {}): Promise<void> {
+    await this.broker.queues.delete(await this.id(), options.cascadeDelete ?? true);
+    this.queueId = undefined;
+  }
+
+  async submitTask(options: SubmitTaskOptions): Promise<string> {
+    const [taskId] = await this.broker.tasks.submit(await this.id(), [options]);
+    return taskId!;
+  }
+
+  async submitTasks(tasks: SubmitTaskOptions[]): Promise<string[]> {
+    return this.broker.tasks.submit(await this.id(), tasks);
+  }
+
+  async getTask(taskId: string): Promise<Task> {
+    return this.broker.tasks.get(await this.id(), taskId);
+  }
+
+  async lsTasks(options?: LsTasksOptions): Promise<LsResult<Task>> {
+    return this.broker.listing.tasks(await this.id(), options);
+  }
+
+  async updateTasks(updates: TaskUpdate[], options?: UpdateTasksOptions): Promise<LsResult<Task>> {
+    return this.broker.tasks.update(await this.id(), updates, options);
+  }
+
+  async deleteTask(taskId: string): Promise<void> {
+    return this.broker.tasks.delete(await this.id(), taskId);
+  }
+
+  async fetchTask(options?: FetchTaskOptions): Promise<Task | null> {
+    return this.broker.tasks.fetch(await this.id(), options);
+  }
+
+  async reportTaskStatus(taskId: string, status: ReportStatus, options?: ReportTaskStatusOptions): Promise<void> {
+    return this.broker.tasks.report(await this.id(), taskId, status, options);
+  }
+
+  async refreshTaskHeartbeat(taskId: string, workerId?: string | null): Promise<void> {
+    return this.broker.tasks.heartbeat(await this.id(), taskId, workerId ?? null);
+  }
+
+  async createWorker(options?: CreateWorkerOptions): Promise<string> {
+    return this.broker.workers.create(await this.id(), options);
+  }
+
+  async lsWorkers(options?: LsWorkersOptions): Promise<LsResult<Worker>> {
+    return this.broker.listing.workers(await this.id(), options);
+  }
+
+  async getWorker(workerId: string): Promise<Worker> {
+    return this.broker.workers.get(await this.id(), workerId);
+  }
+
+  async reportWorkerStatus(workerId: string, status: WorkerStatus): Promise<void> {
+    return this.broker.workers.report(await this.id(), workerId, status);
+  }
+
+  async deleteWorker(workerId: string, options: { cascadeUpdate?: boolean } = {}): Promise<void> {
+    return this.broker.workers.delete(await this.id(), workerId, options.cascadeUpdate ?? true);
+  }
+
+  async *events(options: EventsOptions = {}): AsyncGenerator<QueueEvent> {
+    yield* this.broker.events.subscribe(await this.id(), options);
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsBroker) await this.broker.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * Live state-transition events of a queue, read from its Redis stream.
+ *
+ * Every replica sees every event because the stream, not the process, holds them. One blocking reader per queue
+ * and process, on a connection of its own (ioredis queues every command behind a blocked XREAD), fans events out to
+ * that queue's subscribers, so a hundred SSE clients of a queue cost one Redis connection, not a hundred. A subscriber may first replay what it missed (by sequence number), then joins the live feed.
+ */
+import { duplicateConnection, type RedisConnection } from "../store/connection.js";
+import { decodeEvent } from "../store/codecs.js";
+import type { RedisStore } from "../store/store.js";
+import type { QueueEvent } from "../model.js";
+
+/** How long one blocking read waits before looping, so a stopped reader exits within this time. */
+const BLOCK_MS = 1000;
+/** Events buffered per subscriber before the oldest are dropped (v1 drops the oldest past EVENT_BUFFER_SIZE=100). */
+const SUBSCRIBER_BUFFER = 1000;
+
+type Listener = (event: QueueEvent) => void;
+
+class QueueReader {
+  private readonly listeners = new Set<Listener>();
+  private stopped = false;
+  private readonly done: Promise<void>;
+
+  constructor(
+    private readonly connection: RedisConnection,
+    private readonly store: RedisStore,
+    private readonly queueId: string,
+    startAfter: number,
+  ) {
+    this.done = this.loop(startAfter);
+  }
+
+  add(listener: Listener): void {
+    this.listeners.add(listener);
+  }
+
+  /** Removes a listener; true when none is left. */
+  remove(listener: Listener): boolean {
+    this.listeners.delete(listener);
+    return this.listeners.size === 0;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.done;
+    this.connection.disconnect();
+  }
+
+  private async loop(startAfter: number): Promise<void> {
+    let lastId = `${startAfter}-0`;
+    const key = this.store.keys.events(this.queueId);
+    while (!this.stopped) {
+      let reply: Array<[string, Array<[string, string[]]>]> | null;
+      try {
+        reply = (await this.connection.xread("BLOCK", BLOCK_MS, "STREAMS", key, lastId)) as typeof reply;
+      } catch {
+        // Redis is restarting: ioredis reconnects; try again shortly without losing our position.
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        continue;
+      }
+      for (const [, entries] of reply ?? []) {
+        for (const [id, fields] of entries) {
+          lastId = id;
+          const event = decodeEvent(this.queueId, id, fields);
+          for (const listener of this.listeners) listener(event);
+        }
+      }
+    }
+  }
+}
+
+export class EventHub {
+  private readonly readers = new Map<string, QueueReader>();
+
+  constructor(private readonly store: RedisStore) {}
+
+  /**
+   * Events of a queue from now on, or after `afterSequence` when given (replaying what the stream still holds).
+   * Ends when `signal` aborts.
+   */
+  async *subscribe(queueId: string, options: { afterSequence?: number; signal?: AbortSignal } = {}): AsyncGenerator<QueueEvent> {
+    const { signal } = options;
+    const buffer: QueueEvent[] = [];
+    let wake: (() => void) | undefined;
+    const listener: Listener = (event) => {
+      buffer.push(event);
+      if (buffer.length > SUBSCRIBER_BUFFER) buffer.shift();
+      wake?.();
+    };
+    const onAbort = () => wake?.();
+    signal?.addEventListener("abort", onAbort);
+
+    const current = await this.store.lastEventSequence(queueId);
+    const reader = this.readerFor(queueId, current);
+    reader.add(listener);
+    try {
+      let delivered = options.afterSequence ?? current;
+      // Replay from the stream what happened between afterSequence and the live feed's start.
+      while (options.afterSequence !== undefined && delivered < current && !signal?.aborted) {
+        const entries = await this.store.readEvents(queueId, delivered, 500);
+        if (entries.length === 0) break;
+        for (const [id, fields] of entries) {
+          const event = decodeEvent(queueId, id, fields);
+          if (event.sequence > current) break;
+          delivered = event.sequence;
+          yield event;
+        }
+      }
+      while (!signal?.aborted) {
+        const event = buffer.shift();
+        if (event === undefined) {
+          await new Promise<void>((resolve) => (wake = resolve));
+          wake = undefined;
+          continue;
+        }
+        if (event.sequence <= delivered) continue;
+        delivered = event.sequence;
+        yield event;
+      }
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+      if (reader.remove(listener)) {
+        this.readers.delete(queueId);
+        void reader.stop();
+      }
+    }
+  }
+
+  private readerFor(queueId: string, startAfter: number): QueueReader {
+    let reader = this.readers.get(queueId);
+    if (!reader) {
+      reader = new QueueReader(duplicateConnection(this.store.redis), this.store, queueId, startAfter);
+      this.readers.set(queueId, reader);
+    }
+    return reader;
+  }
+
+  async close(): Promise<void> {
+    const readers = [...this.readers.values()];
+    this.readers.clear();
+    await Promise.all(readers.map((reader) => reader.stop()));
+  }
+}

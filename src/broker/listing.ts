@@ -1,0 +1,146 @@
+/**
+ * Listing tasks and workers (contract 2.4): filters, sort, offset and limit over a queue's records.
+ *
+ * The common listing — a status (or all) in labtasker's pending order, with no filter — is read straight from the
+ * status indexes, so paging through a large queue costs O(page) per page. Every other listing evaluates the filter
+ * and sort in Node over the candidate records, read in pipelined batches; Redis never runs a scan.
+ */
+import type { Task, TaskStatus, Worker } from "../model.js";
+import { TASK_STATUSES, WORKER_STATUSES } from "../model.js";
+import { decodeTask, decodeWorker, taskFilterView, workerFilterView, type Hash } from "../store/codecs.js";
+import { taskIdOfMember } from "../store/store.js";
+import type { FilterInput, LsOptions, LsResult, LsTasksOptions, LsWorkersOptions, SortSpec } from "./api.js";
+import type { BrokerContext } from "./context.js";
+import { compilePredicate } from "./filterInput.js";
+import { ValidationError, type ValidationIssue } from "./errors.js";
+
+/** v1's page size bounds (TaskLsRequest.limit). */
+const MAX_LIMIT = 1000;
+/** v1's server default order for listings. */
+const DEFAULT_SORT: SortSpec = [["last_modified", 1]];
+/** The order of the status indexes, which is also the CLI's default `task ls` order. */
+const INDEX_ORDER: SortSpec = [["priority", -1], ["last_modified", 1], ["created_at", 1]];
+
+interface Page {
+  offset: number;
+  limit: number;
+  sort: SortSpec;
+}
+
+function pageOf(options: LsOptions): Page {
+  const { limit = 100, offset = 0, sort } = options;
+  const issues: ValidationIssue[] = [];
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+    issues.push({ loc: ["body", "limit"], msg: `Input should be greater than 0 and less than or equal to ${MAX_LIMIT}`, type: "less_than_equal", input: limit });
+  }
+  if (!Number.isInteger(offset) || offset < 0) {
+    issues.push({ loc: ["body", "offset"], msg: "Input should be greater than or equal to 0", type: "greater_than_equal", input: offset });
+  }
+  for (const item of sort ?? []) {
+    if (!Array.isArray(item) || item.length !== 2 || typeof item[0] !== "string") {
+      issues.push({ loc: ["body", "sort"], msg: `Value error, Invalid sort format: ${JSON.stringify(item)}. Expected (field, order).`, type: "value_error", input: sort });
+    } else if (item[1] !== 1 && item[1] !== -1) {
+      issues.push({ loc: ["body", "sort"], msg: `Value error, Sort order must be 1 (ascending) or -1 (descending), got ${String(item[1])}.`, type: "value_error", input: sort });
+    }
+  }
+  if (issues.length > 0) throw new ValidationError(issues);
+  return { offset, limit, sort: sort && sort.length > 0 ? sort : DEFAULT_SORT };
+}
+
+function sameSort(a: SortSpec, b: SortSpec): boolean {
+  return a.length === b.length && a.every(([field, direction], i) => field === b[i]![0] && direction === b[i]![1]);
+}
+
+/** Mongo query keys that the explicit id, name and status options replace, as v1 overwrites them. */
+function withoutKeys(filter: FilterInput, keys: string[]): FilterInput {
+  if (typeof filter !== "object" || filter === null || keys.length === 0) return filter;
+  const copy = { ...filter };
+  for (const key of keys) delete copy[key];
+  return copy;
+}
+
+export class ListingService {
+  constructor(private readonly ctx: BrokerContext) {}
+
+  async tasks(queueId: string, options: LsTasksOptions = {}): Promise<LsResult<Task>> {
+    const page = pageOf(options);
+    const { taskId, taskName, status } = options;
+    if (status != null && !TASK_STATUSES.includes(status)) {
+      throw new ValidationError([{ loc: ["body", "status"], msg: "String should match pattern '^(pending|running|success|failed|cancelled)$'", type: "string_pattern_mismatch", input: status }]);
+    }
+    const { store } = this.ctx;
+    const overridden = [taskId && "task_id", taskId && "_id", taskName && "task_name", status && "status"].filter(Boolean) as string[];
+    const predicate = options.extraFilter == null ? null : compilePredicate(this.ctx.filters, withoutKeys(options.extraFilter, overridden), "task");
+
+    if (!taskId && !taskName && predicate === null && sameSort(page.sort, INDEX_ORDER)) {
+      return this.tasksFromIndexes(queueId, status ? [status] : [...TASK_STATUSES], page);
+    }
+
+    const taskIds = taskId ? [taskId] : await this.taskIdsIn(queueId, status ? [status] : [...TASK_STATUSES]);
+    const matches: Array<{ id: string; hash: Hash; view: Record<string, unknown> }> = [];
+    for (let start = 0; start < taskIds.length; start += this.ctx.limits.readBatch) {
+      const ids = taskIds.slice(start, start + this.ctx.limits.readBatch);
+      const hashes = await store.readTasks(queueId, ids);
+      hashes.forEach((hash, i) => {
+        if (hash === null) return;
+        if (status && hash.status !== status) return;
+        if (taskName && hash.task_name !== taskName) return;
+        const view = taskFilterView(queueId, ids[i]!, hash);
+        if (predicate === null || predicate(view)) matches.push({ id: ids[i]!, hash, view });
+      });
+    }
+    // Ties keep creation order, as v1's stable sort keeps insertion order.
+    matches.sort((a, b) => Number(a.hash.seq) - Number(b.hash.seq));
+    const compare = this.ctx.filters.compileSort(page.sort);
+    matches.sort((a, b) => compare(a.view, b.view));
+    const content = matches.slice(page.offset, page.offset + page.limit).map((m) => decodeTask(queueId, m.id, m.hash));
+    return { found: content.length > 0, content };
+  }
+
+  private async taskIdsIn(queueId: string, statuses: readonly TaskStatus[]): Promise<string[]> {
+    const { store } = this.ctx;
+    const lists = await Promise.all(statuses.map((s) => store.rangeIndex(store.keys.status(queueId, s), 0, -1)));
+    return lists.flat().map(taskIdOfMember);
+  }
+
+  /** A page in index order, merged across the status indexes when no status is given. */
+  private async tasksFromIndexes(queueId: string, statuses: readonly TaskStatus[], page: Page): Promise<LsResult<Task>> {
+    const { store } = this.ctx;
+    const last = page.offset + page.limit - 1;
+    const ranges = await Promise.all(statuses.map((s) => store.rangeIndexWithScores(store.keys.status(queueId, s), 0, last)));
+    const merged = ranges.flat().sort(([ma, sa], [mb, sb]) => sa - sb || (ma < mb ? -1 : ma > mb ? 1 : 0));
+    const ids = merged.slice(page.offset, page.offset + page.limit).map(([member]) => taskIdOfMember(member));
+    const hashes = await store.readTasks(queueId, ids);
+    const content = hashes.flatMap((hash, i) => (hash === null ? [] : [decodeTask(queueId, ids[i]!, hash)]));
+    return { found: content.length > 0, content };
+  }
+
+  async workers(queueId: string, options: LsWorkersOptions = {}): Promise<LsResult<Worker>> {
+    const page = pageOf(options);
+    const { workerId, workerName, status } = options;
+    if (status != null && !WORKER_STATUSES.includes(status)) {
+      throw new ValidationError([{ loc: ["body", "status"], msg: "String should match pattern '^(active|suspended|crashed)$'", type: "string_pattern_mismatch", input: status }]);
+    }
+    const overridden = [workerId && "worker_id", workerId && "_id", workerName && "worker_name", status && "status"].filter(Boolean) as string[];
+    const predicate = options.extraFilter == null ? null : compilePredicate(this.ctx.filters, withoutKeys(options.extraFilter, overridden), "worker");
+    const { store } = this.ctx;
+    const ids = workerId ? [workerId] : await store.allWorkerIds(queueId);
+    const matches: Array<{ id: string; hash: Hash; view: Record<string, unknown> }> = [];
+    for (let start = 0; start < ids.length; start += this.ctx.limits.readBatch) {
+      const batch = ids.slice(start, start + this.ctx.limits.readBatch);
+      const hashes = await store.readWorkers(queueId, batch);
+      hashes.forEach((hash, i) => {
+        if (hash === null) return;
+        if (status && hash.status !== status) return;
+        if (workerName && hash.worker_name !== workerName) return;
+        const view = workerFilterView(queueId, batch[i]!, hash);
+        if (predicate === null || predicate(view)) matches.push({ id: batch[i]!, hash, view });
+      });
+    }
+    const compare = this.ctx.filters.compileSort(page.sort);
+    matches.sort((a, b) => compare(a.view, b.view));
+    const content = matches.slice(page.offset, page.offset + page.limit).map((m) => decodeWorker(queueId, m.id, m.hash));
+    return { found: content.length > 0, content };
+  }
+
+}

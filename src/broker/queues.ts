@@ -1,0 +1,171 @@
+/** Queues: creation with unique names, authentication, updates, and deletion with or without cascade. */
+import { createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
+import { stringifyJson, type JsonObject } from "../json.js";
+import type { Queue } from "../model.js";
+import { decodeQueue } from "../store/codecs.js";
+import { ScriptCode } from "../store/scriptCodes.js";
+import type { CreateQueueOptions, UpdateQueueOptions } from "./api.js";
+import type { BrokerContext } from "./context.js";
+import { AuthError, LabtaskerError, QueueNameTakenError, QueueNotFoundError } from "./errors.js";
+import { hashPassword, verifyPassword } from "./password.js";
+import { expectOk } from "./scriptErrors.js";
+import {
+  assertNoIssues,
+  assertSafeKeys,
+  dictKeyIssues,
+  isJsonObject,
+  nameIssues,
+  passwordIssues,
+  unflatten,
+} from "./validation.js";
+import { mergePaths } from "./paths.js";
+
+/**
+ * How long a verified password is remembered. Verifying scrypt costs about 40 ms of CPU, and labtasker's clients
+ * send credentials with every request (a worker's fetch, heartbeats, reports), so without this cache the hash would
+ * cap a server at a few dozen requests per second. The cache holds an HMAC of the password under a key that never
+ * leaves this process, and is keyed by the stored hash, so a password change takes effect at once.
+ */
+const VERIFIED_TTL_MS = 60_000;
+const VERIFIED_MAX_ENTRIES = 10_000;
+
+export class QueueService {
+  private readonly cacheKey = randomBytes(32);
+  private readonly verified = new Map<string, { mac: Buffer; expires: number }>();
+
+  constructor(private readonly ctx: BrokerContext) {}
+
+  async create(options: CreateQueueOptions): Promise<string> {
+    assertNoIssues([
+      ...nameIssues(options.queueName, ["body", "queue_name"]),
+      ...passwordIssues(options.password, ["body", "password"]),
+      ...dictKeyIssues(options.metadata, ["body", "metadata"]),
+    ]);
+    const metadata = unflatten(options.metadata ?? {});
+    const queueId = randomUUID();
+    const { store } = this.ctx;
+    await this.claimName(options.queueName, queueId, "createQueue");
+    try {
+      const passwordHash = await hashPassword(options.password);
+      expectOk(await store.createQueue(queueId, options.queueName, passwordHash, this.ctx.now(), stringifyJson(metadata)), {
+        operation: "createQueue",
+        queueId,
+        queueName: options.queueName,
+      });
+    } catch (error) {
+      await store.releaseQueueName(options.queueName, queueId);
+      throw error;
+    }
+    return queueId;
+  }
+
+  /**
+   * Claims a name in the registry. A name left behind by a queue whose record is gone (a crash between the two
+   * steps of a create or delete) is taken over, so a name is never stuck.
+   */
+  private async claimName(name: string, queueId: string, operation: "createQueue" | "renameQueue"): Promise<void> {
+    const { store } = this.ctx;
+    for (;;) {
+      const reply = await store.claimQueueName(name, queueId);
+      if (reply[0] === ScriptCode.OK) return;
+      const holder = String(reply[1]);
+      if ((await store.readQueue(holder)) !== null) expectOk(reply, { operation, queueId, queueName: name });
+      await store.releaseQueueName(name, holder);
+    }
+  }
+
+  /**
+   * The queue a username names (its id, else its name, as v1 looks them up) if the password is right;
+   * AuthError otherwise, without saying which part was wrong.
+   */
+  async authenticate(username: string, password: string): Promise<string> {
+    const { store } = this.ctx;
+    let queueId = username;
+    let record = await store.readQueue(username);
+    if (record === null) {
+      const byName = await store.queueIdByName(username);
+      record = byName === null ? null : await store.readQueue(byName);
+      queueId = byName ?? username;
+    }
+    if (record === null || record.password === undefined) {
+      // Spend the same time as a real check, so timing does not tell unknown queues from wrong passwords.
+      await verifyPassword(password, await dummyHash());
+      throw new AuthError();
+    }
+    if (!(await this.passwordMatches(queueId, record.password, password))) throw new AuthError();
+    return queueId;
+  }
+
+  private async passwordMatches(queueId: string, storedHash: string, password: string): Promise<boolean> {
+    const mac = createHmac("sha256", this.cacheKey).update(password).digest();
+    const entryKey = `${queueId}\0${storedHash}`;
+    const entry = this.verified.get(entryKey);
+    if (entry && entry.expires > Date.now() && timingSafeEqual(entry.mac, mac)) return true;
+    if (!(await verifyPassword(password, storedHash))) return false;
+    if (this.verified.size >= VERIFIED_MAX_ENTRIES) this.verified.clear();
+    this.verified.set(entryKey, { mac, expires: Date.now() + VERIFIED_TTL_MS });
+    return true;
+  }
+
+  async get(queueId: string): Promise<Queue> {
+    const record = await this.ctx.store.readQueue(queueId);
+    if (record === null) throw new QueueNotFoundError();
+    return decodeQueue(queueId, record);
+  }
+
+  async update(queueId: string, options: UpdateQueueOptions): Promise<Queue> {
+    const { newQueueName, newPassword, metadataUpdate } = options;
+    assertNoIssues([
+      ...(newQueueName == null ? [] : nameIssues(newQueueName, ["body", "new_queue_name"])),
+      ...(newPassword == null ? [] : passwordIssues(newPassword, ["body", "new_password"])),
+    ]);
+    if (metadataUpdate != null) {
+      if (!isJsonObject(metadataUpdate)) throw new LabtaskerError(422, "metadata_update must be an object");
+      assertSafeKeys(metadataUpdate);
+    }
+    const { store } = this.ctx;
+    const current = await this.get(queueId);
+    // v1 refuses a rename to the queue's own name as taken, too.
+    if (newQueueName === current.queueName) throw new QueueNameTakenError(newQueueName);
+    if (newQueueName) await this.claimName(newQueueName, queueId, "renameQueue");
+    const passwordHash = newPassword ? await hashPassword(newPassword) : null;
+    for (let attempt = 0; ; attempt++) {
+      const record = await store.readQueue(queueId);
+      if (record === null) throw new QueueNotFoundError();
+      const fields: Record<string, string> = {};
+      if (newQueueName) fields.queue_name = newQueueName;
+      if (passwordHash) fields.password = passwordHash;
+      if (metadataUpdate != null) fields.metadata = stringifyJson(mergeMetadata(decodeQueue(queueId, record).metadata, metadataUpdate));
+      const reply = await store.updateQueue(queueId, this.ctx.now(), record.rev ?? "", fields);
+      if (reply[0] === ScriptCode.CONFLICT && attempt < this.ctx.limits.writeAttempts) continue;
+      expectOk(reply, { operation: "queue", queueId });
+      break;
+    }
+    if (newQueueName) await store.releaseQueueName(current.queueName, queueId);
+    return this.get(queueId);
+  }
+
+  /** Deletes the queue; with cascade its tasks and workers too, in short batches after the queue is unreachable. */
+  async delete(queueId: string, cascade: boolean): Promise<void> {
+    const { store, limits } = this.ctx;
+    const [, name] = expectOk(await store.dropQueue(queueId), { operation: "queue", queueId });
+    await store.releaseQueueName(String(name), queueId);
+    if (!cascade) return;
+    while (Number((await store.purgeQueue(queueId, limits.purgeBatch))[1]) > 0) {
+      // keep deleting until nothing is left
+    }
+  }
+}
+
+/** v1's metadata_update: `{}` clears; otherwise `$set "metadata.<key>"` for each top-level key (dotted keys nest). */
+function mergeMetadata(current: JsonObject, update: JsonObject): JsonObject {
+  if (Object.keys(update).length === 0) return {};
+  return mergePaths(current, update, "metadata");
+}
+
+let dummy: Promise<string> | undefined;
+/** A valid scrypt hash of a random password, for constant-time failures on unknown queues; made on first use. */
+function dummyHash(): Promise<string> {
+  dummy ??= hashPassword(randomBytes(16).toString("hex"));
+  return dummy;
+}

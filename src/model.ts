@@ -1,0 +1,72 @@
+/**
+ * The records labtasker keeps, as every layer sees them. Field names are camelCase here; the HTTP layer maps them
+ * to labtasker v1's snake_case wire names, and filters and sort specs use the v1 document names (`task_name`,
+ * `summary.acc`) because that is what users write.
+ */
+import type { JsonObject } from "./json.js";
+
+export const TASK_STATUSES = ["pending", "running", "success", "failed", "cancelled"] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+
+export const WORKER_STATUSES = ["active", "suspended", "crashed"] as const;
+export type WorkerStatus = (typeof WORKER_STATUSES)[number];
+
+/** A task's command: a shell string or an argv list, as labtasker v1 stores it. */
+export type TaskCommand = string | string[] | null;
+
+export interface Task {
+  taskId: string;
+  queueId: string;
+  status: TaskStatus;
+  taskName: string | null;
+  createdAt: Date;
+  startTime: Date | null;
+  lastHeartbeat: Date | null;
+  lastModified: Date;
+  /** Seconds without a heartbeat after which a running task fails (and is retried). */
+  heartbeatTimeout: number | null;
+  /** Seconds a run may take in all, counted from its start. */
+  taskTimeout: number | null;
+  maxRetries: number;
+  retries: number;
+  priority: number;
+  metadata: JsonObject;
+  args: JsonObject;
+  cmd: TaskCommand;
+  summary: JsonObject;
+  workerId: string | null;
+}
+
+export interface Worker {
+  workerId: string;
+  queueId: string;
+  status: WorkerStatus;
+  workerName: string | null;
+  metadata: JsonObject;
+  retries: number;
+  maxRetries: number;
+  createdAt: Date;
+  lastModified: Date;
+}
+
+export interface Queue {
+  queueId: string;
+  queueName: string;
+  createdAt: Date;
+  lastModified: Date;
+  metadata: JsonObject;
+}
+
+/** One state transition, as labtasker v1 publishes it (contract 2.5). */
+export interface QueueEvent {
+  /** Per-queue counter starting at 1; also the SSE event id. */
+  sequence: number;
+  queueId: string;
+  timestamp: Date;
+  entityType: "task" | "worker";
+  entityId: string;
+  oldState: string;
+  newState: string;
+  /** The stored document after the change, in v1's shape: `_id`, snake_case keys, ISO datetimes. */
+  entityData: JsonObject;
+}

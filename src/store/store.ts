@@ -1,0 +1,319 @@
+/**
+ * Redis access for the broker: one method per Lua script, plus the plain reads (records, index ranges, events).
+ * Methods take already-validated values and return script replies or raw hashes; labtasker's meaning of them
+ * lives in src/broker.
+ */
+import type { RedisConnection } from "./connection.js";
+import { KeyBuilder } from "./keys.js";
+import { ScriptRunner, type ScriptReply } from "./scripts.js";
+import type { Hash } from "./codecs.js";
+import type { TaskStatus } from "../model.js";
+
+/** One task as submitTasks takes it; JSON fields are already serialized. */
+export interface NewTaskRecord {
+  taskId: string;
+  taskName: string | null;
+  argsJson: string;
+  metadataJson: string;
+  cmdJson: string;
+  heartbeatTimeout: string | null;
+  taskTimeout: string | null;
+  maxRetries: number;
+  priority: number;
+  signature: string;
+}
+
+/** The parts of a fetch that the claim scripts apply. */
+export interface ClaimOptions {
+  workerId: string | null;
+  /** JSON spec of the required fields (see lua/includes/required.lua), or null for no constraint. */
+  requiredSpec: string | null;
+  startHeartbeat: boolean;
+  heartbeatTimeout: string | null;
+  taskTimeout: string | null;
+  cmdJson: string;
+  /** Overdue running tasks a fetch expires before claiming, at most. */
+  expireLimit: number;
+}
+
+/** Length of the fixed-width prefix of an order key (lua/includes/order.lua) before the task id. */
+const ORDER_PREFIX_LENGTH = 21;
+
+/** The task id inside a member of a status or pending index. */
+export function taskIdOfMember(member: string): string {
+  return member.slice(ORDER_PREFIX_LENGTH);
+}
+
+const FIELDS_PER_SUBMITTED_TASK = 10;
+
+export class RedisStore {
+  readonly scripts: ScriptRunner;
+
+  constructor(
+    readonly redis: RedisConnection,
+    readonly keys: KeyBuilder = new KeyBuilder(),
+  ) {
+    this.scripts = new ScriptRunner(redis);
+  }
+
+  // Queues
+
+  claimQueueName(name: string, queueId: string): Promise<ScriptReply> {
+    return this.scripts.run("claimQueueName", [this.keys.queueNames()], [name, queueId]);
+  }
+
+  releaseQueueName(name: string, queueId: string): Promise<ScriptReply> {
+    return this.scripts.run("releaseQueueName", [this.keys.queueNames()], [name, queueId]);
+  }
+
+  createQueue(queueId: string, name: string, passwordHash: string, now: number, metadataJson: string): Promise<ScriptReply> {
+    return this.scripts.run("createQueue", [this.keys.queue(queueId)], [name, passwordHash, now, metadataJson]);
+  }
+
+  updateQueue(queueId: string, now: number, expectedRev: string, fields: Record<string, string>): Promise<ScriptReply> {
+    return this.scripts.run("updateQueue", [this.keys.queue(queueId)], [now, expectedRev, ...Object.entries(fields).flat()]);
+  }
+
+  dropQueue(queueId: string): Promise<ScriptReply> {
+    return this.scripts.run("dropQueue", [this.keys.queue(queueId)], []);
+  }
+
+  purgeQueue(queueId: string, batch: number): Promise<ScriptReply> {
+    return this.scripts.run("purgeQueue", [this.keys.root(queueId)], [batch]);
+  }
+
+  async readQueue(queueId: string): Promise<Hash | null> {
+    const hash = await this.redis.hgetall(this.keys.queue(queueId));
+    return Object.keys(hash).length > 0 ? hash : null;
+  }
+
+  async queueIdByName(name: string): Promise<string | null> {
+    return this.redis.hget(this.keys.queueNames(), name);
+  }
+
+  /** Every registered queue id (the registry holds one entry per queue). */
+  async allQueueIds(): Promise<string[]> {
+    return this.redis.hvals(this.keys.queueNames());
+  }
+
+  // Tasks
+
+  submitTasks(queueId: string, now: number, tasks: readonly NewTaskRecord[]): Promise<ScriptReply> {
+    const args: Array<string | number> = [now, tasks.length];
+    for (const task of tasks) {
+      args.push(
+        task.taskId,
+        task.taskName ?? "",
+        task.argsJson,
+        task.metadataJson,
+        task.cmdJson,
+        task.heartbeatTimeout ?? "",
+        task.taskTimeout ?? "",
+        task.maxRetries,
+        task.priority,
+        task.signature,
+      );
+    }
+    if (args.length !== 2 + tasks.length * FIELDS_PER_SUBMITTED_TASK) throw new Error("submitTasks argument layout");
+    return this.scripts.run("submitTasks", [this.keys.root(queueId), this.keys.queue(queueId)], args);
+  }
+
+  /** The pending index a fetch reads: by argument signature, or all pending tasks. */
+  candidateIndex(queueId: string, signature: string | null): string {
+    return signature === null ? this.keys.status(queueId, "pending") : this.keys.signature(queueId, signature);
+  }
+
+  fetchTask(queueId: string, now: number, signature: string | null, claim: ClaimOptions, offset: number, limit: number): Promise<ScriptReply> {
+    const workerKey = claim.workerId ? this.keys.worker(queueId, claim.workerId) : this.keys.root(queueId);
+    return this.scripts.run(
+      "fetchTask",
+      [this.keys.root(queueId), this.keys.queue(queueId), this.candidateIndex(queueId, signature), workerKey],
+      [
+        now,
+        claim.workerId ?? "",
+        claim.requiredSpec ?? "",
+        offset,
+        limit,
+        claim.expireLimit,
+        claim.startHeartbeat ? "1" : "0",
+        claim.heartbeatTimeout ?? "",
+        claim.taskTimeout ?? "",
+        claim.cmdJson,
+      ],
+    );
+  }
+
+  /** Claims one named task, or with `taskId` null runs only the fetch's checks. */
+  claimTask(queueId: string, now: number, taskId: string | null, claim: ClaimOptions): Promise<ScriptReply> {
+    const workerKey = claim.workerId ? this.keys.worker(queueId, claim.workerId) : this.keys.root(queueId);
+    const taskKey = taskId ? this.keys.task(queueId, taskId) : this.keys.root(queueId);
+    return this.scripts.run(
+      "claimTask",
+      [this.keys.root(queueId), this.keys.queue(queueId), taskKey, workerKey],
+      [
+        now,
+        taskId ?? "",
+        claim.workerId ?? "",
+        claim.requiredSpec ?? "",
+        claim.expireLimit,
+        claim.startHeartbeat ? "1" : "0",
+        claim.heartbeatTimeout ?? "",
+        claim.taskTimeout ?? "",
+        claim.cmdJson,
+      ],
+    );
+  }
+
+  heartbeat(queueId: string, now: number, taskId: string, workerId: string | null): Promise<ScriptReply> {
+    const workerKey = workerId ? this.keys.worker(queueId, workerId) : this.keys.root(queueId);
+    return this.scripts.run(
+      "heartbeat",
+      [this.keys.root(queueId), this.keys.task(queueId, taskId), this.keys.deadlines(queueId), workerKey],
+      [now, taskId, workerId ?? ""],
+    );
+  }
+
+  /**
+   * Reports a task's outcome. `summary` is "keep", a list of top-level [key, JSON value] pairs to merge, or a whole
+   * replacement computed against revision `rev`.
+   */
+  reportTask(
+    queueId: string,
+    now: number,
+    taskId: string,
+    status: TaskStatus,
+    workerId: string | null,
+    summary: "keep" | { merge: Array<[string, string]> } | { replace: string; rev: string },
+  ): Promise<ScriptReply> {
+    const args: Array<string | number> = [now, taskId, status, workerId ?? ""];
+    if (summary === "keep") args.push("keep", "");
+    else if ("merge" in summary) args.push("merge", "", ...summary.merge.flat());
+    else args.push("replace", summary.rev, summary.replace);
+    return this.scripts.run(
+      "reportTask",
+      [this.keys.root(queueId), this.keys.queue(queueId), this.keys.task(queueId, taskId)],
+      args,
+    );
+  }
+
+  /** Writes fields computed against revision `rev`; a null value removes the field. */
+  updateTask(
+    queueId: string,
+    now: number,
+    taskId: string,
+    rev: string,
+    resetPending: boolean,
+    fields: Record<string, string | null>,
+  ): Promise<ScriptReply> {
+    const args: Array<string | number> = [now, taskId, rev, resetPending ? "1" : "0"];
+    for (const [field, value] of Object.entries(fields)) args.push(field, value ?? "");
+    return this.scripts.run(
+      "updateTask",
+      [this.keys.root(queueId), this.keys.queue(queueId), this.keys.task(queueId, taskId)],
+      args,
+    );
+  }
+
+  deleteTask(queueId: string, taskId: string): Promise<ScriptReply> {
+    return this.scripts.run("deleteTask", [this.keys.root(queueId), this.keys.task(queueId, taskId)], [taskId]);
+  }
+
+  expireTasks(queueId: string, now: number, limit: number): Promise<ScriptReply> {
+    return this.scripts.run("expireTasks", [this.keys.root(queueId), this.keys.queue(queueId)], [now, limit]);
+  }
+
+  async readTask(queueId: string, taskId: string): Promise<Hash | null> {
+    const hash = await this.redis.hgetall(this.keys.task(queueId, taskId));
+    return Object.keys(hash).length > 0 ? hash : null;
+  }
+
+  /** Reads many tasks in one round trip; missing ones come back null. */
+  async readTasks(queueId: string, taskIds: readonly string[]): Promise<Array<Hash | null>> {
+    if (taskIds.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const taskId of taskIds) pipeline.hgetall(this.keys.task(queueId, taskId));
+    const results = (await pipeline.exec()) ?? [];
+    return results.map(([error, hash]) => {
+      if (error) throw error;
+      const record = hash as Hash;
+      return Object.keys(record).length > 0 ? record : null;
+    });
+  }
+
+  /** Members (order keys) of an index from `start` to `stop` inclusive, in index order. */
+  rangeIndex(key: string, start: number, stop: number): Promise<string[]> {
+    return this.redis.zrange(key, start, stop);
+  }
+
+  /** Members with scores of an index, in index order. */
+  async rangeIndexWithScores(key: string, start: number, stop: number): Promise<Array<[string, number]>> {
+    const flat = await this.redis.zrange(key, start, stop, "WITHSCORES");
+    const out: Array<[string, number]> = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i]!, Number(flat[i + 1])]);
+    return out;
+  }
+
+  countIndex(key: string): Promise<number> {
+    return this.redis.zcard(key);
+  }
+
+  // Workers
+
+  createWorker(queueId: string, now: number, workerId: string, name: string | null, metadataJson: string, maxRetries: number): Promise<ScriptReply> {
+    return this.scripts.run(
+      "createWorker",
+      [this.keys.root(queueId), this.keys.queue(queueId), this.keys.worker(queueId, workerId)],
+      [now, workerId, name === null ? "0" : "1", name ?? "", metadataJson, maxRetries],
+    );
+  }
+
+  reportWorker(queueId: string, now: number, workerId: string, status: "active" | "suspended"): Promise<ScriptReply> {
+    return this.scripts.run(
+      "reportWorker",
+      [this.keys.root(queueId), this.keys.queue(queueId), this.keys.worker(queueId, workerId)],
+      [now, workerId, status],
+    );
+  }
+
+  deleteWorker(queueId: string, now: number, workerId: string, cascadeUpdate: boolean): Promise<ScriptReply> {
+    return this.scripts.run(
+      "deleteWorker",
+      [this.keys.root(queueId), this.keys.worker(queueId, workerId), this.keys.workers(queueId)],
+      [now, workerId, cascadeUpdate ? "1" : "0"],
+    );
+  }
+
+  async readWorker(queueId: string, workerId: string): Promise<Hash | null> {
+    const hash = await this.redis.hgetall(this.keys.worker(queueId, workerId));
+    return Object.keys(hash).length > 0 ? hash : null;
+  }
+
+  /** Every worker id of a queue, in creation order. */
+  allWorkerIds(queueId: string): Promise<string[]> {
+    return this.redis.zrange(this.keys.workers(queueId), 0, -1);
+  }
+
+  async readWorkers(queueId: string, workerIds: readonly string[]): Promise<Array<Hash | null>> {
+    if (workerIds.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const workerId of workerIds) pipeline.hgetall(this.keys.worker(queueId, workerId));
+    const results = (await pipeline.exec()) ?? [];
+    return results.map(([error, hash]) => {
+      if (error) throw error;
+      const record = hash as Hash;
+      return Object.keys(record).length > 0 ? record : null;
+    });
+  }
+
+  // Events
+
+  /** Event entries after `afterSequence` (exclusive), oldest first, at most `count`. */
+  async readEvents(queueId: string, afterSequence: number, count: number): Promise<Array<[string, string[]]>> {
+    return this.redis.xrange(this.keys.events(queueId), `(${afterSequence}-0`, "+", "COUNT", count);
+  }
+
+  /** The sequence number of the newest event of a queue, 0 when none was written. */
+  async lastEventSequence(queueId: string): Promise<number> {
+    return Number((await this.redis.hget(this.keys.queue(queueId), "event_seq")) ?? 0);
+  }
+}

@@ -1,0 +1,137 @@
+import { describe, expect, it } from "vitest";
+import type { JsonObject } from "../../src/json.js";
+import { createTestQueue } from "../support/redis.js";
+
+describe("fetch order", () => {
+  it("takes priority desc, then last_modified asc, then created_at asc", async () => {
+    await using q = await createTestQueue();
+    const low = await q.api.submitTask({ args: { n: 1 }, priority: 1 });
+    q.clock.advance(10);
+    const highOld = await q.api.submitTask({ args: { n: 2 }, priority: 50 });
+    q.clock.advance(10);
+    const highNew = await q.api.submitTask({ args: { n: 3 }, priority: 50 });
+    const sameMsA = await q.api.submitTask({ args: { n: 4 }, priority: 10 });
+    const sameMsB = await q.api.submitTask({ args: { n: 5 }, priority: 10 });
+    q.clock.advance(10);
+    const order: string[] = [];
+    for (let task = await q.api.fetchTask(); task; task = await q.api.fetchTask()) order.push(task.taskId);
+    expect(order).toEqual([highOld, highNew, sameMsA, sameMsB, low]);
+  });
+
+  it("sends a retried task to the back of its priority class (fresh last_modified)", async () => {
+    await using q = await createTestQueue();
+    const first = await q.api.submitTask({ args: { n: 1 } });
+    q.clock.advance(10);
+    const second = await q.api.submitTask({ args: { n: 2 } });
+    q.clock.advance(10);
+    expect((await q.api.fetchTask())?.taskId).toBe(first);
+    q.clock.advance(10);
+    await q.api.reportTaskStatus(first, "failed");
+    expect((await q.api.fetchTask())?.taskId).toBe(second);
+    expect((await q.api.fetchTask())?.taskId).toBe(first);
+  });
+
+  it("sorts priorities of any size, including negative ones", async () => {
+    await using q = await createTestQueue();
+    const ids = [];
+    for (const priority of [-5, 1_000_000_000_000, 0, -1_000_000_000_000, 7]) ids.push(await q.api.submitTask({ args: { priority }, priority }));
+    const fetched = [];
+    for (let task = await q.api.fetchTask(); task; task = await q.api.fetchTask()) fetched.push(task.priority);
+    expect(fetched).toEqual([1_000_000_000_000, 7, 0, -5, -1_000_000_000_000]);
+  });
+});
+
+describe("required fields: no more, no less (contract 4, step 8)", () => {
+  async function fetchWith(args: JsonObject, requiredFields: string[] | null): Promise<boolean> {
+    await using q = await createTestQueue();
+    await q.api.submitTask({ args });
+    return (await q.api.fetchTask({ requiredFields })) !== null;
+  }
+
+  it.each<[string, JsonObject, string[] | null, boolean]>([
+    ["exact nested keys", { arg1: 1, arg2: { arg21: 1, arg22: 2 } }, ["arg1", "arg2.arg21", "arg2.arg22"], true],
+    ["missing a required key", { arg1: 1 }, ["arg1", "arg2.arg21", "arg2.arg22"], false],
+    ["a parent key covers its subtree", { arg1: 1, arg2: { anything: 1, else: 2 } }, ["arg1", "arg2"], true],
+    ["parent and child: child must exist", { arg1: 1, arg2: { arg22: 1 } }, ["arg1", "arg2", "arg2.arg22"], true],
+    ["parent and child: child missing", { arg1: 1, arg2: { arg21: 1 } }, ["arg1", "arg2", "arg2.arg22"], false],
+    ["an extra nested key", { arg2: { arg21: 1, arg22: 2 } }, ["arg2.arg22"], false],
+    ["an extra top-level key", { a: 1, b: 2 }, ["a"], false],
+    ["star allows extra keys", { a: 1, b: 2 }, ["*"], true],
+    ["star still needs required keys", { b: 2 }, ["*", "a"], false],
+    ["star with required key present", { a: 1, b: 2 }, ["*", "a"], true],
+    ["no required fields: anything", { a: 1, b: { c: 2 } }, null, true],
+    ["empty required fields: anything", { a: 1 }, [], true],
+    ["a required key whose value is null", { a: null }, ["a"], true],
+    ["a nested requirement under a scalar", { a: 5 }, ["a.b"], false],
+    ["a nested requirement under a list", { a: [1, 2] }, ["a.b"], false],
+  ])("%s", async (_name, args, required, matches) => {
+    expect(await fetchWith(args, required)).toBe(matches);
+  });
+
+  it("skips non-matching tasks ahead in the queue without claiming them", async () => {
+    await using q = await createTestQueue({ limits: { fetchScan: 2 } });
+    for (let i = 0; i < 5; i++) await q.api.submitTask({ args: { a: { x: i, extra: true } }, priority: 100 });
+    const wanted = await q.api.submitTask({ args: { a: { x: 9 } }, priority: 1 });
+    // Same top-level signature, so all six sit in one index; the scan continues past its limit of 2 per call.
+    expect((await q.api.fetchTask({ requiredFields: ["a.x"] }))?.taskId).toBe(wanted);
+    expect((await q.api.lsTasks({ status: "pending" })).content).toHaveLength(5);
+  });
+
+  it("refuses malformed required fields with v1's detail", async () => {
+    await using q = await createTestQueue();
+    await expect(q.api.fetchTask({ requiredFields: ["a", ".b"] })).rejects.toMatchObject({
+      status: 400,
+      detail: "Invalid required fields. Detail: Keys must be valid dot-separated strings or a single '*' for matching everything. Got ['a', '.b'].",
+    });
+  });
+});
+
+describe("fetch options", () => {
+  it("overrides heartbeat timeout and task timeout (eta_max) for the run, and records the command", async () => {
+    await using q = await createTestQueue();
+    await q.api.submitTask({ args: { a: 1 }, heartbeatTimeout: 60, taskTimeout: 100 });
+    const task = await q.api.fetchTask({ etaMax: "1h30m", heartbeatTimeout: 5, cmd: "python train.py" });
+    expect(task).toMatchObject({ heartbeatTimeout: 5, taskTimeout: 5400, cmd: "python train.py" });
+  });
+
+  it("requires eta_max without heartbeats, and stores no heartbeat then", async () => {
+    await using q = await createTestQueue();
+    await q.api.submitTask({ args: { a: 1 } });
+    await expect(q.api.fetchTask({ startHeartbeat: false })).rejects.toThrow(
+      "Eta max must be specified when start_heartbeat is False",
+    );
+    await expect(q.api.fetchTask({ etaMax: "3 fortnights" })).rejects.toMatchObject({ status: 400 });
+    const task = await q.api.fetchTask({ startHeartbeat: false, etaMax: "30" });
+    expect(task).toMatchObject({ lastHeartbeat: null, taskTimeout: 30 });
+  });
+
+  it("applies an extra filter, evaluated over v1-shaped documents", async () => {
+    await using q = await createTestQueue();
+    await q.api.submitTask({ args: { lr: 0.001 }, metadata: { tags: ["a"] }, priority: 99 });
+    const wanted = await q.api.submitTask({ args: { lr: 0.1 }, metadata: { tags: ["v1"] } });
+    const task = await q.api.fetchTask({
+      requiredFields: ["lr"],
+      extraFilter: (doc) => (doc.metadata as { tags: string[] }).tags.includes("v1") && doc.status === "pending",
+    });
+    expect(task?.taskId).toBe(wanted);
+    expect(await q.api.fetchTask({ extraFilter: () => false })).toBeNull();
+  });
+
+  it("checks the worker: unknown is 404, suspended is 403, even when the filter matches nothing", async () => {
+    await using q = await createTestQueue();
+    await q.api.submitTask({ args: { a: 1 } });
+    await expect(q.api.fetchTask({ workerId: "ghost" })).rejects.toMatchObject({
+      status: 404,
+      detail: `Worker 'ghost' not found in queue '${q.queueId}'`,
+    });
+    const workerId = await q.api.createWorker();
+    await q.api.reportWorkerStatus(workerId, "suspended");
+    await expect(q.api.fetchTask({ workerId })).rejects.toMatchObject({
+      status: 403,
+      detail: `Worker '${workerId}' is suspended in queue '${q.queueId}'`,
+    });
+    await expect(q.api.fetchTask({ workerId, extraFilter: () => false })).rejects.toMatchObject({ status: 403 });
+    await q.api.reportWorkerStatus(workerId, "active");
+    expect(await q.api.fetchTask({ workerId })).not.toBeNull();
+  });
+});

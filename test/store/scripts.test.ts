@@ -1,0 +1,50 @@
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it, vi } from "vitest";
+import { SCRIPTS } from "../../src/store/scripts.generated.js";
+import { createTestQueue } from "../support/redis.js";
+
+const luaDir = join(import.meta.dirname, "../../lua");
+
+describe("Lua scripts", () => {
+  const files = readdirSync(luaDir).filter((file) => file.endsWith(".lua"));
+
+  it.each(files)("%s declares in its header exactly the keys its name and wrapper use", (file) => {
+    const [, name, arity] = /^(\w+)-(\d+)\.lua$/.exec(file)!;
+    const header = /^--\[\[([\s\S]*?)\]\]/.exec(readFileSync(join(luaDir, file), "utf8"))?.[1] ?? "";
+    const declared = [...header.matchAll(/^\s*KEYS\[(\d+)\]/gm)].map((m) => Number(m[1]));
+    expect(declared).toEqual(Array.from({ length: Number(arity) }, (_, i) => i + 1));
+    expect(SCRIPTS[name as keyof typeof SCRIPTS].numberOfKeys).toBe(Number(arity));
+    expect(header).toMatch(/Returns/);
+    expect(header).toMatch(/Events:/);
+    expect(header).toMatch(/ARGV\[1\]|Returns \{OK, name\}|KEYS\[1\] root/);
+  });
+
+  it("every script works again after SCRIPT FLUSH (EVALSHA falls back to EVAL)", async () => {
+    await using q = await createTestQueue();
+    const run = vi.spyOn(q.broker.store.scripts, "run");
+    await q.redis.script("FLUSH");
+    await q.broker.queues.create({ queueName: `${q.queueName}-other`, password: "pw" });
+    const workerId = await q.api.createWorker();
+    const [taskId] = await q.api.submitTasks([{ args: { a: 1 } }]);
+    await q.redis.script("FLUSH");
+    const task = await q.api.fetchTask({ workerId });
+    expect(task?.taskId).toBe(taskId);
+    await q.redis.script("FLUSH");
+    await q.api.refreshTaskHeartbeat(taskId!, workerId);
+    await q.api.reportTaskStatus(taskId!, "failed", { workerId });
+    await q.redis.script("FLUSH");
+    await q.api.updateTasks([{ taskId: taskId!, priority: 1 }]);
+    expect(await q.api.fetchTask({ workerId, extraFilter: () => true })).toMatchObject({ taskId });
+    await q.redis.script("FLUSH");
+    await q.broker.expireAll();
+    await q.api.reportWorkerStatus(workerId, "suspended");
+    await q.api.deleteWorker(workerId);
+    await q.api.deleteTask(taskId!);
+    await q.redis.script("FLUSH");
+    await q.api.updateQueue({ newQueueName: `${q.queueName}-2`, metadataUpdate: { x: 1 } });
+    await q.api.deleteQueue({ cascadeDelete: true });
+    const used = new Set(run.mock.calls.map(([name]) => name));
+    expect([...used].sort()).toEqual(Object.keys(SCRIPTS).sort());
+  });
+});
