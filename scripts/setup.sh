@@ -16,6 +16,8 @@ fi
 node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a<20||(a===20&&b<19)) { console.error("Node >= 20.19 is required (found "+process.versions.node+")"); process.exit(1) }'
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+  # Some npm releases record only this platform's optional packages in the lock file, and then `npm ci`
+  # refuses it on another machine; `npm install` resolves those from the same lock file instead.
+  npm ci --no-audit --no-fund 2>/dev/null || npm install --no-audit --no-fund
 fi
 npm run build --silent
