@@ -9,19 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { Broker } from "../src/broker/broker.js";
-import type { FilterEngine } from "../src/broker/context.js";
 import { DirectLabtasker } from "../src/broker/direct.js";
 import { startEmbeddedRedis } from "../src/store/embeddedRedis.js";
 
 const run = promisify(execFile);
-
-/** This sweep selects tasks by required fields only; it passes no filters or sort specs to the broker. */
-const noFilters: FilterEngine = {
-  compile: () => {
-    throw new Error("the demo sweep uses no filters");
-  },
-  compileSort: () => () => 0,
-};
 
 /** A stand-in for train.py: prints a line and a fake accuracy; the first attempt at lr=0.1/vit/seed=1 crashes. */
 const TRAIN = `
@@ -53,7 +44,7 @@ async function loop(api: DirectLabtasker, name: string): Promise<number> {
 async function main(): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), "labtasker-demo-"));
   const redis = await startEmbeddedRedis({ dataDir });
-  const broker = Broker.connect(redis.url, { filters: noFilters });
+  const broker = Broker.connect(redis.url, {});
   try {
     await broker.queues.create({ queueName: "demo-sweep", password: "demo" });
     const api = new DirectLabtasker(broker, { queueName: "demo-sweep", password: "demo" });
@@ -63,10 +54,8 @@ async function main(): Promise<void> {
     console.error(`Submitted ${grid.length} tasks; draining with 4 parallel loops on ${redis.url}`);
 
     const counts = await Promise.all(["gpu0", "gpu1", "gpu2", "gpu3"].map((name) => loop(api, name)));
-    const { content } = await api.lsTasks({ limit: 100 });
-    const rows = content
-      .map((t) => ({ lr: t.args.lr, model: t.args.model, seed: t.args.seed, status: t.status, retries: t.retries, acc: t.summary.acc }))
-      .sort((a, b) => Number(b.acc ?? 0) - Number(a.acc ?? 0));
+    const { content } = await api.lsTasks({ limit: 100, sort: [["summary.acc", -1]] });
+    const rows = content.map((t) => ({ lr: t.args.lr, model: t.args.model, seed: t.args.seed, status: t.status, retries: t.retries, acc: t.summary.acc }));
     console.table(rows);
     const success = content.filter((t) => t.status === "success").length;
     console.log(`${success}/${grid.length} tasks succeeded; runs per loop: ${counts.join(", ")}`);

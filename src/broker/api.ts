@@ -11,8 +11,11 @@ import type { Queue, QueueEvent, Task, TaskCommand, TaskStatus, Worker, WorkerSt
  * dict literal or object holding a MongoDB query, or an already compiled predicate over documents.
  */
 export type FilterInput = string | Record<string, unknown> | DocumentPredicate;
-/** A compiled filter: true when a document (v1 shape, see src/store/codecs.ts) matches. */
-export type DocumentPredicate = (document: Record<string, unknown>) => boolean;
+/**
+ * A compiled filter: true when a document (v1 shape, see src/store/codecs.ts) matches. Asynchronous for JSONata
+ * expressions, which can only be evaluated that way.
+ */
+export type DocumentPredicate = (document: Record<string, unknown>) => boolean | Promise<boolean>;
 /** Sort keys, v1's `[[field, 1 | -1], ...]`. */
 export type SortSpec = Array<[field: string, direction: 1 | -1]>;
 

@@ -8,6 +8,7 @@ import { ScriptCode } from "../store/scriptCodes.js";
 import { RedisStore } from "../store/store.js";
 import type { HealthStatus } from "./api.js";
 import { DEFAULT_LIMITS, type BrokerContext, type BrokerLimits, type FilterEngine } from "./context.js";
+import { defaultFilters } from "./defaultFilters.js";
 import { EventHub } from "./events.js";
 import { ListingService } from "./listing.js";
 import { QueueService } from "./queues.js";
@@ -20,8 +21,8 @@ export interface BrokerOptions {
   keyPrefix?: string;
   /** Milliseconds since the epoch. @defaultValue Date.now */
   now?: () => number;
-  /** Compiles filters and sort specs. */
-  filters: FilterEngine;
+  /** Compiles filters and sort specs. @defaultValue the filter language of src/filter */
+  filters?: FilterEngine;
   limits?: Partial<BrokerLimits>;
   /** Close the Redis connection with the broker. @defaultValue false */
   ownsConnection?: boolean;
@@ -42,7 +43,7 @@ export class Broker implements AsyncDisposable {
     this.ctx = {
       store: this.store,
       now: options.now ?? Date.now,
-      filters: options.filters,
+      filters: options.filters ?? defaultFilters,
       limits: { ...DEFAULT_LIMITS, ...options.limits },
     };
     this.queues = new QueueService(this.ctx);
@@ -73,7 +74,14 @@ export class Broker implements AsyncDisposable {
         if (count < limits.expireBatch) break;
       }
     }
+    await store.redis.set(store.keys.lastSweep(), String(this.ctx.now()));
     return expired;
+  }
+
+  /** When the timeout sweep last ran (ms since the epoch), or null if it never did. */
+  async lastSweep(): Promise<number | null> {
+    const value = await this.store.redis.get(this.store.keys.lastSweep());
+    return value === null ? null : Number(value);
   }
 
   /** Whether Redis answers (v1's /health/full). */

@@ -12,3 +12,4 @@ export function compilePredicate(engine: FilterEngine, filter: FilterInput, kind
     throw new BadRequestError(`Invalid filter: ${(error as Error).message}`);
   }
 }
+

@@ -77,23 +77,23 @@ export class ListingService {
     }
 
     const taskIds = taskId ? [taskId] : await this.taskIdsIn(queueId, status ? [status] : [...TASK_STATUSES]);
-    const matches: Array<{ id: string; hash: Hash; view: Record<string, unknown> }> = [];
+    const found: Array<{ id: string; hash: Hash; view: Record<string, unknown> }> = [];
     for (let start = 0; start < taskIds.length; start += this.ctx.limits.readBatch) {
       const ids = taskIds.slice(start, start + this.ctx.limits.readBatch);
       const hashes = await store.readTasks(queueId, ids);
-      hashes.forEach((hash, i) => {
-        if (hash === null) return;
-        if (status && hash.status !== status) return;
-        if (taskName && hash.task_name !== taskName) return;
+      for (const [i, hash] of hashes.entries()) {
+        if (hash === null) continue;
+        if (status && hash.status !== status) continue;
+        if (taskName && hash.task_name !== taskName) continue;
         const view = taskFilterView(queueId, ids[i]!, hash);
-        if (predicate === null || predicate(view)) matches.push({ id: ids[i]!, hash, view });
-      });
+        if (predicate === null || (await predicate(view))) found.push({ id: ids[i]!, hash, view });
+      }
     }
     // Ties keep creation order, as v1's stable sort keeps insertion order.
-    matches.sort((a, b) => Number(a.hash.seq) - Number(b.hash.seq));
+    found.sort((a, b) => Number(a.hash.seq) - Number(b.hash.seq));
     const compare = this.ctx.filters.compileSort(page.sort);
-    matches.sort((a, b) => compare(a.view, b.view));
-    const content = matches.slice(page.offset, page.offset + page.limit).map((m) => decodeTask(queueId, m.id, m.hash));
+    found.sort((a, b) => compare(a.view, b.view));
+    const content = found.slice(page.offset, page.offset + page.limit).map((m) => decodeTask(queueId, m.id, m.hash));
     return { found: content.length > 0, content };
   }
 
@@ -125,21 +125,21 @@ export class ListingService {
     const predicate = options.extraFilter == null ? null : compilePredicate(this.ctx.filters, withoutKeys(options.extraFilter, overridden), "worker");
     const { store } = this.ctx;
     const ids = workerId ? [workerId] : await store.allWorkerIds(queueId);
-    const matches: Array<{ id: string; hash: Hash; view: Record<string, unknown> }> = [];
+    const found: Array<{ id: string; hash: Hash; view: Record<string, unknown> }> = [];
     for (let start = 0; start < ids.length; start += this.ctx.limits.readBatch) {
       const batch = ids.slice(start, start + this.ctx.limits.readBatch);
       const hashes = await store.readWorkers(queueId, batch);
-      hashes.forEach((hash, i) => {
-        if (hash === null) return;
-        if (status && hash.status !== status) return;
-        if (workerName && hash.worker_name !== workerName) return;
+      for (const [i, hash] of hashes.entries()) {
+        if (hash === null) continue;
+        if (status && hash.status !== status) continue;
+        if (workerName && hash.worker_name !== workerName) continue;
         const view = workerFilterView(queueId, batch[i]!, hash);
-        if (predicate === null || predicate(view)) matches.push({ id: batch[i]!, hash, view });
-      });
+        if (predicate === null || (await predicate(view))) found.push({ id: batch[i]!, hash, view });
+      }
     }
     const compare = this.ctx.filters.compileSort(page.sort);
-    matches.sort((a, b) => compare(a.view, b.view));
-    const content = matches.slice(page.offset, page.offset + page.limit).map((m) => decodeWorker(queueId, m.id, m.hash));
+    found.sort((a, b) => compare(a.view, b.view));
+    const content = found.slice(page.offset, page.offset + page.limit).map((m) => decodeWorker(queueId, m.id, m.hash));
     return { found: content.length > 0, content };
   }
 

@@ -112,7 +112,7 @@ export class TaskService {
         if (hash === null || hash.status !== "pending") continue;
         const taskId = taskIds[i]!;
         const view = taskFilterView(queueId, taskId, hash);
-        if (!argsSatisfy(rule, view.args as JsonObject) || !predicate(view)) continue;
+        if (!argsSatisfy(rule, view.args as JsonObject) || !(await predicate(view))) continue;
         const reply = await store.claimTask(queueId, this.ctx.now(), taskId, claim);
         // Claimed or changed by someone else since it was read: keep looking.
         if (reply[0] !== ScriptCode.NOT_CLAIMABLE) return reply;

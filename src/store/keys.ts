@@ -46,6 +46,8 @@ export type QueueKeyName = keyof typeof QUEUE_KEY_SUFFIX;
 export const GLOBAL_KEY_SUFFIX = {
   /** HASH: queue name -> queue id, the registry that makes names unique. */
   queueNames: "queue-names",
+  /** STRING: when the timeout sweep last ran, in ms since the epoch (for v1's GET /api/v1/polling). */
+  lastSweep: "last-sweep",
   /** Prefix of the BullMQ queue that schedules the timeout sweep (hash-tagged for Cluster). */
   scheduler: "{scheduler}",
 } as const;
@@ -95,6 +97,10 @@ export class KeyBuilder {
   /** HASH name -> id of every queue. */
   queueNames(): string {
     return `${this.prefix}:${GLOBAL_KEY_SUFFIX.queueNames}`;
+  }
+  /** STRING ms of the last timeout sweep. */
+  lastSweep(): string {
+    return `${this.prefix}:${GLOBAL_KEY_SUFFIX.lastSweep}`;
   }
   /** The BullMQ prefix for the scheduler's own keys. */
   schedulerPrefix(): string {

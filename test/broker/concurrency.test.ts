@@ -3,7 +3,6 @@ import { Redis } from "ioredis";
 import { Broker } from "../../src/broker/broker.js";
 import { DirectLabtasker } from "../../src/broker/direct.js";
 import { createTestQueue, redisUrl } from "../support/redis.js";
-import { testFilters } from "../support/filters.js";
 
 describe("concurrent fetchers", () => {
   it("20 fetchers on separate connections drain 5,000 tasks, each claimed exactly once", async () => {
@@ -15,7 +14,7 @@ describe("concurrent fetchers", () => {
     const claims: string[] = [];
     const fetchers = Array.from({ length: 20 }, async () => {
       const redis = new Redis(redisUrl());
-      const broker = new Broker({ redis, keyPrefix: q.prefix, filters: testFilters, now: q.clock.now });
+      const broker = new Broker({ redis, keyPrefix: q.prefix, now: q.clock.now });
       const api = new DirectLabtasker(broker, { queueName: q.queueName, password: "secret" });
       const workerId = await api.createWorker();
       for (let task = await api.fetchTask({ workerId }); task; task = await api.fetchTask({ workerId })) {

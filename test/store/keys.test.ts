@@ -13,6 +13,7 @@ describe("key layout", () => {
 
   it("documents the shared keys", () => {
     expect(doc).toContain(`<prefix>:${GLOBAL_KEY_SUFFIX.queueNames}`);
+    expect(doc).toContain(`<prefix>:${GLOBAL_KEY_SUFFIX.lastSweep}`);
     expect(doc).toContain(`<prefix>:${GLOBAL_KEY_SUFFIX.scheduler}`);
   });
 

@@ -3,7 +3,6 @@ import { Redis } from "ioredis";
 import { inject } from "vitest";
 import { Broker, type BrokerOptions } from "../../src/broker/broker.js";
 import { DirectLabtasker } from "../../src/broker/direct.js";
-import { testFilters } from "./filters.js";
 
 /** The URL of the redis-server the global setup started for this run. */
 export function redisUrl(): string {
@@ -34,7 +33,7 @@ export function createTestBroker(options: Partial<BrokerOptions> = {}): TestBrok
   const redis = new Redis(redisUrl());
   const clock = new ManualClock();
   const prefix = `test-${randomUUID().slice(0, 8)}`;
-  const broker = new Broker({ redis, keyPrefix: prefix, now: clock.now, filters: testFilters, ...options });
+  const broker = new Broker({ redis, keyPrefix: prefix, now: clock.now, ...options });
   return {
     broker,
     redis,

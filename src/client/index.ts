@@ -1,0 +1,1 @@
+export { HttpLabtasker, type HttpLabtaskerOptions } from "./labtasker.js";

@@ -1,0 +1,406 @@
+/**
+ * The {@link Labtasker} API over HTTP: labtasker v1's REST protocol, against our server or labtasker 1.0.1's own.
+ * Python-style filters are compiled here to MongoDB queries, as v1's client does, so every server understands them.
+ */
+import type {
+  CreateQueueOptions,
+  CreateWorkerOptions,
+  EventsOptions,
+  FetchTaskOptions,
+  FilterInput,
+  HealthStatus,
+  Labtasker,
+  LsResult,
+  LsTasksOptions,
+  LsWorkersOptions,
+  ReportStatus,
+  ReportTaskStatusOptions,
+  SubmitTaskOptions,
+  TaskUpdate,
+  UpdateQueueOptions,
+  UpdateTasksOptions,
+} from "../broker/api.js";
+import { BadRequestError, LabtaskerError } from "../broker/errors.js";
+import { toWireFilter } from "../filter/index.js";
+import { parseJson, stringifyJson, type JsonObject, type JsonValue } from "../json.js";
+import type { Queue, QueueEvent, Task, Worker, WorkerStatus } from "../model.js";
+import { errorFromResponse, type ErrorContext } from "./errors.js";
+import { readSseFrames } from "./sse.js";
+import { eventFromWire, queueFromWire, taskFromWire, workerFromWire } from "./wire.js";
+
+export interface HttpLabtaskerOptions {
+  /** The server's base URL, e.g. `http://localhost:9321`. */
+  baseUrl: string;
+  queueName: string;
+  password: string;
+  /** Per-request timeout. @defaultValue 60000 ms */
+  timeoutMs?: number;
+  /**
+   * Attempts for requests that are safe to repeat after a network error (heartbeats, status reports, reads),
+   * with exponential backoff from 0.5 s up to 10 s; v1's client retries reports for about 100 s.
+   * @defaultValue 10
+   */
+  networkAttempts?: number;
+  /** Sent as `client_version` in request bodies, as v1's client does. @defaultValue "1.0.1" */
+  clientVersion?: string;
+}
+
+interface RequestOptions {
+  query?: Record<string, string | boolean | number | null | undefined>;
+  body?: unknown;
+  auth?: boolean;
+  /** Safe to send again after a network error. */
+  retry?: boolean;
+  context: ErrorContext;
+}
+
+/** Task update fields: TaskUpdate name -> v1 wire name. */
+const UPDATE_WIRE = {
+  status: "status",
+  taskName: "task_name",
+  heartbeatTimeout: "heartbeat_timeout",
+  taskTimeout: "task_timeout",
+  maxRetries: "max_retries",
+  retries: "retries",
+  priority: "priority",
+  metadata: "metadata",
+  args: "args",
+  cmd: "cmd",
+  summary: "summary",
+} as const;
+
+function isNetworkError(error: unknown): boolean {
+  return error instanceof TypeError || (error as { name?: string }).name === "TimeoutError";
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener("abort", () => {
+      clearTimeout(timer);
+      resolve();
+    }, { once: true });
+  });
+}
+
+export class HttpLabtasker implements Labtasker {
+  private readonly baseUrl: string;
+  private authHeader: string;
+  /** Whether the server has the batch submit extension; learnt on first use. */
+  private batchSubmit: boolean | undefined;
+
+  constructor(private readonly options: HttpLabtaskerOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, "");
+    this.authHeader = HttpLabtasker.basic(options.queueName, options.password);
+  }
+
+  private static basic(user: string, password: string): string {
+    return `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
+  }
+
+  private url(path: string, query: RequestOptions["query"] = {}): string {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query)) {
+      // v1's httpx client sends None as an empty value; the server treats it as not given.
+      params.set(key, value === null || value === undefined ? "" : String(value));
+    }
+    const search = params.toString();
+    return `${this.baseUrl}${path}${search ? `?${search}` : ""}`;
+  }
+
+  private async request(method: string, path: string, options: RequestOptions): Promise<JsonValue | undefined> {
+    const attempts = options.retry ? (this.options.networkAttempts ?? 10) : 1;
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (options.auth !== false) headers.authorization = this.authHeader;
+    let body: string | undefined;
+    if (options.body !== undefined) {
+      headers["content-type"] = "application/json";
+      body = stringifyJson(options.body);
+    }
+    for (let attempt = 1; ; attempt++) {
+      let response: Response;
+      try {
+        response = await fetch(this.url(path, options.query), {
+          method,
+          headers,
+          body,
+          signal: AbortSignal.timeout(this.options.timeoutMs ?? 60_000),
+        });
+      } catch (error) {
+        if (attempt < attempts && isNetworkError(error)) {
+          await sleep(Math.min(500 * 2 ** (attempt - 1), 10_000));
+          continue;
+        }
+        throw new LabtaskerError(0, `Cannot reach the labtasker server at ${this.baseUrl}: ${(error as Error).message}`);
+      }
+      const text = await response.text();
+      const parsed = text === "" ? undefined : parseJsonOrText(text);
+      if (response.ok) return parsed;
+      const detail = parsed !== null && typeof parsed === "object" && "detail" in parsed ? (parsed as { detail: unknown }).detail : text;
+      throw errorFromResponse(response.status, detail, options.context);
+    }
+  }
+
+  private withVersion(body: Record<string, unknown>): Record<string, unknown> {
+    return { client_version: this.options.clientVersion ?? "1.0.1", ...body };
+  }
+
+  /** A filter as the server takes it: Python-style text becomes a MongoDB query with `{"_dt": ...}` dates. */
+  private wireFilter(filter: FilterInput | null | undefined): Record<string, unknown> | null {
+    if (filter == null) return null;
+    if (typeof filter === "function") {
+      throw new BadRequestError("A filter function cannot be sent to a server; pass a filter expression or a MongoDB query");
+    }
+    return toWireFilter(filter);
+  }
+
+  async health(): Promise<HealthStatus> {
+    return (await this.request("GET", "/health/full", { auth: false, retry: true, context: { operation: "health" } })) as unknown as HealthStatus;
+  }
+
+  async createQueue(options: CreateQueueOptions): Promise<string> {
+    const body = this.withVersion({ queue_name: options.queueName, password: options.password, metadata: options.metadata ?? null });
+    const reply = await this.request("POST", "/api/v1/queues", { body, auth: false, context: { operation: "createQueue", queueName: options.queueName } });
+    return String((reply as JsonObject).queue_id);
+  }
+
+  async getQueue(): Promise<Queue> {
+    return queueFromWire((await this.request("GET", "/api/v1/queues/me", { retry: true, context: { operation: "getQueue" } })) as JsonObject);
+  }
+
+  async updateQueue(options: UpdateQueueOptions): Promise<Queue> {
+    const body = this.withVersion({
+      new_queue_name: options.newQueueName ?? null,
+      new_password: options.newPassword ?? null,
+      metadata_update: options.metadataUpdate ?? null,
+    });
+    const reply = await this.request("PUT", "/api/v1/queues/me", { body, context: { operation: "updateQueue" } });
+    if (options.newQueueName || options.newPassword) {
+      this.authHeader = HttpLabtasker.basic(options.newQueueName || this.options.queueName, options.newPassword || this.options.password);
+    }
+    return queueFromWire(reply as JsonObject);
+  }
+
+  async deleteQueue(options: { cascadeDelete?: boolean } = {}): Promise<void> {
+    await this.request("DELETE", "/api/v1/queues/me", { query: { cascade_delete: options.cascadeDelete ?? true }, context: { operation: "deleteQueue" } });
+  }
+
+  private submitBody(task: SubmitTaskOptions): Record<string, unknown> {
+    return {
+      task_name: task.taskName ?? null,
+      args: task.args ?? null,
+      metadata: task.metadata ?? null,
+      cmd: task.cmd ?? null,
+      heartbeat_timeout: task.heartbeatTimeout ?? null,
+      task_timeout: task.taskTimeout ?? null,
+      max_retries: task.maxRetries ?? 3,
+      priority: task.priority ?? 10,
+    };
+  }
+
+  async submitTask(options: SubmitTaskOptions): Promise<string> {
+    const reply = await this.request("POST", "/api/v1/queues/me/tasks", { body: this.withVersion(this.submitBody(options)), context: { operation: "submitTask" } });
+    return String((reply as JsonObject).task_id);
+  }
+
+  /**
+   * One request per 5,000 tasks with our server's batch extension; against a server without it (labtasker v1),
+   * one request per task, 16 at a time.
+   */
+  async submitTasks(tasks: SubmitTaskOptions[]): Promise<string[]> {
+    if (tasks.length === 0) return [];
+    if (this.batchSubmit !== false) {
+      try {
+        const ids: string[] = [];
+        for (let start = 0; start < tasks.length; start += 5000) {
+          const chunk = tasks.slice(start, start + 5000).map((task) => this.submitBody(task));
+          const reply = await this.request("POST", "/api/v1/queues/me/tasks/batch", { body: this.withVersion({ tasks: chunk }), context: { operation: "submitTask" } });
+          ids.push(...((reply as JsonObject).task_ids as string[]));
+          this.batchSubmit = true;
+        }
+        return ids;
+      } catch (error) {
+        // v1 routes the unknown path as a task id and answers 404 or 405; anything else is a real error.
+        if (this.batchSubmit === true || !(error instanceof LabtaskerError) || ![404, 405].includes(error.status)) throw error;
+        this.batchSubmit = false;
+      }
+    }
+    const ids: string[] = new Array(tasks.length);
+    let next = 0;
+    const lanes = Array.from({ length: Math.min(16, tasks.length) }, async () => {
+      while (next < tasks.length) {
+        const index = next++;
+        ids[index] = await this.submitTask(tasks[index]!);
+      }
+    });
+    await Promise.all(lanes);
+    return ids;
+  }
+
+  async getTask(taskId: string): Promise<Task> {
+    const reply = await this.request("GET", `/api/v1/queues/me/tasks/${encodeURIComponent(taskId)}`, { retry: true, context: { operation: "getTask", taskId } });
+    return taskFromWire(reply as JsonObject);
+  }
+
+  async lsTasks(options: LsTasksOptions = {}): Promise<LsResult<Task>> {
+    const body = this.withVersion({
+      offset: options.offset ?? 0,
+      limit: options.limit ?? 100,
+      task_id: options.taskId ?? null,
+      task_name: options.taskName ?? null,
+      status: options.status ?? null,
+      extra_filter: this.wireFilter(options.extraFilter),
+      sort: options.sort ?? null,
+    });
+    const reply = (await this.request("POST", "/api/v1/queues/me/tasks/search", { body, retry: true, context: { operation: "lsTasks" } })) as JsonObject;
+    return { found: Boolean(reply.found), content: ((reply.content ?? []) as JsonObject[]).map(taskFromWire) };
+  }
+
+  async updateTasks(updates: TaskUpdate[], options: UpdateTasksOptions = {}): Promise<LsResult<Task>> {
+    const body = updates.map((update) => {
+      const wire: Record<string, unknown> = { task_id: update.taskId, replace_fields: update.replaceFields ?? [] };
+      for (const [field, name] of Object.entries(UPDATE_WIRE)) {
+        if (Object.hasOwn(update, field)) wire[name] = (update as unknown as Record<string, unknown>)[field];
+      }
+      return wire;
+    });
+    const reply = (await this.request("PUT", "/api/v1/queues/me/tasks", {
+      body,
+      query: { reset_pending: options.resetPending ?? false },
+      context: { operation: "updateTasks" },
+    })) as JsonObject;
+    return { found: Boolean(reply.found), content: ((reply.content ?? []) as JsonObject[]).map(taskFromWire) };
+  }
+
+  async deleteTask(taskId: string): Promise<void> {
+    await this.request("DELETE", `/api/v1/queues/me/tasks/${encodeURIComponent(taskId)}`, { context: { operation: "deleteTask", taskId } });
+  }
+
+  async fetchTask(options: FetchTaskOptions = {}): Promise<Task | null> {
+    const body = this.withVersion({
+      worker_id: options.workerId ?? null,
+      eta_max: options.etaMax ?? null,
+      heartbeat_timeout: options.heartbeatTimeout ?? null,
+      start_heartbeat: options.startHeartbeat ?? true,
+      required_fields: options.requiredFields ?? null,
+      extra_filter: this.wireFilter(options.extraFilter),
+      cmd: options.cmd ?? null,
+    });
+    const reply = (await this.request("POST", "/api/v1/queues/me/tasks/next", { body, context: { operation: "fetchTask", workerId: options.workerId ?? null } })) as JsonObject;
+    return reply.found && reply.task ? taskFromWire(reply.task as JsonObject) : null;
+  }
+
+  async reportTaskStatus(taskId: string, status: ReportStatus, options: ReportTaskStatusOptions = {}): Promise<void> {
+    const body = this.withVersion({ status, worker_id: options.workerId ?? null, summary: options.summary ?? null });
+    await this.request("POST", `/api/v1/queues/me/tasks/${encodeURIComponent(taskId)}/status`, {
+      body,
+      retry: true,
+      context: { operation: "reportTask", taskId, workerId: options.workerId ?? null },
+    });
+  }
+
+  async refreshTaskHeartbeat(taskId: string, workerId: string | null = null): Promise<void> {
+    await this.request("POST", `/api/v1/queues/me/tasks/${encodeURIComponent(taskId)}/heartbeat`, {
+      query: { worker_id: workerId },
+      retry: true,
+      context: { operation: "heartbeat", taskId, workerId },
+    });
+  }
+
+  async createWorker(options: CreateWorkerOptions = {}): Promise<string> {
+    const body = this.withVersion({ worker_name: options.workerName ?? null, metadata: options.metadata ?? null, max_retries: options.maxRetries ?? 3 });
+    const reply = await this.request("POST", "/api/v1/queues/me/workers", { body, context: { operation: "createWorker" } });
+    return String((reply as JsonObject).worker_id);
+  }
+
+  async lsWorkers(options: LsWorkersOptions = {}): Promise<LsResult<Worker>> {
+    const body = this.withVersion({
+      offset: options.offset ?? 0,
+      limit: options.limit ?? 100,
+      worker_id: options.workerId ?? null,
+      worker_name: options.workerName ?? null,
+      status: options.status ?? null,
+      extra_filter: this.wireFilter(options.extraFilter),
+      sort: options.sort ?? null,
+    });
+    const reply = (await this.request("POST", "/api/v1/queues/me/workers/search", { body, retry: true, context: { operation: "lsWorkers" } })) as JsonObject;
+    return { found: Boolean(reply.found), content: ((reply.content ?? []) as JsonObject[]).map(workerFromWire) };
+  }
+
+  async getWorker(workerId: string): Promise<Worker> {
+    const reply = await this.request("GET", `/api/v1/queues/me/workers/${encodeURIComponent(workerId)}`, { retry: true, context: { operation: "getWorker", workerId } });
+    return workerFromWire(reply as JsonObject);
+  }
+
+  async reportWorkerStatus(workerId: string, status: WorkerStatus): Promise<void> {
+    await this.request("POST", `/api/v1/queues/me/workers/${encodeURIComponent(workerId)}/status`, {
+      body: this.withVersion({ status }),
+      retry: true,
+      context: { operation: "reportWorker", workerId },
+    });
+  }
+
+  async deleteWorker(workerId: string, options: { cascadeUpdate?: boolean } = {}): Promise<void> {
+    await this.request("DELETE", `/api/v1/queues/me/workers/${encodeURIComponent(workerId)}`, {
+      query: { cascade_update: options.cascadeUpdate ?? true },
+      context: { operation: "deleteWorker", workerId },
+    });
+  }
+
+  /**
+   * The queue's events over SSE. On a dropped connection it reconnects (after the server's `retry` delay) and, with our
+   * server, resumes after the last event seen (Last-Event-ID); v1's server has no replay, so events during the gap are lost there.
+   */
+  async *events(options: EventsOptions = {}): AsyncGenerator<QueueEvent> {
+    const { signal } = options;
+    let lastId = options.afterSequence;
+    let retryMs = 3000;
+    while (!signal?.aborted) {
+      let response: Response;
+      try {
+        const headers: Record<string, string> = { authorization: this.authHeader, accept: "text/event-stream" };
+        if (lastId !== undefined) headers["last-event-id"] = String(lastId);
+        response = await fetch(this.url("/api/v1/queues/me/events"), { headers, signal });
+      } catch (error) {
+        if (signal?.aborted) return;
+        if (!isNetworkError(error)) throw error;
+        await sleep(retryMs, signal);
+        continue;
+      }
+      if (!response.ok || !response.body) {
+        const text = await response.text();
+        throw errorFromResponse(response.status, parseJsonOrText(text) ?? text, { operation: "events" });
+      }
+      try {
+        for await (const frame of readSseFrames(response.body, signal)) {
+          if (frame.retry !== undefined) retryMs = frame.retry;
+          if (frame.event !== "event") continue;
+          const event = eventFromWire(parseJson(frame.data) as JsonObject);
+          if (lastId !== undefined && event.sequence <= lastId) continue;
+          lastId = event.sequence;
+          yield event;
+        }
+      } catch (error) {
+        if (signal?.aborted) return;
+        if (!isNetworkError(error) && (error as { name?: string }).name !== "AbortError") throw error;
+      }
+      if (!signal?.aborted) await sleep(retryMs, signal);
+    }
+  }
+
+  async close(): Promise<void> {
+    // Connections belong to Node's shared fetch agent; nothing to release per client.
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+function parseJsonOrText(text: string): JsonValue {
+  try {
+    return parseJson(text);
+  } catch {
+    return text;
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * The client's configuration, as labtasker v1 keeps it: `$LABTASKER_ROOT/client.toml` (LABTASKER_ROOT defaults to
+ * `./.labtasker`), with v1's keys. `config.toml` (the name the seeds use) is read when `client.toml` is absent.
+ * One extension: `redis_url` (or LABTASKER_REDIS_URL) selects direct mode, talking to Redis with no server.
+ *
+ * Precedence for every setting: explicit option (a CLI flag) > environment variable > file > default.
+ */
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import Conf from "conf";
+import { parse as parseToml, stringify as stringifyToml } from "smol-toml";
+
+export interface ClientConfig {
+  /** The directory holding the config file and run logs. */
+  root: string;
+  /** The config file read, or the one `init` writes, when none exists yet. */
+  file: string;
+  /** Whether `file` exists. */
+  exists: boolean;
+  apiBaseUrl: string;
+  queueName: string | null;
+  password: string | null;
+  /** Direct mode: talk to this Redis instead of a server. */
+  redisUrl: string | null;
+  /** Seconds between heartbeats of a running task. */
+  heartbeatInterval: number;
+  displayServerNotificationsLevel: "low" | "medium" | "high" | "none";
+  /** Everything else in the file, kept so a rewrite loses nothing (v1's model allows extra keys). */
+  raw: Record<string, unknown>;
+}
+
+/** Overrides from flags; they win over the environment and the file. */
+export type ConfigOverrides = Partial<Pick<ClientConfig, "apiBaseUrl" | "queueName" | "password" | "redisUrl" | "heartbeatInterval">>;
+
+export const CONFIG_DEFAULTS = {
+  apiBaseUrl: "http://localhost:9321/",
+  /** v1's template value (its model's default is 30). */
+  heartbeatInterval: 10,
+  displayServerNotificationsLevel: "medium",
+} as const;
+
+/** The environment variables the client reads, in one place. */
+export const CONFIG_ENV = {
+  root: "LABTASKER_ROOT",
+  apiBaseUrl: "LABTASKER_API_BASE_URL",
+  queueName: "LABTASKER_QUEUE_NAME",
+  password: "LABTASKER_PASSWORD",
+  redisUrl: "LABTASKER_REDIS_URL",
+} as const;
+
+/** `$LABTASKER_ROOT`, or `./.labtasker`, as an absolute path. */
+export function labtaskerRoot(env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(env[CONFIG_ENV.root] || ".labtasker");
+}
+
+function configStore(root: string, name: "client" | "config"): Conf<Record<string, unknown>> {
+  return new Conf<Record<string, unknown>>({
+    cwd: root,
+    configName: name,
+    fileExtension: "toml",
+    projectName: "labtasker",
+    serialize: (value) => stringifyToml(value),
+    deserialize: (text) => parseToml(text) as Record<string, unknown>,
+    accessPropertiesByDotNotation: true,
+    clearInvalidConfig: false,
+  });
+}
+
+function table(raw: Record<string, unknown>, key: string): Record<string, unknown> {
+  const value = raw[key];
+  return value !== null && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+}
+
+function text(value: unknown): string | null {
+  return typeof value === "string" && value !== "" ? value : null;
+}
+
+export function loadClientConfig(overrides: ConfigOverrides = {}, env: NodeJS.ProcessEnv = process.env): ClientConfig {
+  const root = labtaskerRoot(env);
+  const clientFile = join(root, "client.toml");
+  const seedsFile = join(root, "config.toml");
+  const file = existsSync(clientFile) || !existsSync(seedsFile) ? clientFile : seedsFile;
+  const exists = existsSync(file);
+  const raw = exists ? { ...configStore(root, file === clientFile ? "client" : "config").store } : {};
+  const endpoint = table(raw, "endpoint");
+  const queue = table(raw, "queue");
+  const task = table(raw, "task");
+  const interval = overrides.heartbeatInterval ?? Number(task.heartbeat_interval ?? CONFIG_DEFAULTS.heartbeatInterval);
+  return {
+    root,
+    file,
+    exists,
+    apiBaseUrl: overrides.apiBaseUrl ?? text(env[CONFIG_ENV.apiBaseUrl]) ?? text(endpoint.api_base_url) ?? CONFIG_DEFAULTS.apiBaseUrl,
+    queueName: overrides.queueName ?? text(env[CONFIG_ENV.queueName]) ?? text(queue.queue_name),
+    password: overrides.password ?? text(env[CONFIG_ENV.password]) ?? text(queue.password),
+    redisUrl: overrides.redisUrl ?? text(env[CONFIG_ENV.redisUrl]) ?? text(raw.redis_url),
+    heartbeatInterval: Number.isFinite(interval) && interval > 0 ? interval : CONFIG_DEFAULTS.heartbeatInterval,
+    displayServerNotificationsLevel: (text(raw.display_server_notifications_level) ?? CONFIG_DEFAULTS.displayServerNotificationsLevel) as ClientConfig["displayServerNotificationsLevel"],
+    raw,
+  };
+}
+
+export interface NewConfig {
+  apiBaseUrl: string;
+  queueName: string;
+  password: string;
+  redisUrl?: string | null;
+  heartbeatInterval?: number;
+}
+
+/**
+ * Writes `client.toml` in v1's layout (plus `redis_url` for direct mode), creating the root with v1's `.gitignore`
+ * (the file holds a password) and `logs/`. Keys already in the file that this does not set are kept.
+ */
+export function saveClientConfig(root: string, config: NewConfig): string {
+  mkdirSync(join(root, "logs"), { recursive: true });
+  const gitignore = join(root, ".gitignore");
+  if (!existsSync(gitignore)) writeFileSync(gitignore, "*.toml\n.last-version-check\nlogs\n");
+  const store = configStore(root, "client");
+  store.set("display_server_notifications_level", store.get("display_server_notifications_level") ?? CONFIG_DEFAULTS.displayServerNotificationsLevel);
+  store.set("enable_traceback_filter", store.get("enable_traceback_filter") ?? false);
+  store.set("version_check", store.get("version_check") ?? false);
+  store.set("endpoint.api_base_url", config.apiBaseUrl);
+  store.set("queue.queue_name", config.queueName);
+  store.set("queue.password", config.password);
+  store.set("task.heartbeat_interval", config.heartbeatInterval ?? CONFIG_DEFAULTS.heartbeatInterval);
+  if (config.redisUrl) store.set("redis_url", config.redisUrl);
+  else store.delete("redis_url");
+  return store.path;
+}

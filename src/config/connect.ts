@@ -1,0 +1,31 @@
+/** A {@link Labtasker} from the client configuration: HTTP to a server, or direct mode on Redis. */
+import type { Labtasker } from "../broker/api.js";
+import type { ClientConfig } from "./clientConfig.js";
+
+/** Raised when the configuration lacks what a command needs; the message names the fix. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/**
+ * Connects as configured. Direct mode loads the broker (and ioredis) only when used, so server-mode commands
+ * start fast.
+ */
+export async function connect(config: ClientConfig): Promise<Labtasker> {
+  if (!config.queueName || !config.password) {
+    throw new ConfigError(
+      `No queue configured: run \`labtasker init\`, or set queue.queue_name and queue.password in ${config.file}` +
+        " (or LABTASKER_QUEUE_NAME and LABTASKER_PASSWORD).",
+    );
+  }
+  const credentials = { queueName: config.queueName, password: config.password };
+  if (config.redisUrl) {
+    const [{ Broker }, { DirectLabtasker }] = await Promise.all([import("../broker/broker.js"), import("../broker/direct.js")]);
+    return new DirectLabtasker(Broker.connect(config.redisUrl, {}), credentials, true);
+  }
+  const { HttpLabtasker } = await import("../client/labtasker.js");
+  return new HttpLabtasker({ baseUrl: config.apiBaseUrl, ...credentials });
+}

@@ -1,0 +1,106 @@
+/**
+ * The HTTP app: labtasker v1's REST protocol over a broker. A factory with no `listen`, so tests run it in-process;
+ * src/http/server.ts serves it.
+ */
+import express, { type NextFunction, type Request, type Response, type Router } from "express";
+import type { Broker } from "../broker/broker.js";
+import { LabtaskerError } from "../broker/errors.js";
+import { basicAuth } from "./auth.js";
+import { ROUTES, openApiDocument } from "./openapi.js";
+import { sendJson } from "./respond.js";
+import { eventRoutes } from "./routes/events.js";
+import { healthRoutes } from "./routes/health.js";
+import { openQueueRoutes, queueRoutes } from "./routes/queues.js";
+import { taskRoutes } from "./routes/tasks.js";
+import { workerRoutes } from "./routes/workers.js";
+import { parseBody } from "./validate.js";
+
+export interface AppOptions {
+  broker: Broker;
+  /**
+   * Largest request body. 16 MB holds a batch submit of about 50,000 small tasks.
+   * @defaultValue "16mb"
+   */
+  bodyLimit?: string;
+  /** Seconds between timeout sweeps, for GET /api/v1/polling. @defaultValue 0.5 */
+  sweepIntervalSeconds?: number;
+  /** Seconds between SSE pings. @defaultValue 15 */
+  pingIntervalSeconds?: number;
+  /** Where unexpected errors are reported. @defaultValue console.error */
+  logError?: (error: unknown, req: Request) => void;
+  /** The version reported in the OpenAPI document. */
+  version?: string;
+}
+
+export interface LabtaskerApp {
+  app: express.Express;
+  /** Open SSE responses; the server ends them on shutdown. */
+  openStreams: Set<Response>;
+}
+
+export function createApp(options: AppOptions): LabtaskerApp {
+  const { broker } = options;
+  const openStreams = new Set<Response>();
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("etag", false);
+  app.set("query parser", "simple");
+
+  // A known path with another method is 405 and an unknown path 404, before authentication, as FastAPI routes.
+  const served = [...ROUTES, { method: "get", path: "/openapi.json" }, { method: "get", path: "/docs" }];
+  const routes = served.map((route) => ({ method: route.method.toUpperCase(), pattern: new RegExp(`^${route.path.replace(/\{\w+\}/g, "[^/]+")}$`) }));
+  app.use((req, res, next) => {
+    const method = req.method === "HEAD" ? "GET" : req.method;
+    const matching = routes.filter((route) => route.pattern.test(req.path));
+    if (matching.length === 0) sendJson(res, 404, { detail: "Not Found" });
+    else if (!matching.some((route) => route.method === method)) sendJson(res, 405, { detail: "Method Not Allowed" });
+    else next();
+  });
+
+  app.use(express.raw({ type: () => true, limit: options.bodyLimit ?? "16mb" }));
+  app.use((req, _res, next) => {
+    req.body = Buffer.isBuffer(req.body) ? parseBody(req.body) : undefined;
+    next();
+  });
+
+  const open: Router = express.Router();
+  healthRoutes(open, broker, { sweepIntervalSeconds: options.sweepIntervalSeconds ?? 0.5 });
+  openQueueRoutes(open, broker);
+  const document = openApiDocument(options.version ?? "0.0.0");
+  open.get("/openapi.json", (_req, res) => sendJson(res, 200, document));
+  open.get("/docs", (_req, res) => {
+    res.type("text/html").send('<!doctype html><title>labtasker-redis API</title><p>The API is described in <a href="/openapi.json">/openapi.json</a>.</p>');
+  });
+  app.use(open);
+
+  const authenticated: Router = express.Router();
+  authenticated.use("/api/v1/queues/me", basicAuth(broker));
+  queueRoutes(authenticated, broker);
+  taskRoutes(authenticated, broker);
+  workerRoutes(authenticated, broker);
+  eventRoutes(authenticated, broker, { pingIntervalSeconds: options.pingIntervalSeconds, openStreams });
+  app.use(authenticated);
+
+
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (res.headersSent) return;
+    if (error instanceof LabtaskerError) {
+      if (error.status === 401) res.set("WWW-Authenticate", "Basic");
+      sendJson(res, error.status, { detail: error.detail });
+      return;
+    }
+    const status = (error as { status?: number; type?: string }).status;
+    if ((error as { type?: string }).type === "entity.too.large") {
+      sendJson(res, 413, { detail: `Request body is larger than the limit of ${options.bodyLimit ?? "16mb"}` });
+      return;
+    }
+    if (typeof status === "number" && status >= 400 && status < 500) {
+      sendJson(res, status, { detail: (error as Error).message });
+      return;
+    }
+    (options.logError ?? ((e: unknown) => console.error(e)))(error, req);
+    sendJson(res, 500, { detail: `Operation failed: ${(error as Error).message}` });
+  });
+
+  return { app, openStreams };
+}

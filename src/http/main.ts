@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+/**
+ * `labtasker-server`: serves labtasker v1's REST protocol from Redis.
+ * Options come from flags, then environment variables (v1's names where v1 has one), then defaults.
+ */
+import { readFileSync } from "node:fs";
+import { Command, InvalidArgumentError, Option } from "commander";
+import { serve } from "./server.js";
+
+const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+
+function positiveNumber(value: string): number {
+  const number = Number(value);
+  if (!Number.isFinite(number) || number <= 0) throw new InvalidArgumentError(`must be a positive number (got ${value})`);
+  return number;
+}
+
+function port(value: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 0 || number > 65535) throw new InvalidArgumentError(`must be a port number 0..65535 (got ${value})`);
+  return number;
+}
+
+const program = new Command("labtasker-server")
+  .description("labtasker v1's server, backed by Redis")
+  .version(version);
+
+program
+  .command("serve")
+  .description("Serve the API. Without --redis-url, starts an embedded redis-server (AOF on) under --data-dir.")
+  .addOption(new Option("--host <host>", "interface to listen on").env("API_HOST").default("0.0.0.0"))
+  .addOption(new Option("--port <port>", "port to listen on").env("API_PORT").default(9321).argParser(port))
+  .addOption(new Option("--redis-url <url>", "existing Redis: redis://, rediss://, unix://, redis+sentinel://, redis+cluster://").env("REDIS_URL"))
+  .addOption(new Option("--data-dir <dir>", "data directory of the embedded redis-server").env("LABTASKER_DATA_DIR").default("labtasker-data"))
+  .addOption(new Option("--key-prefix <prefix>", "prefix of every Redis key").env("LABTASKER_KEY_PREFIX").default("labtasker"))
+  .addOption(new Option("--sweep-interval <seconds>", "seconds between timeout sweeps").env("PERIODIC_TASK_INTERVAL").default(0.5).argParser(positiveNumber))
+  .addOption(new Option("--ping-interval <seconds>", "seconds between SSE pings").env("SSE_PING_INTERVAL").default(15).argParser(positiveNumber))
+  .addHelpText("after", "\nPrecedence: flag > environment variable > default.")
+  .action(async (options: { host: string; port: number; redisUrl?: string; dataDir: string; keyPrefix: string; sweepInterval: number; pingInterval: number }) => {
+    const log = (message: string) => console.error(`[${new Date().toISOString()}] ${message}`);
+    const server = await serve({
+      host: options.host,
+      port: options.port,
+      redisUrl: options.redisUrl,
+      dataDir: options.dataDir,
+      keyPrefix: options.keyPrefix,
+      sweepIntervalSeconds: options.sweepInterval,
+      pingIntervalSeconds: options.pingInterval,
+      version,
+      log,
+    });
+    log(`labtasker-server ${version} listening on ${server.url} (Redis: ${options.redisUrl ? server.redisUrl : "embedded"})`);
+    let signals = 0;
+    const shutdown = (signal: string) => {
+      if (++signals > 1) process.exit(130); // a second Ctrl-C stops at once
+      log(`${signal}: finishing in-flight requests, then stopping`);
+      server.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          log(`shutdown failed: ${(error as Error).message}`);
+          process.exit(1);
+        },
+      );
+    };
+    process.on("SIGINT", () => shutdown("SIGINT"));
+    process.on("SIGTERM", () => shutdown("SIGTERM"));
+  });
+
+program.parseAsync().catch((error: unknown) => {
+  console.error(`labtasker-server: ${(error as Error).message}`);
+  process.exit(1);
+});

@@ -1,0 +1,85 @@
+/**
+ * The OpenAPI document of the server, built from the same schemas that validate requests (src/http/schemas.ts).
+ * A test checks that every route the app serves is described here and nothing else.
+ */
+import { Type, type TSchema } from "@sinclair/typebox";
+import * as S from "./schemas.js";
+
+interface RouteDoc {
+  method: "get" | "post" | "put" | "delete";
+  path: string;
+  summary: string;
+  auth: boolean;
+  body?: TSchema;
+  query?: Record<string, { schema: TSchema; description: string }>;
+  status: number;
+  response?: TSchema;
+  contentType?: string;
+}
+
+const taskId = "{task_id}";
+const workerId = "{worker_id}";
+
+export const ROUTES: RouteDoc[] = [
+  { method: "get", path: "/", summary: "Welcome", auth: false, status: 200, response: Type.Object({ message: Type.String(), versions: Type.Array(Type.String()), docs: Type.String() }) },
+  { method: "get", path: "/health", summary: "Liveness", auth: false, status: 200, response: Type.Object({ connection: Type.String() }) },
+  { method: "get", path: "/health/full", summary: "Health including Redis", auth: false, status: 200, response: S.HealthFullResponse },
+  { method: "get", path: "/api/v1/polling", summary: "Timeout sweep timing", auth: false, status: 200, response: Type.Object({ prev_polling: Type.Number(), next_eta: Type.Number(), polling_interval: Type.Number() }) },
+  { method: "post", path: "/api/v1/queues", summary: "Create a queue", auth: false, body: S.QueueCreateRequest, status: 201, response: S.IdResponse("queue_id") },
+  { method: "get", path: "/api/v1/queues/me", summary: "Get the queue", auth: true, status: 200, response: S.QueueGetResponse },
+  { method: "put", path: "/api/v1/queues/me", summary: "Rename, change password, merge metadata", auth: true, body: S.QueueUpdateRequest, status: 200, response: S.QueueGetResponse },
+  { method: "delete", path: "/api/v1/queues/me", summary: "Delete the queue", auth: true, status: 204, query: { cascade_delete: { schema: Type.Boolean({ default: false }), description: "also delete its tasks and workers" } } },
+  { method: "post", path: "/api/v1/queues/me/tasks", summary: "Submit a task", auth: true, body: S.TaskSubmitRequest, status: 201, response: S.IdResponse("task_id") },
+  { method: "post", path: "/api/v1/queues/me/tasks/batch", summary: "Submit many tasks (extension)", auth: true, body: S.TaskBatchSubmitRequest, status: 201, response: Type.Object({ notification: Type.Null(), task_ids: Type.Array(Type.String()) }) },
+  { method: "post", path: "/api/v1/queues/me/tasks/search", summary: "List tasks", auth: true, body: S.TaskLsRequest, status: 200, response: S.TaskLsResponse },
+  { method: "post", path: "/api/v1/queues/me/tasks/next", summary: "Fetch (claim) the next task", auth: true, body: S.TaskFetchRequest, status: 200, response: S.TaskFetchResponse },
+  { method: "post", path: `/api/v1/queues/me/tasks/${taskId}/status`, summary: "Report a task's status", auth: true, body: S.TaskStatusUpdateRequest, status: 200, response: Type.Null() },
+  { method: "post", path: `/api/v1/queues/me/tasks/${taskId}/heartbeat`, summary: "Refresh a task's heartbeat", auth: true, status: 204, query: { worker_id: { schema: Type.String(), description: "the worker holding the task" } } },
+  { method: "get", path: `/api/v1/queues/me/tasks/${taskId}`, summary: "Get a task", auth: true, status: 200, response: S.Task },
+  { method: "put", path: "/api/v1/queues/me/tasks", summary: "Update tasks", auth: true, body: S.TaskUpdateRequestList, status: 200, response: S.TaskLsResponse, query: { reset_pending: { schema: Type.Boolean({ default: true }), description: "re-queue each task (status pending, retries 0)" } } },
+  { method: "delete", path: `/api/v1/queues/me/tasks/${taskId}`, summary: "Delete a task", auth: true, status: 204 },
+  { method: "post", path: "/api/v1/queues/me/workers", summary: "Create a worker", auth: true, body: S.WorkerCreateRequest, status: 201, response: S.IdResponse("worker_id") },
+  { method: "post", path: "/api/v1/queues/me/workers/search", summary: "List workers", auth: true, body: S.WorkerLsRequest, status: 200, response: S.WorkerLsResponse },
+  { method: "post", path: `/api/v1/queues/me/workers/${workerId}/status`, summary: "Activate or suspend a worker", auth: true, body: S.WorkerStatusUpdateRequest, status: 200, response: Type.Null() },
+  { method: "delete", path: `/api/v1/queues/me/workers/${workerId}`, summary: "Delete a worker", auth: true, status: 204, query: { cascade_update: { schema: Type.Boolean({ default: true }), description: "clear the worker from its tasks" } } },
+  { method: "get", path: `/api/v1/queues/me/workers/${workerId}`, summary: "Get a worker (id under _id, as v1)", auth: true, status: 200, response: S.Worker },
+  { method: "get", path: "/api/v1/queues/me/events", summary: "State transition events (SSE)", auth: true, status: 200, contentType: "text/event-stream" },
+];
+
+/** Strips TypeBox's symbol keys so the schema is plain JSON. */
+function plain(schema: TSchema): unknown {
+  return JSON.parse(JSON.stringify(schema)) as unknown;
+}
+
+export function openApiDocument(version: string): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of ROUTES) {
+    const pathParams = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: "path", required: true, schema: { type: "string" } }));
+    const queryParams = Object.entries(route.query ?? {}).map(([name, q]) => ({ name, in: "query", required: false, description: q.description, schema: plain(q.schema) }));
+    const errorResponse = { description: "error", content: { "application/json": { schema: plain(S.ErrorResponse) } } };
+    paths[route.path] ??= {};
+    paths[route.path]![route.method] = {
+      summary: route.summary,
+      ...(route.auth ? { security: [{ basic: [] }] } : {}),
+      parameters: [...pathParams, ...queryParams],
+      ...(route.body ? { requestBody: { required: true, content: { "application/json": { schema: plain(route.body) } } } } : {}),
+      responses: {
+        [route.status]: {
+          description: "success",
+          ...(route.response ? { content: { "application/json": { schema: plain(route.response) } } } : {}),
+          ...(route.contentType ? { content: { [route.contentType]: { schema: { type: "string" } } } } : {}),
+        },
+        ...(route.auth ? { 401: errorResponse } : {}),
+        400: errorResponse,
+        404: errorResponse,
+        422: errorResponse,
+      },
+    };
+  }
+  return {
+    openapi: "3.1.0",
+    info: { title: "labtasker-redis", version, description: "labtasker v1's REST protocol, served from Redis" },
+    components: { securitySchemes: { basic: { type: "http", scheme: "basic", description: "user: queue name or id; password: queue password" } } },
+    paths,
+  };
+}

@@ -1,0 +1,136 @@
+import type { Router } from "express";
+import type { SubmitTaskOptions, TaskUpdate } from "../../broker/api.js";
+import type { Broker } from "../../broker/broker.js";
+import { ValidationError } from "../../broker/errors.js";
+import type { JsonObject, JsonValue } from "../../json.js";
+import type { TaskStatus } from "../../model.js";
+import { queueIdOf } from "../auth.js";
+import { sendJson } from "../respond.js";
+import {
+  TaskBatchSubmitRequest,
+  TaskFetchRequest,
+  TaskLsRequest,
+  TaskStatusUpdateRequest,
+  TaskSubmitRequest,
+  TaskUpdateRequestList,
+  type TaskSubmitBody,
+  type TaskUpdateBody,
+} from "../schemas.js";
+import { queryBool, validateBody } from "../validate.js";
+import { responseModel, taskToWire } from "../wire.js";
+
+function submitOptions(body: TaskSubmitBody): SubmitTaskOptions {
+  return {
+    taskName: body.task_name ?? null,
+    args: (body.args ?? null) as JsonObject | null,
+    metadata: (body.metadata ?? null) as JsonObject | null,
+    cmd: body.cmd ?? null,
+    heartbeatTimeout: body.heartbeat_timeout ?? null,
+    taskTimeout: body.task_timeout ?? null,
+    maxRetries: body.max_retries ?? 3,
+    priority: body.priority ?? 10,
+  };
+}
+
+/** v1's wire names of TaskUpdateRequest, by the TaskUpdate field they set. */
+const UPDATE_FIELDS = {
+  status: "status",
+  taskName: "task_name",
+  heartbeatTimeout: "heartbeat_timeout",
+  taskTimeout: "task_timeout",
+  maxRetries: "max_retries",
+  retries: "retries",
+  priority: "priority",
+  metadata: "metadata",
+  args: "args",
+  cmd: "cmd",
+  summary: "summary",
+} as const;
+
+/** Only keys present in the JSON are set (pydantic's exclude_unset), so a missing key and null differ. */
+function taskUpdate(body: TaskUpdateBody, index: number): TaskUpdate {
+  const taskId = body.task_id ?? body._id;
+  if (taskId === undefined) {
+    throw new ValidationError([{ type: "missing", loc: ["body", index, "_id"], msg: "Field required", input: body }]);
+  }
+  const update: Record<string, unknown> = { taskId, replaceFields: body.replace_fields ?? [] };
+  for (const [field, wire] of Object.entries(UPDATE_FIELDS)) {
+    if (Object.hasOwn(body, wire)) update[field] = (body as Record<string, JsonValue>)[wire];
+  }
+  return update as unknown as TaskUpdate;
+}
+
+export function taskRoutes(router: Router, broker: Broker): void {
+  router.post("/api/v1/queues/me/tasks", async (req, res) => {
+    const body = validateBody(TaskSubmitRequest, req.body);
+    const [taskId] = await broker.tasks.submit(queueIdOf(res), [submitOptions(body)]);
+    sendJson(res, 201, responseModel({ task_id: taskId! }));
+  });
+
+  // Extension: submit many tasks in one request; ids come back in order.
+  router.post("/api/v1/queues/me/tasks/batch", async (req, res) => {
+    const body = validateBody(TaskBatchSubmitRequest, req.body);
+    const taskIds = await broker.tasks.submit(queueIdOf(res), body.tasks.map(submitOptions));
+    sendJson(res, 201, responseModel({ task_ids: taskIds }));
+  });
+
+  router.post("/api/v1/queues/me/tasks/search", async (req, res) => {
+    const body = validateBody(TaskLsRequest, req.body);
+    const result = await broker.listing.tasks(queueIdOf(res), {
+      taskId: body.task_id || null,
+      taskName: body.task_name || null,
+      status: (body.status || null) as TaskStatus | null,
+      extraFilter: (body.extra_filter ?? null) as JsonObject | null,
+      limit: body.limit ?? 100,
+      offset: body.offset ?? 0,
+      sort: (body.sort ?? null) as Array<[string, 1 | -1]> | null,
+    });
+    sendJson(res, 200, responseModel({ found: result.found, content: result.content.map(taskToWire) }));
+  });
+
+  router.post("/api/v1/queues/me/tasks/next", async (req, res) => {
+    const body = validateBody(TaskFetchRequest, req.body);
+    const task = await broker.tasks.fetch(queueIdOf(res), {
+      workerId: body.worker_id || null,
+      etaMax: body.eta_max ?? null,
+      heartbeatTimeout: body.heartbeat_timeout ?? null,
+      startHeartbeat: body.start_heartbeat ?? true,
+      requiredFields: body.required_fields ?? null,
+      extraFilter: (body.extra_filter ?? null) as JsonObject | null,
+      cmd: body.cmd ?? null,
+    });
+    sendJson(res, 200, responseModel({ found: task !== null, task: task === null ? null : taskToWire(task) }));
+  });
+
+  router.post("/api/v1/queues/me/tasks/:taskId/status", async (req, res) => {
+    const body = validateBody(TaskStatusUpdateRequest, req.body);
+    await broker.tasks.report(queueIdOf(res), req.params.taskId, body.status as "success", {
+      summary: (body.summary ?? null) as JsonObject | null,
+      workerId: body.worker_id ?? null,
+    });
+    sendJson(res, 200, null);
+  });
+
+  router.post("/api/v1/queues/me/tasks/:taskId/heartbeat", async (req, res) => {
+    const workerId = typeof req.query.worker_id === "string" && req.query.worker_id !== "" ? req.query.worker_id : null;
+    await broker.tasks.heartbeat(queueIdOf(res), req.params.taskId, workerId);
+    res.status(204).end();
+  });
+
+  router.get("/api/v1/queues/me/tasks/:taskId", async (req, res) => {
+    sendJson(res, 200, taskToWire(await broker.tasks.get(queueIdOf(res), req.params.taskId)));
+  });
+
+  router.put("/api/v1/queues/me/tasks", async (req, res) => {
+    const body = validateBody(TaskUpdateRequestList, req.body);
+    // v1's server re-queues by default; its Python client and CLI always send reset_pending explicitly.
+    const resetPending = queryBool(req.query.reset_pending, "reset_pending", true);
+    const result = await broker.tasks.update(queueIdOf(res), body.map(taskUpdate), { resetPending });
+    sendJson(res, 200, responseModel({ found: result.found, content: result.content.map(taskToWire) }));
+  });
+
+  router.delete("/api/v1/queues/me/tasks/:taskId", async (req, res) => {
+    await broker.tasks.delete(queueIdOf(res), req.params.taskId);
+    res.status(204).end();
+  });
+}
