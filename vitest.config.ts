@@ -4,7 +4,7 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     exclude: ["test/faults/**", "test/compat/**", "node_modules/**"],
-    globalSetup: ["test/support/redisGlobalSetup.ts"],
+    globalSetup: ["test/support/buildGlobalSetup.ts", "test/support/redisGlobalSetup.ts"],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Test files share one redis-server; isolation comes from a key prefix per test (see test/support).
