@@ -22,6 +22,8 @@ export interface ClientConfig {
   password: string | null;
   /** Direct mode: talk to this Redis instead of a server. */
   redisUrl: string | null;
+  /** Direct mode: the prefix of every Redis key (the server's `--key-prefix`). */
+  keyPrefix: string;
   /** Seconds between heartbeats of a running task. */
   heartbeatInterval: number;
   displayServerNotificationsLevel: "low" | "medium" | "high" | "none";
@@ -30,13 +32,14 @@ export interface ClientConfig {
 }
 
 /** Overrides from flags; they win over the environment and the file. */
-export type ConfigOverrides = Partial<Pick<ClientConfig, "apiBaseUrl" | "queueName" | "password" | "redisUrl" | "heartbeatInterval">>;
+export type ConfigOverrides = Partial<Pick<ClientConfig, "apiBaseUrl" | "queueName" | "password" | "redisUrl" | "keyPrefix" | "heartbeatInterval">>;
 
 export const CONFIG_DEFAULTS = {
   apiBaseUrl: "http://localhost:9321/",
   /** v1's template value (its model's default is 30). */
   heartbeatInterval: 10,
   displayServerNotificationsLevel: "medium",
+  keyPrefix: "labtasker",
 } as const;
 
 /** The environment variables the client reads, in one place. */
@@ -46,6 +49,7 @@ export const CONFIG_ENV = {
   queueName: "LABTASKER_QUEUE_NAME",
   password: "LABTASKER_PASSWORD",
   redisUrl: "LABTASKER_REDIS_URL",
+  keyPrefix: "LABTASKER_KEY_PREFIX",
 } as const;
 
 /** `$LABTASKER_ROOT`, or `./.labtasker`, as an absolute path. */
@@ -94,6 +98,7 @@ export function loadClientConfig(overrides: ConfigOverrides = {}, env: NodeJS.Pr
     queueName: overrides.queueName ?? text(env[CONFIG_ENV.queueName]) ?? text(queue.queue_name),
     password: overrides.password ?? text(env[CONFIG_ENV.password]) ?? text(queue.password),
     redisUrl: overrides.redisUrl ?? text(env[CONFIG_ENV.redisUrl]) ?? text(raw.redis_url),
+    keyPrefix: overrides.keyPrefix ?? text(env[CONFIG_ENV.keyPrefix]) ?? text(raw.key_prefix) ?? CONFIG_DEFAULTS.keyPrefix,
     heartbeatInterval: Number.isFinite(interval) && interval > 0 ? interval : CONFIG_DEFAULTS.heartbeatInterval,
     displayServerNotificationsLevel: (text(raw.display_server_notifications_level) ?? CONFIG_DEFAULTS.displayServerNotificationsLevel) as ClientConfig["displayServerNotificationsLevel"],
     raw,

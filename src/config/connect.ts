@@ -24,7 +24,7 @@ export async function connect(config: ClientConfig): Promise<Labtasker> {
   const credentials = { queueName: config.queueName, password: config.password };
   if (config.redisUrl) {
     const [{ Broker }, { DirectLabtasker }] = await Promise.all([import("../broker/broker.js"), import("../broker/direct.js")]);
-    return new DirectLabtasker(Broker.connect(config.redisUrl, {}), credentials, true);
+    return new DirectLabtasker(Broker.connect(config.redisUrl, { keyPrefix: config.keyPrefix }), credentials, true);
   }
   const { HttpLabtasker } = await import("../client/labtasker.js");
   return new HttpLabtasker({ baseUrl: config.apiBaseUrl, ...credentials });

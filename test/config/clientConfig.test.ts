@@ -41,7 +41,8 @@ describe("client configuration", () => {
     const root = await tempRoot();
     saveClientConfig(root, { apiBaseUrl: "http://file/", queueName: "file-q", password: "file-p" });
     const env = { LABTASKER_ROOT: root, LABTASKER_QUEUE_NAME: "env-q", LABTASKER_REDIS_URL: "redis://env:6379" };
-    expect(loadClientConfig({}, env)).toMatchObject({ queueName: "env-q", password: "file-p", redisUrl: "redis://env:6379", apiBaseUrl: "http://file/" });
+    expect(loadClientConfig({}, env)).toMatchObject({ queueName: "env-q", password: "file-p", redisUrl: "redis://env:6379", apiBaseUrl: "http://file/", keyPrefix: "labtasker" });
+    expect(loadClientConfig({}, { ...env, LABTASKER_KEY_PREFIX: "lab2" }).keyPrefix).toBe("lab2");
     expect(loadClientConfig({ queueName: "flag-q" }, env).queueName).toBe("flag-q");
   });
 
