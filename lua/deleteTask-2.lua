@@ -21,4 +21,5 @@ if not task then return { E.TASK_NOT_FOUND } end
 unindexTask(root, taskId, task)
 if task.worker_id then redis.call("SREM", K.workerTasks(root, task.worker_id), taskId) end
 redis.call("DEL", taskKey)
+touchTasks(root)
 return { E.OK }

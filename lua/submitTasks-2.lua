@@ -65,4 +65,5 @@ for i = 0, count - 1 do
   indexTask(root, taskId, task)
   appendEvent(root, queueKey, now, "task", taskId, "created", "pending", taskDocument(root, taskId, task))
 end
+touchTasks(root)
 return { E.OK }

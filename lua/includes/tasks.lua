@@ -38,6 +38,11 @@ local function indexTask(root, taskId, task)
   end
 end
 
+-- Counts every change to a queue's tasks, so a cached listing can tell it is still current (src/broker/listing.ts).
+local function touchTasks(root)
+  redis.call("HINCRBY", K.queue(root), "tasks_rev", 1)
+end
+
 -- Applies `changes` (field -> string, or false to remove the field) to a stored task and re-indexes it.
 -- Every change sets last_modified, so the order key is rebuilt; `rev` counts writes for optimistic updates.
 local function writeTask(root, taskId, task, changes)
@@ -68,5 +73,6 @@ local function writeTask(root, taskId, task, changes)
     if task.worker_id then redis.call("SADD", K.workerTasks(root, task.worker_id), taskId) end
   end
   indexTask(root, taskId, task)
+  touchTasks(root)
   return task
 end

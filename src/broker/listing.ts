@@ -3,16 +3,31 @@
  *
  * The common listing — a status (or all) in labtasker's pending order, with no filter — is read straight from the
  * status indexes, so paging through a large queue costs O(page) per page. Every other listing evaluates the filter
- * and sort in Node over the candidate records, read in pipelined batches; Redis never runs a scan.
+ * and sort in Node over the candidate records, read in pipelined batches; Redis never runs a scan. Its sorted match
+ * list is kept briefly, keyed by the query and the queue's task revision, so a client paging through it (v1's CLI
+ * asks page after page) pays for one evaluation, not one per page, and never sees a stale page.
  */
 import type { Task, TaskStatus, Worker } from "../model.js";
 import { TASK_STATUSES, WORKER_STATUSES } from "../model.js";
 import { decodeTask, decodeWorker, taskFilterView, workerFilterView, type Hash } from "../store/codecs.js";
 import { taskIdOfMember } from "../store/store.js";
-import type { FilterInput, LsOptions, LsResult, LsTasksOptions, LsWorkersOptions, SortSpec } from "./api.js";
+import type { DocumentPredicate, FilterInput, LsOptions, LsResult, LsTasksOptions, LsWorkersOptions, SortSpec } from "./api.js";
 import type { BrokerContext } from "./context.js";
 import { compilePredicate } from "./filterInput.js";
 import { ValidationError, type ValidationIssue } from "./errors.js";
+
+/**
+ * Cached match lists: 8 recent listings, each for 30 s at most (a filter with a relative date such as
+ * `date("3 hours ago")` changes meaning with time even when no task changes).
+ */
+const CACHE_ENTRIES = 8;
+const CACHE_TTL_MS = 30_000;
+
+interface CachedListing {
+  revision: string;
+  ids: string[];
+  expires: number;
+}
 
 /** v1's page size bounds (TaskLsRequest.limit). */
 const MAX_LIMIT = 1000;
@@ -60,7 +75,24 @@ function withoutKeys(filter: FilterInput, keys: string[]): FilterInput {
 }
 
 export class ListingService {
+  private readonly cache = new Map<string, CachedListing>();
+
   constructor(private readonly ctx: BrokerContext) {}
+
+  private cached(key: string | null, revision: string): string[] | null {
+    if (key === null) return null;
+    const entry = this.cache.get(key);
+    if (!entry || entry.revision !== revision || entry.expires < Date.now()) return null;
+    this.cache.delete(key);
+    this.cache.set(key, entry); // most recently used last
+    return entry.ids;
+  }
+
+  private remember(key: string | null, revision: string, ids: string[]): void {
+    if (key === null) return;
+    this.cache.set(key, { revision, ids, expires: Date.now() + CACHE_TTL_MS });
+    if (this.cache.size > CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
+  }
 
   async tasks(queueId: string, options: LsTasksOptions = {}): Promise<LsResult<Task>> {
     const page = pageOf(options);
@@ -76,8 +108,26 @@ export class ListingService {
       return this.tasksFromIndexes(queueId, status ? [status] : [...TASK_STATUSES], page);
     }
 
+    // A predicate given as a function has no text to key a cache entry by.
+    const cacheKey = typeof options.extraFilter === "function" ? null : JSON.stringify([queueId, taskId, taskName, status, options.extraFilter ?? null, page.sort]);
+    const revision = await store.tasksRevision(queueId);
+    let ids = this.cached(cacheKey, revision);
+    if (ids === null) {
+      ids = await this.matchingTaskIds(queueId, options, page.sort, predicate);
+      this.remember(cacheKey, revision, ids);
+    }
+    const pageIds = ids.slice(page.offset, page.offset + page.limit);
+    const hashes = await store.readTasks(queueId, pageIds);
+    const content = hashes.flatMap((hash, i) => (hash === null ? [] : [decodeTask(queueId, pageIds[i]!, hash)]));
+    return { found: content.length > 0, content };
+  }
+
+  /** Ids of every task that matches, in the listing's order. */
+  private async matchingTaskIds(queueId: string, options: LsTasksOptions, sort: SortSpec, predicate: DocumentPredicate | null): Promise<string[]> {
+    const { taskId, taskName, status } = options;
+    const { store } = this.ctx;
     const taskIds = taskId ? [taskId] : await this.taskIdsIn(queueId, status ? [status] : [...TASK_STATUSES]);
-    const found: Array<{ id: string; hash: Hash; view: Record<string, unknown> }> = [];
+    const found: Array<{ id: string; seq: number; view: Record<string, unknown> }> = [];
     for (let start = 0; start < taskIds.length; start += this.ctx.limits.readBatch) {
       const ids = taskIds.slice(start, start + this.ctx.limits.readBatch);
       const hashes = await store.readTasks(queueId, ids);
@@ -86,15 +136,14 @@ export class ListingService {
         if (status && hash.status !== status) continue;
         if (taskName && hash.task_name !== taskName) continue;
         const view = taskFilterView(queueId, ids[i]!, hash);
-        if (predicate === null || (await predicate(view))) found.push({ id: ids[i]!, hash, view });
+        if (predicate === null || (await predicate(view))) found.push({ id: ids[i]!, seq: Number(hash.seq), view });
       }
     }
     // Ties keep creation order, as v1's stable sort keeps insertion order.
-    found.sort((a, b) => Number(a.hash.seq) - Number(b.hash.seq));
-    const compare = this.ctx.filters.compileSort(page.sort);
+    found.sort((a, b) => a.seq - b.seq);
+    const compare = this.ctx.filters.compileSort(sort);
     found.sort((a, b) => compare(a.view, b.view));
-    const content = found.slice(page.offset, page.offset + page.limit).map((m) => decodeTask(queueId, m.id, m.hash));
-    return { found: content.length > 0, content };
+    return found.map((match) => match.id);
   }
 
   private async taskIdsIn(queueId: string, statuses: readonly TaskStatus[]): Promise<string[]> {

@@ -240,6 +240,11 @@ export class RedisStore {
     });
   }
 
+  /** A counter bumped by every change to a queue's tasks; equal values mean no task changed in between. */
+  async tasksRevision(queueId: string): Promise<string> {
+    return (await this.redis.hget(this.keys.queue(queueId), "tasks_rev")) ?? "0";
+  }
+
   /** Members (order keys) of an index from `start` to `stop` inclusive, in index order. */
   rangeIndex(key: string, start: number, stop: number): Promise<string[]> {
     return this.redis.zrange(key, start, stop);

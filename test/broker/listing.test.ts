@@ -46,3 +46,21 @@ describe("listing tasks (contract 2.4)", () => {
     await expect(q.api.lsTasks({ sort: [["priority", 2 as 1]] })).rejects.toMatchObject({ status: 422 });
   });
 });
+
+describe("paging through a filtered listing", () => {
+  it("pages from one evaluation, and recomputes as soon as any task changes", async () => {
+    await using q = await createTestQueue();
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) ids.push(await q.api.submitTask({ args: { i } }));
+    const query = { extraFilter: { "args.i": { $gte: 0 } }, sort: [["args.i", 1]] as Array<[string, 1 | -1]>, limit: 2 };
+    const page = async (offset: number) => (await q.api.lsTasks({ ...query, offset })).content.map((t) => t.args.i);
+    expect(await page(0)).toEqual([0, 1]);
+    expect(await page(2)).toEqual([2, 3]);
+    await q.api.updateTasks([{ taskId: ids[0]!, args: { i: -1 } }]);
+    expect(await page(0)).toEqual([1, 2]);
+    await q.api.deleteTask(ids[1]!);
+    expect(await page(0)).toEqual([2, 3]);
+    await q.api.submitTask({ args: { i: 2.5 } });
+    expect(await page(2)).toEqual([3, 4]);
+  });
+});
