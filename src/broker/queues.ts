@@ -28,10 +28,14 @@ import { mergePaths } from "./paths.js";
  */
 const VERIFIED_TTL_MS = 60_000;
 const VERIFIED_MAX_ENTRIES = 10_000;
+/** Queue name -> id is remembered this long; a renamed queue answers to its old name at most this long. */
+const NAME_TTL_MS = 5_000;
+const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class QueueService {
   private readonly cacheKey = randomBytes(32);
   private readonly verified = new Map<string, { mac: Buffer; expires: number }>();
+  private readonly names = new Map<string, { queueId: string; expires: number }>();
 
   constructor(private readonly ctx: BrokerContext) {}
 
@@ -78,22 +82,48 @@ export class QueueService {
    * The queue a username names (its id, else its name, as v1 looks them up) if the password is right;
    * AuthError otherwise, without saying which part was wrong.
    */
-  async authenticate(username: string, password: string): Promise<string> {
-    const { store } = this.ctx;
-    let queueId = username;
-    let record = await store.readQueue(username);
-    if (record === null) {
-      const byName = await store.queueIdByName(username);
-      record = byName === null ? null : await store.readQueue(byName);
-      queueId = byName ?? username;
-    }
-    if (record === null || record.password === undefined) {
+  authenticate(username: string, password: string): Promise<string> {
+    return this.verify(username, password, true);
+  }
+
+  private async verify(username: string, password: string, mayRetry: boolean): Promise<string> {
+    const found = await this.resolve(username);
+    if (found === null) {
       // Spend the same time as a real check, so timing does not tell unknown queues from wrong passwords.
       await verifyPassword(password, await dummyHash());
       throw new AuthError();
     }
-    if (!(await this.passwordMatches(queueId, record.password, password))) throw new AuthError();
-    return queueId;
+    if (await this.passwordMatches(found.queueId, found.passwordHash, password)) return found.queueId;
+    // The name may have moved to another queue since it was cached (a rename or delete on another replica).
+    if (mayRetry && this.names.delete(username)) return this.verify(username, password, false);
+    throw new AuthError();
+  }
+
+  /**
+   * The queue a username names and its stored password hash. v1 tries the id first, then the name; the order only
+   * matters for a name that is another queue's id, so a username shaped like an id is tried as one first and any other
+   * as a name first. Names resolve through a short cache (every request of a worker names its queue), but the
+   * password hash is always read fresh, so a changed password or a deleted queue takes effect at once.
+   */
+  private async resolve(username: string): Promise<{ queueId: string; passwordHash: string } | null> {
+    const { store } = this.ctx;
+    const byId = async (queueId: string) => {
+      const passwordHash = await store.queuePasswordHash(queueId);
+      return passwordHash === null ? null : { queueId, passwordHash };
+    };
+    const byName = async () => {
+      const cached = this.names.get(username);
+      if (cached && cached.expires > Date.now()) {
+        const hit = await byId(cached.queueId);
+        if (hit) return hit;
+      }
+      const queueId = await store.queueIdByName(username);
+      if (queueId === null) return null;
+      this.names.set(username, { queueId, expires: Date.now() + NAME_TTL_MS });
+      if (this.names.size > VERIFIED_MAX_ENTRIES) this.names.clear();
+      return byId(queueId);
+    };
+    return UUID_SHAPE.test(username) ? ((await byId(username)) ?? (await byName())) : ((await byName()) ?? (await byId(username)));
   }
 
   private async passwordMatches(queueId: string, storedHash: string, password: string): Promise<boolean> {
@@ -141,7 +171,10 @@ export class QueueService {
       expectOk(reply, { operation: "queue", queueId });
       break;
     }
-    if (newQueueName) await store.releaseQueueName(current.queueName, queueId);
+    if (newQueueName) {
+      await store.releaseQueueName(current.queueName, queueId);
+      this.names.delete(current.queueName);
+    }
     return this.get(queueId);
   }
 
@@ -150,6 +183,7 @@ export class QueueService {
     const { store, limits } = this.ctx;
     const [, name] = expectOk(await store.dropQueue(queueId), { operation: "queue", queueId });
     await store.releaseQueueName(String(name), queueId);
+    this.names.delete(String(name));
     if (!cascade) return;
     while (Number((await store.purgeQueue(queueId, limits.purgeBatch))[1]) > 0) {
       // keep deleting until nothing is left

@@ -87,6 +87,11 @@ export class RedisStore {
     return Object.keys(hash).length > 0 ? hash : null;
   }
 
+  /** The stored password hash of a queue, or null when the queue does not exist. */
+  queuePasswordHash(queueId: string): Promise<string | null> {
+    return this.redis.hget(this.keys.queue(queueId), "password");
+  }
+
   async queueIdByName(name: string): Promise<string | null> {
     return this.redis.hget(this.keys.queueNames(), name);
   }

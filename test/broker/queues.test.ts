@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { Broker } from "../../src/broker/broker.js";
 import { DirectLabtasker } from "../../src/broker/direct.js";
 import { AuthError, QueueExistsError, QueueNameTakenError } from "../../src/broker/errors.js";
 import { createTestBroker, createTestQueue } from "../support/redis.js";
@@ -93,5 +94,19 @@ describe("workers", () => {
   it("refuses worker names that v1 could not list later", async () => {
     await using q = await createTestQueue();
     await expect(q.api.createWorker({ workerName: "a b" })).rejects.toMatchObject({ status: 422 });
+  });
+});
+
+describe("authentication with a cached name", () => {
+  it("follows a name that moved to another queue", async () => {
+    await using t = createTestBroker();
+    const first = await t.broker.queues.create({ queueName: "moving", password: "one" });
+    expect(await t.broker.queues.authenticate("moving", "one")).toBe(first);
+    // Rename and re-create behind the cache's back, as another server replica would.
+    const replica = new Broker({ redis: t.redis, keyPrefix: t.prefix });
+    await replica.queues.update(first, { newQueueName: "moved" });
+    const second = await replica.queues.create({ queueName: "moving", password: "two" });
+    expect(await t.broker.queues.authenticate("moving", "two")).toBe(second);
+    await replica.close();
   });
 });
