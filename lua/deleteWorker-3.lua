@@ -29,6 +29,7 @@ if ARGV[3] == "1" then
     local task = readHash(K.task(root, taskId))
     if task then writeTask(root, taskId, task, { worker_id = false, last_modified = now }) end
   end
+  touchTasks(root)
   redis.call("DEL", K.workerTasks(root, workerId))
 end
 return { E.OK }

@@ -29,35 +29,8 @@
   Events: those of expired tasks (see includes/expire.lua), then task pending -> running.
 ]]
 --@include generated
---@include hash
---@include order
---@include expire
---@include required
---@include claim
+--@include fetch
 
 local root, queueKey, candidates, workerKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local now, workerId = ARGV[1], ARGV[2]
-
 if redis.call("EXISTS", queueKey) == 0 then return { E.QUEUE_NOT_FOUND } end
-expireDueTasks(root, queueKey, now, tonumber(ARGV[6]))
-local refusal = refuseWorker(workerKey, workerId)
-if refusal then return refusal end
-
-local spec = decodeRequiredSpec(ARGV[3])
-local offset, limit = tonumber(ARGV[4]), tonumber(ARGV[5])
-local members = redis.call("ZRANGE", candidates, offset, offset + limit - 1)
-for _, member in ipairs(members) do
-  local taskId = taskIdOfMember(member)
-  local taskKey = K.task(root, taskId)
-  if spec == nil or argsSatisfy(spec, redis.call("HGET", taskKey, "args")) then
-    local task = claimTask(root, queueKey, taskId, readHash(taskKey), {
-      now = now, workerId = workerId, startHeartbeat = ARGV[7],
-      heartbeatTimeout = ARGV[8], taskTimeout = ARGV[9], cmd = ARGV[10],
-    })
-    local reply = { E.OK, taskId }
-    for _, item in ipairs(flattenRecord(task)) do reply[#reply + 1] = item end
-    return reply
-  end
-end
-if #members == limit then return { E.SCAN_MORE, offset + limit } end
-return { E.OK }
+return fetchNext(root, queueKey, candidates, ARGV[1], fetchFromArgv(workerKey))

@@ -23,55 +23,8 @@
   running -> success, or X -> cancelled. failed -> failed and "running" reports write no event.
 ]]
 --@include generated
---@include hash
---@include json
---@include fsm
---@include tasks
---@include workers
---@include documents
---@include events
+--@include report
 
 local root, queueKey, taskKey = KEYS[1], KEYS[2], KEYS[3]
-local now, taskId, status, workerId, summaryMode = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-
 if redis.call("EXISTS", queueKey) == 0 then return { E.QUEUE_NOT_FOUND } end
-local task = readHash(taskKey)
-if not task then return { E.TASK_NOT_FOUND } end
-if workerId ~= "" and task.worker_id ~= workerId then return { E.WORKER_MISMATCH, task.worker_id or "" } end
-if summaryMode == "replace" and ARGV[6] ~= "" and task.rev ~= ARGV[6] then return { E.CONFLICT } end
-
-local old = task.status
-local new, retries = old, tonumber(task.retries)
-if status == "success" then
-  if not canTransitionTask(old, "success") then return { E.INVALID_TRANSITION, old, "success" } end
-  new = "success"
-elseif status == "failed" then
-  if old ~= "failed" then
-    if old ~= "running" then return { E.INVALID_TRANSITION, old, "" } end
-    new, retries = taskStateAfterFailure(task)
-  end
-elseif status == "cancelled" then
-  new = "cancelled"
-elseif status == "running" then
-  if old ~= "running" then return { E.INVALID_TRANSITION, old, "running" } end
-end
-
-local summary = task.summary
-if summaryMode == "merge" then
-  for i = 7, #ARGV, 2 do summary = setTopLevelKey(summary, ARGV[i], ARGV[i + 1]) end
-elseif summaryMode == "replace" then
-  summary = ARGV[7]
-end
-
-if status == "failed" and old == "running" and task.worker_id then
-  chargeWorkerFailure(root, queueKey, task.worker_id, now)
-end
-
-local changes = { status = new, retries = tostring(retries), last_modified = now, summary = summary }
-if status ~= "running" then changes.worker_id = false end
-writeTask(root, taskId, task, changes)
-
-if status ~= "running" and not (status == "failed" and old == "failed") then
-  appendEvent(root, queueKey, now, "task", taskId, old, new, taskDocument(root, taskId, task))
-end
-return { E.OK }
+return applyReport(root, queueKey, taskKey, ARGV[1], reportFromArgv(2)) or { E.OK }

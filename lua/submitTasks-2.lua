@@ -17,7 +17,6 @@
   Events: task created -> pending, one per task, in order.
 ]]
 --@include generated
---@include order
 --@include tasks
 --@include documents
 --@include events
@@ -53,9 +52,7 @@ for i = 0, count - 1 do
     created_at = now,
     last_modified = now,
     seq = tostring(seq),
-    rev = "1",
   }
-  task.order = orderKey(now, seq, taskId)
   local fields = {}
   for field, value in pairs(task) do
     fields[#fields + 1] = field
@@ -65,5 +62,4 @@ for i = 0, count - 1 do
   indexTask(root, taskId, task)
   appendEvent(root, queueKey, now, "task", taskId, "created", "pending", taskDocument(root, taskId, task))
 end
-touchTasks(root)
 return { E.OK }

@@ -34,7 +34,7 @@ local now, taskId, expectedRev, resetPending = ARGV[1], ARGV[2], ARGV[3], ARGV[4
 if redis.call("EXISTS", queueKey) == 0 then return { E.QUEUE_NOT_FOUND } end
 local task = readHash(taskKey)
 if not task then return { E.TASK_NOT_FOUND } end
-if task.rev ~= expectedRev then return { E.CONFLICT } end
+if (task.rev or "0") ~= expectedRev then return { E.CONFLICT } end
 
 local changes = { last_modified = now }
 for i = 5, #ARGV, 2 do
@@ -56,5 +56,7 @@ if new == "pending" then changes.worker_id = false end
 writeTask(root, taskId, task, changes)
 if resetPending or new ~= old then
   appendEvent(root, queueKey, now, "task", taskId, old, new, taskDocument(root, taskId, task))
+else
+  touchTasks(root)
 end
 return { E.OK, unpack(flattenRecord(task)) }

@@ -17,20 +17,26 @@ local function taskDeadline(task)
   return deadline
 end
 
+-- The task's member in its indexes, derived from its fields rather than stored (it would cost 60 bytes a task).
+local function taskOrder(taskId, task)
+  return orderKey(task.last_modified, task.seq, taskId)
+end
+
 local function unindexTask(root, taskId, task)
-  redis.call("ZREM", K.status(root, task.status), task.order)
+  local order = taskOrder(taskId, task)
+  redis.call("ZREM", K.status(root, task.status), order)
   if task.status == "pending" then
-    redis.call("ZREM", K.signature(root, task.sig), task.order)
+    redis.call("ZREM", K.signature(root, task.sig), order)
   elseif task.status == "running" then
     redis.call("ZREM", K.deadlines(root), taskId)
   end
 end
 
 local function indexTask(root, taskId, task)
-  local score = -tonumber(task.priority)
-  redis.call("ZADD", K.status(root, task.status), score, task.order)
+  local score, order = -tonumber(task.priority), taskOrder(taskId, task)
+  redis.call("ZADD", K.status(root, task.status), score, order)
   if task.status == "pending" then
-    redis.call("ZADD", K.signature(root, task.sig), score, task.order)
+    redis.call("ZADD", K.signature(root, task.sig), score, order)
     redis.call("SADD", K.signatures(root), task.sig)
   elseif task.status == "running" then
     local deadline = taskDeadline(task)
@@ -38,26 +44,28 @@ local function indexTask(root, taskId, task)
   end
 end
 
--- Counts every change to a queue's tasks, so a cached listing can tell it is still current (src/broker/listing.ts).
+-- Counts the changes to a queue's tasks that write no event; with the event sequence it tells a cached listing
+-- whether any task changed (src/broker/listing.ts). Writes that append an event need not call it.
 local function touchTasks(root)
   redis.call("HINCRBY", K.queue(root), "tasks_rev", 1)
 end
 
 -- Applies `changes` (field -> string, or false to remove the field) to a stored task and re-indexes it.
--- Every change sets last_modified, so the order key is rebuilt; `rev` counts writes for optimistic updates.
+-- Every change sets last_modified, so the task moves in its indexes; `rev` counts writes for optimistic updates
+-- (absent until the first write: "0").
 local function writeTask(root, taskId, task, changes)
   unindexTask(root, taskId, task)
   local previousWorker = task.worker_id
   local set, removed = {}, {}
   for field, value in pairs(changes) do
     if value == false then
+      -- HDEL only what exists: clearing an absent field is the common case (no worker, no heartbeat).
+      if task[field] ~= nil then removed[#removed + 1] = field end
       task[field] = nil
-      removed[#removed + 1] = field
     else
       task[field] = value
     end
   end
-  task.order = orderKey(task.last_modified, task.seq, taskId)
   task.rev = tostring(tonumber(task.rev or "0") + 1)
   for field, value in pairs(changes) do
     if value ~= false then
@@ -66,13 +74,12 @@ local function writeTask(root, taskId, task, changes)
     end
   end
   local key = K.task(root, taskId)
-  redis.call("HSET", key, "order", task.order, "rev", task.rev, unpack(set))
+  redis.call("HSET", key, "rev", task.rev, unpack(set))
   if #removed > 0 then redis.call("HDEL", key, unpack(removed)) end
   if previousWorker ~= task.worker_id then
     if previousWorker then redis.call("SREM", K.workerTasks(root, previousWorker), taskId) end
     if task.worker_id then redis.call("SADD", K.workerTasks(root, task.worker_id), taskId) end
   end
   indexTask(root, taskId, task)
-  touchTasks(root)
   return task
 end

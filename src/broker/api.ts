@@ -88,6 +88,11 @@ export interface FetchTaskOptions {
   extraFilter?: FilterInput | null;
   /** The worker's command, recorded on the task. */
   cmd?: TaskCommand;
+  /**
+   * Reports the worker's previous task first, in the same round trip (an extension; with labtasker v1's server the
+   * client sends two requests). If the report is refused, nothing is fetched and the report's error is raised.
+   */
+  report?: { taskId: string; status: ReportStatus; summary?: JsonObject | null };
 }
 
 /** `running` is an extension: it merges a summary into a task that keeps running. */

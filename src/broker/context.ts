@@ -12,7 +12,9 @@ export interface FilterEngine {
 export interface BrokerLimits {
   /** Tasks per submitTasks script call. */
   submitBatch: number;
-  /** Candidates one fetch script call examines for deeper required fields before handing back a cursor. */
+  /** Candidates the first fetch script call reads; the head almost always matches, so a few suffice. */
+  fetchFirstScan: number;
+  /** Candidates each later fetch script call examines for deeper required fields before handing back a cursor. */
   fetchScan: number;
   /** Candidates read per round trip when the broker evaluates an extra filter in Node. */
   filterBatch: number;
@@ -32,6 +34,7 @@ export interface BrokerLimits {
  */
 export const DEFAULT_LIMITS: BrokerLimits = {
   submitBatch: 500,
+  fetchFirstScan: 4,
   fetchScan: 64,
   filterBatch: 64,
   expireBatch: 100,

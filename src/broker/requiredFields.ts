@@ -13,6 +13,11 @@ export type KeyTree = { [key: string]: KeyTree | true };
 export interface RequiredFieldsRule {
   /** JSON for lua/includes/required.lua, or null when any pending task matches. */
   specJson: string | null;
+  /**
+   * The spec a fetch must still check on the candidates of its index: null when the signature index alone decides
+   * (every required field is a top-level key and no `"*"`), which spares decoding each candidate's args.
+   */
+  indexSpecJson: string | null;
   /** The signature index holding every possible match, or null to read all pending tasks. */
   signature: string | null;
   /** Leaf paths that must exist ("no less"). */
@@ -21,10 +26,20 @@ export interface RequiredFieldsRule {
   exact: KeyTree | null;
 }
 
+/** Signatures of recent key sets: a sweep submits thousands of tasks with the same keys. */
+const signatures = new Map<string, string>();
+const SIGNATURE_CACHE_SIZE = 1000;
+
 /** The signature of a set of top-level arg keys: tasks with the same keys share one pending index. */
 export function argsSignature(topLevelKeys: Iterable<string>): string {
-  const keys = [...new Set(topLevelKeys)].sort();
-  return createHash("sha1").update(keys.join("\n")).digest("hex").slice(0, 16);
+  const joined = [...new Set(topLevelKeys)].sort().join("\n");
+  let signature = signatures.get(joined);
+  if (signature === undefined) {
+    signature = createHash("sha1").update(joined).digest("hex").slice(0, 16);
+    if (signatures.size >= SIGNATURE_CACHE_SIZE) signatures.clear();
+    signatures.set(joined, signature);
+  }
+  return signature;
 }
 
 /**
@@ -43,7 +58,7 @@ export function requiredFieldsRule(requiredFields: readonly string[] | null | un
     );
   }
   const keys = [...new Set(fields)];
-  if (keys.length === 0) return { specJson: null, signature: null, paths: [], exact: null };
+  if (keys.length === 0) return { specJson: null, indexSpecJson: null, signature: null, paths: [], exact: null };
 
   const split = keys.map((key) => key.split("."));
   const isPrefix = (a: string[], b: string[]) => a.length < b.length && a.every((part, i) => part === b[i]);
@@ -52,8 +67,11 @@ export function requiredFieldsRule(requiredFields: readonly string[] | null | un
   const exact = allowExtraKeys ? null : topmostTree(split.filter((path) => !split.some((other) => isPrefix(other, path))));
   const spec: { paths: string[][]; exact?: KeyTree } = { paths };
   if (exact) spec.exact = exact;
+  const specJson = JSON.stringify(spec);
+  const flat = exact !== null && split.every((path) => path.length === 1);
   return {
-    specJson: JSON.stringify(spec),
+    specJson,
+    indexSpecJson: flat ? null : specJson,
     signature: exact ? argsSignature(Object.keys(exact)) : null,
     paths,
     exact,

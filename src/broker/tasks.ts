@@ -4,7 +4,7 @@ import type { Task } from "../model.js";
 import { decodeTask, hashFromPairs, taskFilterView } from "../store/codecs.js";
 import { ScriptCode } from "../store/scriptCodes.js";
 import type { ScriptReply } from "../store/scripts.js";
-import { taskIdOfMember, type ClaimOptions } from "../store/store.js";
+import { taskIdOfMember, type ClaimOptions, type ReportRecord } from "../store/store.js";
 import type {
   DocumentPredicate,
   FetchTaskOptions,
@@ -26,6 +26,8 @@ import { updateIssues, updatedFields } from "./taskUpdate.js";
 import { assertNoIssues, assertSafeKeys, isCommand, isJsonObject, parseTimeInterval } from "./validation.js";
 
 const REPORT_STATUSES: readonly ReportStatus[] = ["success", "failed", "cancelled", "running"];
+/** Codes with which the report half of reportAndFetch refuses; the fetch half's own refusals concern the worker. */
+const REPORT_FAILURES = new Set<number>([ScriptCode.TASK_NOT_FOUND, ScriptCode.WORKER_MISMATCH, ScriptCode.INVALID_TRANSITION]);
 /** v1 refuses larger update batches. */
 const MAX_UPDATES = 1000;
 
@@ -79,19 +81,32 @@ export class TaskService {
     };
     const context = { operation: "fetchTask" as const, queueId, workerId: claim.workerId };
     const predicate = options.extraFilter == null ? null : compilePredicate(this.ctx.filters, options.extraFilter, "task");
+    let report = options.report ? this.reportRecord(options.report.taskId, options.report.status, { summary: options.report.summary, workerId: claim.workerId }) : null;
+    // A report that needs a merge against the stored summary, or a fetch that filters in Node, cannot share the
+    // fetch's script call: report on its own first.
+    if (options.report && (report === null || predicate !== null)) {
+      await this.report(queueId, options.report.taskId, options.report.status, { summary: options.report.summary, workerId: claim.workerId });
+      report = null;
+    }
     const reply = predicate === null
-      ? await this.claimBest(queueId, rule, claim)
+      ? await this.claimBest(queueId, rule, claim, report)
       : await this.claimFirstMatch(queueId, rule, claim, predicate);
+    if (report && REPORT_FAILURES.has(reply[0])) expectOk(reply, { operation: "reportTask", queueId, taskId: report.taskId, workerId: claim.workerId });
     expectOk(reply, context);
     return reply.length > 1 ? decodeTask(queueId, String(reply[1]), hashFromPairs(reply, 2)) : null;
   }
 
-  private async claimBest(queueId: string, rule: RequiredFieldsRule, claim: ClaimOptions): Promise<ScriptReply> {
+  /** Fetches from the head of the pending index; a report rides on the first script call when given. */
+  private async claimBest(queueId: string, rule: RequiredFieldsRule, claim: ClaimOptions, report: ReportRecord | null): Promise<ScriptReply> {
     const { store, limits } = this.ctx;
+    const scan = { ...claim, requiredSpec: rule.indexSpecJson };
     let offset = 0;
-    for (;;) {
-      const reply = await store.fetchTask(queueId, this.ctx.now(), rule.signature, claim, offset, limits.fetchScan);
+    for (let limit = limits.fetchFirstScan; ; limit = limits.fetchScan) {
+      const reply = report
+        ? await store.reportAndFetch(queueId, this.ctx.now(), rule.signature, scan, offset, limit, report)
+        : await store.fetchTask(queueId, this.ctx.now(), rule.signature, scan, offset, limit);
       if (reply[0] !== ScriptCode.SCAN_MORE) return reply;
+      report = null;
       offset = Number(reply[1]);
     }
   }
@@ -125,36 +140,41 @@ export class TaskService {
 
 
   /**
-   * Reports a task's outcome (contract 3.4). The summary is merged key by key at the top level; `{}` clears it.
-   * Top-level keys are merged inside the script; dotted keys reach into nested objects, which is done here against
-   * the revision read and committed only if the task has not changed since.
+   * The script form of a report, or null when its summary has dotted keys: those reach into nested objects, which
+   * is merged here against the stored summary (see {@link report}). `{}` clears the summary; top-level keys are
+   * merged inside the script.
    */
-  async report(queueId: string, taskId: string, status: ReportStatus, options: ReportTaskStatusOptions = {}): Promise<void> {
+  private reportRecord(taskId: string, status: ReportStatus, options: ReportTaskStatusOptions): ReportRecord | null {
     if (!REPORT_STATUSES.includes(status)) throw new BadRequestError(`Invalid report_status: ${String(status)}`);
     const { summary = null, workerId = null } = options;
-    const context = { operation: "reportTask" as const, queueId, taskId, workerId };
-    const { store, limits } = this.ctx;
-    if (summary === null) {
-      expectOk(await store.reportTask(queueId, this.ctx.now(), taskId, status, workerId || null, "keep"), context);
-      return;
-    }
+    const record = { taskId, status, workerId: workerId || null };
+    if (summary === null) return { ...record, summary: "keep" };
     if (!isJsonObject(summary)) throw new ValidationError([{ loc: ["body", "summary"], msg: "Input should be a valid dictionary", type: "dict_type", input: summary }]);
     assertSafeKeys(summary);
     const keys = Object.keys(summary);
-    if (keys.length === 0 || keys.every((key) => !key.includes("."))) {
-      const mode = keys.length === 0
-        ? { replace: "{}", rev: "" }
-        : { merge: keys.map((key): [string, string] => [key, stringifyJson(summary[key])]) };
-      expectOk(await store.reportTask(queueId, this.ctx.now(), taskId, status, workerId || null, mode), context);
+    if (keys.length === 0) return { ...record, summary: { replace: "{}", rev: "" } };
+    if (keys.some((key) => key.includes("."))) return null;
+    return { ...record, summary: { merge: keys.map((key): [string, string] => [key, stringifyJson(summary[key])]) } };
+  }
+
+  /** Reports a task's outcome (contract 3.4). */
+  async report(queueId: string, taskId: string, status: ReportStatus, options: ReportTaskStatusOptions = {}): Promise<void> {
+    const context = { operation: "reportTask" as const, queueId, taskId, workerId: options.workerId ?? null };
+    const { store, limits } = this.ctx;
+    const record = this.reportRecord(taskId, status, options);
+    if (record !== null) {
+      expectOk(await store.reportTask(queueId, this.ctx.now(), record), context);
       return;
     }
     for (let attempt = 0; ; attempt++) {
       const hash = await store.readTask(queueId, taskId);
       if (hash === null) throw errorFromReply([ScriptCode.TASK_NOT_FOUND], context);
-      const merged = mergeSummary(decodeTask(queueId, taskId, hash).summary, summary);
-      const reply = await store.reportTask(queueId, this.ctx.now(), taskId, status, workerId || null, {
-        replace: stringifyJson(merged),
-        rev: hash.rev ?? "",
+      const merged = mergeSummary(decodeTask(queueId, taskId, hash).summary, options.summary!);
+      const reply = await store.reportTask(queueId, this.ctx.now(), {
+        taskId,
+        status,
+        workerId: options.workerId || null,
+        summary: { replace: stringifyJson(merged), rev: hash.rev ?? "0" },
       });
       if (reply[0] === ScriptCode.CONFLICT && attempt < limits.writeAttempts) continue;
       expectOk(reply, context);
@@ -197,7 +217,7 @@ export class TaskService {
       const hash = await store.readTask(queueId, update.taskId);
       if (hash === null) throw errorFromReply([ScriptCode.TASK_NOT_FOUND], context);
       const fields = updatedFields(queueId, update, hash);
-      const reply = await store.updateTask(queueId, this.ctx.now(), update.taskId, hash.rev ?? "", resetPending, fields);
+      const reply = await store.updateTask(queueId, this.ctx.now(), update.taskId, hash.rev ?? "0", resetPending, fields);
       if (reply[0] === ScriptCode.CONFLICT && attempt < limits.writeAttempts) continue;
       expectOk(reply, context);
       return decodeTask(queueId, update.taskId, hashFromPairs(reply, 1));

@@ -88,6 +88,7 @@ export class HttpLabtasker implements Labtasker {
   private authHeader: string;
   /** Whether the server has the batch submit extension; learnt on first use. */
   private batchSubmit: boolean | undefined;
+  private serverExtensions: Promise<Set<string>> | undefined;
 
   constructor(private readonly options: HttpLabtaskerOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, "");
@@ -276,7 +277,22 @@ export class HttpLabtasker implements Labtasker {
     await this.request("DELETE", `/api/v1/queues/me/tasks/${encodeURIComponent(taskId)}`, { context: { operation: "deleteTask", taskId } });
   }
 
+  /** The protocol extensions the server lists in GET / (none for labtasker v1's server); asked once. */
+  private extensions(): Promise<Set<string>> {
+    this.serverExtensions ??= this.request("GET", "/", { auth: false, retry: true, context: { operation: "health" } }).then(
+      (reply) => new Set(((reply as JsonObject | undefined)?.extensions as string[] | undefined) ?? []),
+      () => new Set<string>(),
+    );
+    return this.serverExtensions;
+  }
+
   async fetchTask(options: FetchTaskOptions = {}): Promise<Task | null> {
+    const { report } = options;
+    // Only a server that lists the extension may get a report inside a fetch: v1's would silently ignore it.
+    if (report && !(await this.extensions()).has("report-and-fetch")) {
+      await this.reportTaskStatus(report.taskId, report.status, { summary: report.summary ?? null, workerId: options.workerId ?? null });
+      return this.fetchTask({ ...options, report: undefined });
+    }
     const body = this.withVersion({
       worker_id: options.workerId ?? null,
       eta_max: options.etaMax ?? null,
@@ -285,8 +301,13 @@ export class HttpLabtasker implements Labtasker {
       required_fields: options.requiredFields ?? null,
       extra_filter: this.wireFilter(options.extraFilter),
       cmd: options.cmd ?? null,
+      ...(report ? { report: { task_id: report.taskId, status: report.status, summary: report.summary ?? null } } : {}),
     });
-    const reply = (await this.request("POST", "/api/v1/queues/me/tasks/next", { body, context: { operation: "fetchTask", workerId: options.workerId ?? null } })) as JsonObject;
+    const reply = (await this.request("POST", "/api/v1/queues/me/tasks/next", {
+      body,
+      // A refused report comes back with the report's status and detail, which map to the same error classes.
+      context: { operation: "fetchTask", taskId: report?.taskId, workerId: options.workerId ?? null },
+    })) as JsonObject;
     return reply.found && reply.task ? taskFromWire(reply.task as JsonObject) : null;
   }
 

@@ -21,7 +21,7 @@ const taskId = "{task_id}";
 const workerId = "{worker_id}";
 
 export const ROUTES: RouteDoc[] = [
-  { method: "get", path: "/", summary: "Welcome", auth: false, status: 200, response: Type.Object({ message: Type.String(), versions: Type.Array(Type.String()), docs: Type.String() }) },
+  { method: "get", path: "/", summary: "Welcome, and the protocol extensions offered", auth: false, status: 200, response: Type.Object({ message: Type.String(), versions: Type.Array(Type.String()), docs: Type.String(), extensions: Type.Array(Type.String()) }) },
   { method: "get", path: "/health", summary: "Liveness", auth: false, status: 200, response: Type.Object({ connection: Type.String() }) },
   { method: "get", path: "/health/full", summary: "Health including Redis", auth: false, status: 200, response: S.HealthFullResponse },
   { method: "get", path: "/api/v1/polling", summary: "Timeout sweep timing", auth: false, status: 200, response: Type.Object({ prev_polling: Type.Number(), next_eta: Type.Number(), polling_interval: Type.Number() }) },

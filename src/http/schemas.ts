@@ -91,9 +91,21 @@ export const TaskFetchRequest = Type.Object(
     required_fields: Type.Optional(Nullable(Type.Array(Type.String()))),
     extra_filter: Type.Optional(Nullable(Dict)),
     cmd: Type.Optional(Nullable(Command)),
+    // Extension: report the worker's previous task in the same request (see GET / "extensions").
+    report: Type.Optional(Nullable(Type.Object(
+      {
+        task_id: Type.String(),
+        status: Type.String({ pattern: "^(success|failed|cancelled|running)$" }),
+        summary: Type.Optional(Nullable(Dict)),
+      },
+      open,
+    ))),
   },
   open,
 );
+
+/** The extensions to v1's protocol this server offers, listed in GET / so clients use them only where they exist. */
+export const EXTENSIONS = ["batch-submit", "report-and-fetch", "event-replay", "jsonata-filters", "running-summary"] as const;
 
 export const TaskStatusUpdateRequest = Type.Object(
   {

@@ -36,6 +36,18 @@ export interface ClaimOptions {
   expireLimit: number;
 }
 
+/**
+ * A task's report as the report scripts take it. `summary` is "keep", top-level [key, JSON value] pairs to merge, or
+ * a whole replacement computed against revision `rev` ("" replaces unconditionally).
+ */
+export interface ReportRecord {
+  taskId: string;
+  status: TaskStatus | "running";
+  /** The reporting worker; the report is refused unless it holds the task. Null for no check. */
+  workerId: string | null;
+  summary: "keep" | { merge: Array<[string, string]> } | { replace: string; rev: string };
+}
+
 /** Length of the fixed-width prefix of an order key (lua/includes/order.lua) before the task id. */
 const ORDER_PREFIX_LENGTH = 21;
 
@@ -129,23 +141,52 @@ export class RedisStore {
   }
 
   fetchTask(queueId: string, now: number, signature: string | null, claim: ClaimOptions, offset: number, limit: number): Promise<ScriptReply> {
-    const workerKey = claim.workerId ? this.keys.worker(queueId, claim.workerId) : this.keys.root(queueId);
+    return this.scripts.run("fetchTask", this.fetchKeys(queueId, signature, claim), this.fetchArgs(now, claim, offset, limit));
+  }
+
+  /** Reports `report`'s task, then fetches as fetchTask does, in one script call (nothing is fetched if the report fails). */
+  reportAndFetch(
+    queueId: string,
+    now: number,
+    signature: string | null,
+    claim: ClaimOptions,
+    offset: number,
+    limit: number,
+    report: ReportRecord,
+  ): Promise<ScriptReply> {
     return this.scripts.run(
-      "fetchTask",
-      [this.keys.root(queueId), this.keys.queue(queueId), this.candidateIndex(queueId, signature), workerKey],
-      [
-        now,
-        claim.workerId ?? "",
-        claim.requiredSpec ?? "",
-        offset,
-        limit,
-        claim.expireLimit,
-        claim.startHeartbeat ? "1" : "0",
-        claim.heartbeatTimeout ?? "",
-        claim.taskTimeout ?? "",
-        claim.cmdJson,
-      ],
+      "reportAndFetch",
+      [...this.fetchKeys(queueId, signature, claim), this.keys.task(queueId, report.taskId)],
+      [...this.fetchArgs(now, claim, offset, limit), ...this.reportArgs(report)],
     );
+  }
+
+  private fetchKeys(queueId: string, signature: string | null, claim: ClaimOptions): string[] {
+    const workerKey = claim.workerId ? this.keys.worker(queueId, claim.workerId) : this.keys.root(queueId);
+    return [this.keys.root(queueId), this.keys.queue(queueId), this.candidateIndex(queueId, signature), workerKey];
+  }
+
+  private fetchArgs(now: number, claim: ClaimOptions, offset: number, limit: number): Array<string | number> {
+    return [
+      now,
+      claim.workerId ?? "",
+      claim.requiredSpec ?? "",
+      offset,
+      limit,
+      claim.expireLimit,
+      claim.startHeartbeat ? "1" : "0",
+      claim.heartbeatTimeout ?? "",
+      claim.taskTimeout ?? "",
+      claim.cmdJson,
+    ];
+  }
+
+  private reportArgs({ taskId, status, workerId, summary }: ReportRecord): Array<string | number> {
+    const args: Array<string | number> = [taskId, status, workerId ?? ""];
+    if (summary === "keep") args.push("keep", "");
+    else if ("merge" in summary) args.push("merge", "", ...summary.merge.flat());
+    else args.push("replace", summary.rev, summary.replace);
+    return args;
   }
 
   /** Claims one named task, or with `taskId` null runs only the fetch's checks. */
@@ -178,26 +219,12 @@ export class RedisStore {
     );
   }
 
-  /**
-   * Reports a task's outcome. `summary` is "keep", a list of top-level [key, JSON value] pairs to merge, or a whole
-   * replacement computed against revision `rev`.
-   */
-  reportTask(
-    queueId: string,
-    now: number,
-    taskId: string,
-    status: TaskStatus,
-    workerId: string | null,
-    summary: "keep" | { merge: Array<[string, string]> } | { replace: string; rev: string },
-  ): Promise<ScriptReply> {
-    const args: Array<string | number> = [now, taskId, status, workerId ?? ""];
-    if (summary === "keep") args.push("keep", "");
-    else if ("merge" in summary) args.push("merge", "", ...summary.merge.flat());
-    else args.push("replace", summary.rev, summary.replace);
+  /** Reports a task's outcome. */
+  reportTask(queueId: string, now: number, report: ReportRecord): Promise<ScriptReply> {
     return this.scripts.run(
       "reportTask",
-      [this.keys.root(queueId), this.keys.queue(queueId), this.keys.task(queueId, taskId)],
-      args,
+      [this.keys.root(queueId), this.keys.queue(queueId), this.keys.task(queueId, report.taskId)],
+      [now, ...this.reportArgs(report)],
     );
   }
 
@@ -245,9 +272,13 @@ export class RedisStore {
     });
   }
 
-  /** A counter bumped by every change to a queue's tasks; equal values mean no task changed in between. */
+  /**
+   * Changes whenever any task of the queue changes: the event sequence (bumped by every transition) and the count of
+   * task writes that write no event. Equal values mean no task changed in between.
+   */
   async tasksRevision(queueId: string): Promise<string> {
-    return (await this.redis.hget(this.keys.queue(queueId), "tasks_rev")) ?? "0";
+    const [events, writes] = await this.redis.hmget(this.keys.queue(queueId), "event_seq", "tasks_rev");
+    return `${events ?? 0}:${writes ?? 0}`;
   }
 
   /** Members (order keys) of an index from `start` to `stop` inclusive, in index order. */

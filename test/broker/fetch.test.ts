@@ -69,10 +69,10 @@ describe("required fields: no more, no less (contract 4, step 8)", () => {
   });
 
   it("skips non-matching tasks ahead in the queue without claiming them", async () => {
-    await using q = await createTestQueue({ limits: { fetchScan: 2 } });
+    await using q = await createTestQueue({ limits: { fetchFirstScan: 1, fetchScan: 2 } });
     for (let i = 0; i < 5; i++) await q.api.submitTask({ args: { a: { x: i, extra: true } }, priority: 100 });
     const wanted = await q.api.submitTask({ args: { a: { x: 9 } }, priority: 1 });
-    // Same top-level signature, so all six sit in one index; the scan continues past its limit of 2 per call.
+    // Same top-level signature, so all six sit in one index; the scan continues past its limits of 1, then 2, per call.
     expect((await q.api.fetchTask({ requiredFields: ["a.x"] }))?.taskId).toBe(wanted);
     expect((await q.api.lsTasks({ status: "pending" })).content).toHaveLength(5);
   });
@@ -133,5 +133,33 @@ describe("fetch options", () => {
     await expect(q.api.fetchTask({ workerId, extraFilter: () => false })).rejects.toMatchObject({ status: 403 });
     await q.api.reportWorkerStatus(workerId, "active");
     expect(await q.api.fetchTask({ workerId })).not.toBeNull();
+  });
+});
+
+describe("report and fetch in one call (extension)", () => {
+  it("reports the finished task and claims the next, charging failures as a report does", async () => {
+    await using q = await createTestQueue();
+    const workerId = await q.api.createWorker();
+    const [a, b, c] = await q.api.submitTasks([{ args: { n: 1 } }, { args: { n: 2 } }, { args: { n: 3 }, maxRetries: 1 }]);
+    expect((await q.api.fetchTask({ workerId }))?.taskId).toBe(a);
+    const next = await q.api.fetchTask({ workerId, report: { taskId: a!, status: "success", summary: { acc: 0.5 } } });
+    expect(next?.taskId).toBe(b);
+    expect(await q.api.getTask(a!)).toMatchObject({ status: "success", summary: { acc: 0.5 }, workerId: null });
+    q.clock.advance(10); // a retried task goes behind tasks modified earlier
+    const third = await q.api.fetchTask({ workerId, report: { taskId: b!, status: "failed", summary: { "err.code": 1 } } });
+    expect(third?.taskId).toBe(c);
+    expect(await q.api.getTask(b!)).toMatchObject({ status: "pending", retries: 1, summary: { err: { code: 1 } } });
+    expect((await q.api.getWorker(workerId)).retries).toBe(1);
+  });
+
+  it("fetches nothing when the report is refused", async () => {
+    await using q = await createTestQueue();
+    const workerId = await q.api.createWorker();
+    const [a] = await q.api.submitTasks([{ args: { n: 1 } }, { args: { n: 2 } }]);
+    const refused = q.api.fetchTask({ report: { taskId: a!, status: "success" } });
+    await expect(refused).rejects.toMatchObject({ status: 400, detail: "500: InvalidStateTransition: Cannot transition from pending to success." });
+    await expect(q.api.fetchTask({ workerId, report: { taskId: a!, status: "success" } })).rejects.toMatchObject({ status: 409 });
+    expect((await q.api.lsTasks({ status: "running" })).found).toBe(false);
+    await expect(q.api.fetchTask({ workerId, report: { taskId: "ghost", status: "success" } })).rejects.toMatchObject({ status: 404, detail: "Task ghost not found" });
   });
 });

@@ -147,3 +147,16 @@ describe.each(TRANSPORTS)("JSONata filters over %s (extension)", (transport) => 
     expect(fetched?.args.model).toBe("vit");
   });
 });
+
+describe.each(TRANSPORTS)("report and fetch in one request over %s (extension)", (transport) => {
+  it("reports the previous task and claims the next", async () => {
+    await using q = await queueOver(transport);
+    const workerId = await q.api.createWorker();
+    const [a, b] = await q.api.submitTasks([{ args: { n: 1 } }, { args: { n: 2 } }]);
+    await q.api.fetchTask({ workerId });
+    const next = await q.api.fetchTask({ workerId, report: { taskId: a!, status: "success", summary: { acc: 1 } } });
+    expect(next?.taskId).toBe(b);
+    expect(await q.api.getTask(a!)).toMatchObject({ status: "success", summary: { acc: 1 } });
+    await expect(q.api.fetchTask({ workerId, report: { taskId: a!, status: "success" } })).rejects.toBeInstanceOf(WorkerMismatchError);
+  });
+});

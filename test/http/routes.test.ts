@@ -10,7 +10,7 @@ const NAIVE_ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?$/;
 describe("open routes", () => {
   it("answers health, welcome and polling as v1", async () => {
     await using s = await startTestServer();
-    expect(await (await s.request("GET", "/")).json()).toEqual({ message: "Welcome to Labtasker!", versions: ["v1"], docs: "/docs" });
+    expect(await (await s.request("GET", "/")).json()).toMatchObject({ message: "Welcome to Labtasker!", versions: ["v1"], docs: "/docs", extensions: expect.arrayContaining(["report-and-fetch"]) });
     expect(await (await s.request("GET", "/health")).json()).toEqual({ connection: "ok" });
     expect(await (await s.request("GET", "/health/full")).json()).toEqual({ status: "healthy", database: "connected" });
     const polling = (await (await s.request("GET", "/api/v1/polling")).json()) as Record<string, number>;

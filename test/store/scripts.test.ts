@@ -36,6 +36,7 @@ describe("Lua scripts", () => {
     await q.redis.script("FLUSH");
     await q.api.updateTasks([{ taskId: taskId!, priority: 1 }]);
     expect(await q.api.fetchTask({ workerId, extraFilter: () => true })).toMatchObject({ taskId });
+    expect(await q.api.fetchTask({ workerId, report: { taskId: taskId!, status: "failed" } })).toMatchObject({ taskId });
     await q.redis.script("FLUSH");
     await q.broker.expireAll();
     await q.api.reportWorkerStatus(workerId, "suspended");

@@ -1,6 +1,7 @@
 import type { Router } from "express";
 import type { Broker } from "../../broker/broker.js";
 import { sendJson } from "../respond.js";
+import { EXTENSIONS } from "../schemas.js";
 
 export interface HealthRouteOptions {
   /** Seconds between timeout sweeps, reported by GET /api/v1/polling. */
@@ -9,7 +10,7 @@ export interface HealthRouteOptions {
 
 export function healthRoutes(router: Router, broker: Broker, options: HealthRouteOptions): void {
   router.get("/", (_req, res) => {
-    sendJson(res, 200, { message: "Welcome to Labtasker!", versions: ["v1"], docs: "/docs" });
+    sendJson(res, 200, { message: "Welcome to Labtasker!", versions: ["v1"], docs: "/docs", extensions: EXTENSIONS });
   });
 
   router.get("/health", (_req, res) => {

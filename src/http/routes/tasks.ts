@@ -1,5 +1,5 @@
 import type { Router } from "express";
-import type { SubmitTaskOptions, TaskUpdate } from "../../broker/api.js";
+import type { ReportStatus, SubmitTaskOptions, TaskUpdate } from "../../broker/api.js";
 import type { Broker } from "../../broker/broker.js";
 import { ValidationError } from "../../broker/errors.js";
 import type { JsonObject, JsonValue } from "../../json.js";
@@ -98,6 +98,9 @@ export function taskRoutes(router: Router, broker: Broker): void {
       requiredFields: body.required_fields ?? null,
       extraFilter: (body.extra_filter ?? null) as JsonObject | null,
       cmd: body.cmd ?? null,
+      report: body.report
+        ? { taskId: body.report.task_id, status: body.report.status as ReportStatus, summary: (body.report.summary ?? null) as JsonObject | null }
+        : undefined,
     });
     sendJson(res, 200, responseModel({ found: task !== null, task: task === null ? null : taskToWire(task) }));
   });

@@ -1,0 +1,43 @@
+--@include generated
+--@include hash
+--@include order
+--@include expire
+--@include required
+--@include claim
+-- Fetch's choice and claim (contract 4): expire overdue tasks, check the worker, then claim the first candidate
+-- at the head of `candidates` that satisfies the required fields. `fetch` holds: workerKey, workerId ("" for
+-- none), requiredSpec ("" for none), offset, limit, expireLimit, startHeartbeat, heartbeatTimeout, taskTimeout, cmd.
+-- Returns the reply: {OK, taskId, field, value, ...}, {OK}, {SCAN_MORE, nextOffset}, or a worker error.
+local function fetchNext(root, queueKey, candidates, now, fetch)
+  expireDueTasks(root, queueKey, now, tonumber(fetch.expireLimit))
+  local refusal = refuseWorker(fetch.workerKey, fetch.workerId)
+  if refusal then return refusal end
+
+  local spec = decodeRequiredSpec(fetch.requiredSpec)
+  local offset, limit = tonumber(fetch.offset), tonumber(fetch.limit)
+  local members = redis.call("ZRANGE", candidates, offset, offset + limit - 1)
+  for _, member in ipairs(members) do
+    local taskId = taskIdOfMember(member)
+    local taskKey = K.task(root, taskId)
+    if spec == nil or argsSatisfy(spec, redis.call("HGET", taskKey, "args")) then
+      local task = claimTask(root, queueKey, taskId, readHash(taskKey), {
+        now = now, workerId = fetch.workerId, startHeartbeat = fetch.startHeartbeat,
+        heartbeatTimeout = fetch.heartbeatTimeout, taskTimeout = fetch.taskTimeout, cmd = fetch.cmd,
+      })
+      local reply = { E.OK, taskId }
+      for _, item in ipairs(flattenRecord(task)) do reply[#reply + 1] = item end
+      return reply
+    end
+  end
+  if #members == limit then return { E.SCAN_MORE, offset + limit } end
+  return { E.OK }
+end
+
+-- The fetch fields of ARGV[2..10] (ARGV[1] is now), shared by fetchTask and reportAndFetch.
+local function fetchFromArgv(workerKey)
+  return {
+    workerKey = workerKey, workerId = ARGV[2], requiredSpec = ARGV[3], offset = ARGV[4], limit = ARGV[5],
+    expireLimit = ARGV[6], startHeartbeat = ARGV[7], heartbeatTimeout = ARGV[8], taskTimeout = ARGV[9],
+    cmd = ARGV[10],
+  }
+end
