@@ -13,6 +13,14 @@ if ! command -v redis-server >/dev/null 2>&1; then
     || { as_root apt-get update >/dev/null && as_root apt-get install -y --no-install-recommends redis-server >/dev/null; }
 fi
 
+# The compatibility suite runs the official Python client in a virtual environment (test/compat/setup_venv.sh).
+if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
+  echo "Installing python3-venv..." >&2
+  export DEBIAN_FRONTEND=noninteractive
+  as_root apt-get install -y --no-install-recommends python3 python3-venv >/dev/null 2>&1 \
+    || { as_root apt-get update >/dev/null && as_root apt-get install -y --no-install-recommends python3 python3-venv >/dev/null; }
+fi
+
 node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a<20||(a===20&&b<19)) { console.error("Node >= 20.19 is required (found "+process.versions.node+")"); process.exit(1) }'
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
@@ -21,3 +29,4 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund 2>/dev/null || npm install --no-audit --no-fund
 fi
 npm run build --silent
+test/compat/setup_venv.sh
