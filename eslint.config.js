@@ -3,7 +3,7 @@ import tseslint from "typescript-eslint";
 import vitest from "@vitest/eslint-plugin";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "src/store/scripts.generated.ts", "test/compat/.venv/", "bench/.anchors/"] },
+  { ignores: [".scratch/", "dist/", "node_modules/", "src/store/scripts.generated.ts", "test/compat/.venv/", "bench/.anchors/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

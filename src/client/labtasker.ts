@@ -2,6 +2,7 @@
  * The {@link Labtasker} API over HTTP: labtasker v1's REST protocol, against our server or labtasker 1.0.1's own.
  * Python-style filters are compiled here to MongoDB queries, as v1's client does, so every server understands them.
  */
+import type { IncomingMessage } from "node:http";
 import type {
   CreateQueueOptions,
   CreateWorkerOptions,
@@ -21,11 +22,11 @@ import type {
   UpdateTasksOptions,
 } from "../broker/api.js";
 import { BadRequestError, LabtaskerError } from "../broker/errors.js";
-import { toWireFilter } from "../filter/index.js";
 import { parseJson, stringifyJson, type JsonObject, type JsonValue } from "../json.js";
 import type { Queue, QueueEvent, Task, Worker, WorkerStatus } from "../model.js";
 import { errorFromResponse, type ErrorContext } from "./errors.js";
 import { readSseFrames } from "./sse.js";
+import { NetworkError, open, send } from "./transport.js";
 import { eventFromWire, queueFromWire, taskFromWire, workerFromWire } from "./wire.js";
 
 export interface HttpLabtaskerOptions {
@@ -68,10 +69,6 @@ const UPDATE_WIRE = {
   cmd: "cmd",
   summary: "summary",
 } as const;
-
-function isNetworkError(error: unknown): boolean {
-  return error instanceof TypeError || (error as { name?: string }).name === "TimeoutError";
-}
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -119,25 +116,19 @@ export class HttpLabtasker implements Labtasker {
       body = stringifyJson(options.body);
     }
     for (let attempt = 1; ; attempt++) {
-      let response: Response;
+      let response: { status: number; text: string };
       try {
-        response = await fetch(this.url(path, options.query), {
-          method,
-          headers,
-          body,
-          signal: AbortSignal.timeout(this.options.timeoutMs ?? 60_000),
-        });
+        response = await send(this.url(path, options.query), { method, headers, body, timeoutMs: this.options.timeoutMs ?? 60_000 });
       } catch (error) {
-        if (attempt < attempts && isNetworkError(error)) {
+        if (attempt < attempts && error instanceof NetworkError) {
           await sleep(Math.min(500 * 2 ** (attempt - 1), 10_000));
           continue;
         }
         throw new LabtaskerError(0, `Cannot reach the labtasker server at ${this.baseUrl}: ${(error as Error).message}`);
       }
-      const text = await response.text();
-      const parsed = text === "" ? undefined : parseJsonOrText(text);
-      if (response.ok) return parsed;
-      const detail = parsed !== null && typeof parsed === "object" && "detail" in parsed ? (parsed as { detail: unknown }).detail : text;
+      const parsed = response.text === "" ? undefined : parseJsonOrText(response.text);
+      if (response.status >= 200 && response.status < 300) return parsed;
+      const detail = parsed !== null && typeof parsed === "object" && "detail" in parsed ? (parsed as { detail: unknown }).detail : response.text;
       throw errorFromResponse(response.status, detail, options.context);
     }
   }
@@ -146,12 +137,16 @@ export class HttpLabtasker implements Labtasker {
     return { client_version: this.options.clientVersion ?? "1.0.1", ...body };
   }
 
-  /** A filter as the server takes it: Python-style text becomes a MongoDB query with `{"_dt": ...}` dates. */
-  private wireFilter(filter: FilterInput | null | undefined): Record<string, unknown> | null {
+  /**
+   * A filter as the server takes it: Python-style text becomes a MongoDB query with `{"_dt": ...}` dates. The filter
+   * compiler (with jsonata and chrono-node) loads only when a filter is given, so commands without one start fast.
+   */
+  private async wireFilter(filter: FilterInput | null | undefined): Promise<Record<string, unknown> | null> {
     if (filter == null) return null;
     if (typeof filter === "function") {
       throw new BadRequestError("A filter function cannot be sent to a server; pass a filter expression or a MongoDB query");
     }
+    const { toWireFilter } = await import("../filter/index.js");
     return toWireFilter(filter);
   }
 
@@ -250,7 +245,7 @@ export class HttpLabtasker implements Labtasker {
       task_id: options.taskId ?? null,
       task_name: options.taskName ?? null,
       status: options.status ?? null,
-      extra_filter: this.wireFilter(options.extraFilter),
+      extra_filter: await this.wireFilter(options.extraFilter),
       sort: options.sort ?? null,
     });
     const reply = (await this.request("POST", "/api/v1/queues/me/tasks/search", { body, retry: true, context: { operation: "lsTasks" } })) as JsonObject;
@@ -299,7 +294,7 @@ export class HttpLabtasker implements Labtasker {
       heartbeat_timeout: options.heartbeatTimeout ?? null,
       start_heartbeat: options.startHeartbeat ?? true,
       required_fields: options.requiredFields ?? null,
-      extra_filter: this.wireFilter(options.extraFilter),
+      extra_filter: await this.wireFilter(options.extraFilter),
       cmd: options.cmd ?? null,
       ...(report ? { report: { task_id: report.taskId, status: report.status, summary: report.summary ?? null } } : {}),
     });
@@ -341,7 +336,7 @@ export class HttpLabtasker implements Labtasker {
       worker_id: options.workerId ?? null,
       worker_name: options.workerName ?? null,
       status: options.status ?? null,
-      extra_filter: this.wireFilter(options.extraFilter),
+      extra_filter: await this.wireFilter(options.extraFilter),
       sort: options.sort ?? null,
     });
     const reply = (await this.request("POST", "/api/v1/queues/me/workers/search", { body, retry: true, context: { operation: "lsWorkers" } })) as JsonObject;
@@ -377,23 +372,27 @@ export class HttpLabtasker implements Labtasker {
     let lastId = options.afterSequence;
     let retryMs = 3000;
     while (!signal?.aborted) {
-      let response: Response;
+      let response: IncomingMessage;
       try {
         const headers: Record<string, string> = { authorization: this.authHeader, accept: "text/event-stream" };
         if (lastId !== undefined) headers["last-event-id"] = String(lastId);
-        response = await fetch(this.url("/api/v1/queues/me/events"), { headers, signal });
+        response = await open(this.url("/api/v1/queues/me/events"), { method: "GET", headers, signal });
       } catch (error) {
         if (signal?.aborted) return;
-        if (!isNetworkError(error)) throw error;
+        if (!(error instanceof NetworkError)) throw error;
         await sleep(retryMs, signal);
         continue;
       }
-      if (!response.ok || !response.body) {
-        const text = await response.text();
-        throw errorFromResponse(response.status, parseJsonOrText(text) ?? text, { operation: "events" });
+      if (response.statusCode !== 200) {
+        const chunks: Buffer[] = [];
+        for await (const chunk of response) chunks.push(chunk as Buffer);
+        const text = Buffer.concat(chunks).toString("utf8");
+        const parsed = parseJsonOrText(text);
+        const detail = parsed !== null && typeof parsed === "object" && "detail" in parsed ? (parsed as { detail: unknown }).detail : text;
+        throw errorFromResponse(response.statusCode ?? 0, detail, { operation: "events" });
       }
       try {
-        for await (const frame of readSseFrames(response.body, signal)) {
+        for await (const frame of readSseFrames(response)) {
           if (frame.retry !== undefined) retryMs = frame.retry;
           if (frame.event !== "event") continue;
           const event = eventFromWire(parseJson(frame.data) as JsonObject);
@@ -402,8 +401,10 @@ export class HttpLabtasker implements Labtasker {
           yield event;
         }
       } catch (error) {
-        if (signal?.aborted) return;
-        if (!isNetworkError(error) && (error as { name?: string }).name !== "AbortError") throw error;
+        // An aborted or dropped connection ends the stream; anything else is a real error.
+        if (!signal?.aborted && (error as { code?: string }).code !== "ECONNRESET" && (error as { name?: string }).name !== "AbortError") throw error;
+      } finally {
+        response.destroy();
       }
       if (!signal?.aborted) await sleep(retryMs, signal);
     }

@@ -5,9 +5,10 @@
  *
  * Precedence for every setting: explicit option (a CLI flag) > environment variable > file > default.
  */
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
-import Conf from "conf";
+import type Conf from "conf";
 import { parse as parseToml, stringify as stringifyToml } from "smol-toml";
 
 export interface ClientConfig {
@@ -57,8 +58,13 @@ export function labtaskerRoot(env: NodeJS.ProcessEnv = process.env): string {
   return resolve(env[CONFIG_ENV.root] || ".labtasker");
 }
 
+/**
+ * The file as conf manages it (atomic writes, dotted keys), for writing. Loaded on first write only: conf and its
+ * schema validator take about 60 ms to load, which every command would otherwise pay at start-up just to read.
+ */
 function configStore(root: string, name: "client" | "config"): Conf<Record<string, unknown>> {
-  return new Conf<Record<string, unknown>>({
+  const { default: ConfClass } = createRequire(import.meta.url)("conf") as { default: typeof Conf };
+  return new ConfClass<Record<string, unknown>>({
     cwd: root,
     configName: name,
     fileExtension: "toml",
@@ -85,7 +91,7 @@ export function loadClientConfig(overrides: ConfigOverrides = {}, env: NodeJS.Pr
   const seedsFile = join(root, "config.toml");
   const file = existsSync(clientFile) || !existsSync(seedsFile) ? clientFile : seedsFile;
   const exists = existsSync(file);
-  const raw = exists ? { ...configStore(root, file === clientFile ? "client" : "config").store } : {};
+  const raw = exists ? (parseToml(readFileSync(file, "utf8")) as Record<string, unknown>) : {};
   const endpoint = table(raw, "endpoint");
   const queue = table(raw, "queue");
   const task = table(raw, "task");

@@ -1,0 +1,262 @@
+/**
+ * `task update`: finds every matching task (all pages; v1 stops at one page of 1,000), then applies the same
+ * updates to each, 1,000 per request. Targets: --id, --name, -s, -f, or ids piped on stdin. Without updates the
+ * tasks open in an editor as YAML, and every field changed there is replaced (contract 6.2).
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Command } from "commander";
+import type { Labtasker, LsTasksOptions, TaskUpdate } from "../../broker/api.js";
+import { UpdateFailedError } from "../../broker/errors.js";
+import { isLosslessNumber, stringifyJson, type JsonObject, type JsonValue } from "../../json.js";
+import { TASK_STATUSES, type Task } from "../../model.js";
+import { withApi } from "../common/connect.js";
+import { AbortedError, UsageError } from "../common/errors.js";
+import { Prompter, editFile, readStdinLines, resolveEditor, stdinHasData } from "../common/input.js";
+import { pageSize } from "../common/listing.js";
+import { recordsYaml, taskRecord } from "../common/output.js";
+import { colorEnabled, note, pagerOutput, palette } from "../common/terminal.js";
+import {
+  READONLY_FIELDS,
+  UPDATABLE_FIELDS,
+  parseUpdates,
+  readonlyFields,
+  readonlyWarning,
+  taskUpdate,
+  type UpdatableField,
+} from "../common/values.js";
+import { YamlError, parseYaml } from "../common/yaml.js";
+import { idsTarget, listTasks, taskTarget, type TaskTargetOptions } from "./taskLs.js";
+
+interface UpdateOptions extends TaskTargetOptions {
+  update?: string[];
+  limit: number;
+  offset: number;
+  resetPending?: boolean;
+  quiet?: boolean;
+  editor?: string;
+}
+
+/** Tasks per update request (the server's limit). */
+const UPDATE_BATCH = 1000;
+
+export async function update(command: Command): Promise<void> {
+  const options = command.opts<UpdateOptions>();
+  const positional = command.args;
+  const updates = options.update ?? [];
+  if (positional.length > 0 && updates.length > 0) {
+    throw new UsageError("You can only specify one of the positional argument [UPDATES] or option --update.");
+  }
+  if (options.verbose && options.quiet) throw new UsageError("You can only specify one of the options --verbose and --quiet.");
+  const items = positional.length > 0 ? positional : updates;
+  const resetPending = options.resetPending ?? false;
+  // `--reset-pending` alone is an update (re-queue the matches); v1 opens the editor, or refuses with -q.
+  const useEditor = items.length === 0 && !resetPending;
+  if (options.quiet && useEditor) throw new UsageError("You must specify --update when using --quiet.");
+  const parsed = parseUpdates(items, resetPending);
+  for (const warning of parsed.warnings) note(warning);
+
+  let targets: LsTasksOptions[] = [await taskTarget(options)];
+  const hasTarget = Boolean(options.taskId || options.taskName || options.status || options.extraFilter);
+  if (!hasTarget && stdinHasData()) {
+    const ids = await readStdinLines();
+    if (options.verbose) note(`Received ${ids.length} task IDs from pipe`);
+    if (ids.length === 0) {
+      // v1 would go on with no target at all and update every task of the queue.
+      note("No task ids on stdin: nothing to update.");
+      return;
+    }
+    targets = [];
+    for (let start = 0; start < ids.length; start += 1000) targets.push(idsTarget(ids.slice(start, start + 1000)));
+  }
+
+  await withApi(command, async (api) => {
+    // Every match first, then the updates: updating while paging would shift later pages (a task leaving `-s failed`).
+    const tasks: Task[] = [];
+    for (const target of targets) {
+      for await (const page of listTasks(api, target, pageSize(options.limit), options.offset)) tasks.push(...page);
+    }
+    if (tasks.length === 0) {
+      note("No task matched: nothing to update.");
+      return;
+    }
+    let updates: TaskUpdate[];
+    if (useEditor) {
+      updates = await editTasks(tasks, resetPending, options.editor);
+    } else {
+      if (Object.keys(parsed.fields).length === 0 && !resetPending) {
+        note("Nothing to update: every field given is read-only.");
+        return;
+      }
+      updates = tasks.map((task) => taskUpdate(task.taskId, parsed.fields, parsed.replaceFields));
+    }
+    if (updates.length === 0) {
+      note("No changes.");
+      return;
+    }
+    const { updated, failures } = await applyUpdates(api, updates, resetPending);
+    if (!options.quiet) await offerResult(updated, updates);
+    if (failures.length > 0) throw new UpdateFailedError(failures, updates.length);
+  });
+}
+
+/** Sends the updates in batches; a batch with failures does not stop the others (its other updates are applied). */
+async function applyUpdates(api: Labtasker, updates: TaskUpdate[], resetPending: boolean): Promise<{ updated: Task[]; failures: Array<[string, string]> }> {
+  const updated: Task[] = [];
+  const failures: Array<[string, string]> = [];
+  for (let start = 0; start < updates.length; start += UPDATE_BATCH) {
+    const batch = updates.slice(start, start + UPDATE_BATCH);
+    try {
+      updated.push(...(await api.updateTasks(batch, { resetPending })).content);
+    } catch (error) {
+      if (!(error instanceof UpdateFailedError)) throw error;
+      failures.push(...error.failures);
+    }
+  }
+  return { updated, failures };
+}
+
+/**
+ * "Total N tasks updated. View result?" as v1, asked only when both stdin and stderr are terminals (a script never
+ * blocks on it); the result is YAML with `# Modified` on the changed fields, in the pager.
+ */
+async function offerResult(updated: Task[], updates: TaskUpdate[]): Promise<void> {
+  const question = `Total ${updated.length} tasks updated.`;
+  if (!process.stdin.isTTY || !process.stderr.isTTY) {
+    note(question);
+    return;
+  }
+  const prompter = new Prompter();
+  let view: boolean;
+  try {
+    view = await prompter.confirm(`${question} View result?`, false);
+  } finally {
+    prompter.close();
+  }
+  if (!view) return;
+  const modified = new Map(updates.map((update) => [update.taskId, modifiedFields(update)]));
+  const text = recordsYaml(updated.map(taskRecord), {
+    palette: palette(colorEnabled(process.stdout)),
+    comment: (path) => (path.length === 2 && modified.get(String(updated[path[0] as number]?.taskId))?.has(String(path[1])) ? "Modified" : undefined),
+  });
+  const out = pagerOutput(true);
+  await out.write(text);
+  await out.end();
+}
+
+function modifiedFields(update: TaskUpdate): Set<string> {
+  const names = Object.entries(UPDATABLE_FIELDS).filter(([, property]) => Object.hasOwn(update, property)).map(([name]) => name);
+  return new Set(names);
+}
+
+const READ_ONLY_COMMENT = "Read-only. DO NOT modify!";
+
+/** Canonical text of a value, to tell edited fields from untouched ones. */
+function canonical(value: JsonValue | undefined): string {
+  return value === undefined ? "<missing>" : stringifyJson(value);
+}
+
+function isObject(value: unknown): value is JsonObject {
+  return value !== null && typeof value === "object" && !Array.isArray(value) && !isLosslessNumber(value);
+}
+
+/** Problems of an edited field's value that the server would refuse (checked here so the user can fix them). */
+function valueProblem(field: UpdatableField, value: JsonValue): string | undefined {
+  const integer = (v: JsonValue) => (typeof v === "number" && Number.isInteger(v)) || (isLosslessNumber(v) && /^-?\d+$/.test(String(v)));
+  switch (field) {
+    case "status":
+      return (TASK_STATUSES as readonly unknown[]).includes(value) ? undefined : `must be one of ${TASK_STATUSES.join(", ")}`;
+    case "args":
+    case "metadata":
+    case "summary":
+      return isObject(value) ? undefined : "must be a mapping";
+    case "max_retries":
+    case "retries":
+    case "priority":
+      return integer(value) ? undefined : "must be an integer";
+    case "task_timeout":
+      return value === null || integer(value) ? undefined : "must be an integer or null";
+    case "heartbeat_timeout":
+      return value === null || typeof value === "number" || isLosslessNumber(value) ? undefined : "must be a number or null";
+    case "task_name":
+      return value === null || typeof value === "string" ? undefined : "must be a string or null";
+    case "cmd":
+      return typeof value === "string" || value === null || (Array.isArray(value) && value.every((part) => typeof part === "string")) ? undefined : "must be a string or a list of strings";
+  }
+}
+
+/** Editor mode: the tasks as commented YAML; returns one replace-update per task with changes. */
+async function editTasks(tasks: Task[], resetPending: boolean, editorFlag: string | undefined): Promise<TaskUpdate[]> {
+  const readonly = readonlyFields(resetPending);
+  const text = tasks
+    .map((task) => recordsYaml([taskRecord(task)], { comment: (path) => (path.length === 2 && readonly.has(String(path[1])) ? READ_ONLY_COMMENT : undefined) }))
+    .join("\n");
+  // The original as the reader sees it, so an untouched field compares equal whatever its YAML form.
+  const original = parseYaml(text) as JsonObject[];
+  const directory = mkdtempSync(join(tmpdir(), "labtasker-update-"));
+  const file = join(directory, "tasks.yaml");
+  const editor = resolveEditor(editorFlag);
+  try {
+    writeFileSync(file, text);
+    for (;;) {
+      editFile(file, editor);
+      const result = readEdits(readFileSync(file, "utf8"), original, readonly);
+      if (typeof result !== "string") return result;
+      note(`Error: ${result}`);
+      const prompter = new Prompter();
+      try {
+        if (!(await prompter.confirm("Continue to edit?", true))) throw new AbortedError();
+      } finally {
+        prompter.close();
+      }
+    }
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
+}
+
+/** The updates from an edited file, or a message saying what is wrong with it. */
+function readEdits(text: string, original: JsonObject[], readonly: Set<string>): TaskUpdate[] | string {
+  let edited: JsonValue;
+  try {
+    edited = parseYaml(text);
+  } catch (error) {
+    if (error instanceof YamlError) return error.message;
+    throw error;
+  }
+  if (!Array.isArray(edited) || edited.length !== original.length) {
+    return (
+      "Number of tasks in the file should match the number of tasks in the original list. " +
+      `Expected ${original.length}, got ${Array.isArray(edited) ? edited.length : 0}. ` +
+      "To add or delete tasks, use `labtasker task submit` or `labtasker task delete`."
+    );
+  }
+  const updates: TaskUpdate[] = [];
+  const problems: string[] = [];
+  edited.forEach((entry, index) => {
+    const before = original[index]!;
+    if (!isObject(entry) || entry.task_id !== before.task_id) {
+      problems.push(`Task IDs must stay in the same order: expected ${String(before.task_id)} at position ${index + 1}.`);
+      return;
+    }
+    const fields: Partial<Record<UpdatableField, JsonValue>> = {};
+    for (const [key, value] of Object.entries(entry)) {
+      if (canonical(value) === canonical(before[key])) continue;
+      if (readonly.has(key)) {
+        note(readonlyWarning(key));
+        continue;
+      }
+      if (!Object.hasOwn(UPDATABLE_FIELDS, key)) {
+        if (!(READONLY_FIELDS as readonly string[]).includes(key)) note(`Warning: '${key}' is not a task field; ignored.`);
+        continue;
+      }
+      const problem = valueProblem(key as UpdatableField, value);
+      if (problem) problems.push(`Task ${String(before.task_id)}: ${key} ${problem}.`);
+      else fields[key as UpdatableField] = value;
+    }
+    const changed = Object.keys(fields) as UpdatableField[];
+    if (changed.length > 0) updates.push(taskUpdate(String(before.task_id), fields, changed));
+  });
+  return problems.length > 0 ? problems.join("\n") : updates;
+}

@@ -1,0 +1,99 @@
+/** `worker create | ls | report | delete`. */
+import type { Command } from "commander";
+import type { LsWorkersOptions } from "../../broker/api.js";
+import type { Worker, WorkerStatus } from "../../model.js";
+import { withApi } from "../common/connect.js";
+import { UsageError } from "../common/errors.js";
+import { allPages, compileExtraFilter, pageSize, parseSorts } from "../common/listing.js";
+import { formatter, workerRecord, type LsFormat } from "../common/output.js";
+import { colorEnabled, note, pagerOutput, palette, stdoutOutput } from "../common/terminal.js";
+import { parseDictOption } from "../common/values.js";
+import { confirmDeletion, deleteEach, targetIds } from "./taskDelete.js";
+
+interface CreateOptions {
+  workerName?: string;
+  metadata?: string;
+  maxRetries: number;
+  quiet?: boolean;
+}
+
+export async function create(command: Command): Promise<void> {
+  const options = command.opts<CreateOptions>();
+  const metadata = options.metadata === undefined ? null : parseDictOption(options.metadata, "--metadata");
+  await withApi(command, async (api) => {
+    const workerId = await api.createWorker({ workerName: options.workerName ?? null, metadata, maxRetries: options.maxRetries });
+    process.stdout.write(options.quiet ? `${workerId}\n` : `Worker created with ID: ${workerId}\n`);
+  });
+}
+
+interface LsOptions {
+  workerId?: string;
+  workerName?: string;
+  status?: WorkerStatus;
+  extraFilter?: string;
+  quiet?: boolean;
+  ansi?: boolean;
+  pager?: boolean;
+  limit: number;
+  offset: number;
+  sort?: string[];
+  fmt: LsFormat;
+  verbose?: boolean;
+}
+
+export async function ls(command: Command): Promise<void> {
+  const options = command.opts<LsOptions>();
+  if (options.quiet && options.verbose) throw new UsageError("You can only specify one of the options --verbose and --quiet.");
+  const target: LsWorkersOptions = {
+    workerId: options.workerId ?? null,
+    workerName: options.workerName ?? null,
+    status: options.status ?? null,
+    extraFilter: (await compileExtraFilter(options.extraFilter, "worker", options.verbose)) ?? null,
+    sort: (await parseSorts(options.sort ?? [])) ?? null,
+  };
+  await withApi(command, async (api) => {
+    const pages = allPages<Worker>((page) => api.lsWorkers({ ...target, ...page }), pageSize(options.limit), options.offset);
+    const first = await pages.next();
+    if (first.done) {
+      if (!options.quiet && options.fmt === "json") process.stdout.write("[]\n");
+      return;
+    }
+    if (options.quiet) {
+      const out = stdoutOutput();
+      for (let page: IteratorResult<Worker[]> = first; !page.done && !out.closed; page = await pages.next()) {
+        await out.write(page.value.map((worker) => `${worker.workerId}\n`).join(""));
+      }
+      return;
+    }
+    const out = pagerOutput(options.pager !== false);
+    const format = formatter(options.fmt, palette(colorEnabled(process.stdout, options.ansi)));
+    try {
+      for (let page: IteratorResult<Worker[]> = first; !page.done && !out.closed; page = await pages.next()) {
+        await out.write(page.value.map((worker) => format.item(workerRecord(worker))).join(""));
+      }
+      await out.write(format.end());
+    } finally {
+      await out.end();
+    }
+  });
+}
+
+export async function report(command: Command): Promise<void> {
+  const [workerId, status] = command.processedArgs as [string, WorkerStatus];
+  await withApi(command, async (api) => {
+    await api.reportWorkerStatus(workerId, status);
+    note(`Worker ${workerId} status updated to ${status}.`);
+  });
+}
+
+export async function remove(command: Command): Promise<void> {
+  const options = command.opts<{ cascadeUpdate?: boolean; yes?: boolean }>();
+  const { ids, fromStdin } = await targetIds(command.args, "worker");
+  if (ids.length === 0) {
+    note("No worker ids given: nothing to delete.");
+    return;
+  }
+  if (!options.yes) await confirmDeletion(`Are you sure you want to delete ${ids.length === 1 ? `worker '${ids[0]}'` : `${ids.length} workers`}?`, fromStdin);
+  const cascadeUpdate = options.cascadeUpdate ?? true;
+  await withApi(command, (api) => deleteEach(ids, "Worker", (id) => api.deleteWorker(id, { cascadeUpdate })));
+}

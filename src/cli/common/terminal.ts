@@ -1,0 +1,157 @@
+/**
+ * Terminal decisions in one place: colour only on a terminal and never with NO_COLOR (https://no-color.org), the
+ * pager only when stdout is a terminal, progress only when stderr is one. Data goes to stdout through an
+ * {@link Output} that respects back-pressure and stops quietly when the reader goes away (`| head`, quitting less).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import type { Writable } from "node:stream";
+
+/** Whether to colour what goes to `stream`: `--no-ansi` turns it off; NO_COLOR (non-empty) and non-terminals always do. */
+export function colorEnabled(stream: { isTTY?: boolean }, flag?: boolean): boolean {
+  if (flag === false) return false;
+  if (process.env.NO_COLOR) return false;
+  return stream.isTTY === true;
+}
+
+/** ANSI styles; the identity when colour is off, so callers never branch. */
+export interface Palette {
+  /** Whether the styles add anything (callers may skip colouring work when not). */
+  readonly enabled: boolean;
+  key(text: string): string;
+  string(text: string): string;
+  number(text: string): string;
+  literal(text: string): string;
+  dim(text: string): string;
+  bold(text: string): string;
+  /** A colour by name (`green`, `red`, `yellow`, `blue`, `cyan`, `magenta`, `white`). */
+  color(name: string, text: string): string;
+}
+
+const CODES: Record<string, number> = { red: 31, green: 32, yellow: 33, blue: 34, magenta: 35, cyan: 36, white: 37, gray: 90 };
+
+export function palette(enabled: boolean): Palette {
+  const wrap = (open: string, text: string) => (enabled ? `\u001b[${open}m${text}\u001b[0m` : text);
+  return {
+    enabled,
+    key: (text) => wrap("1;34", text),
+    string: (text) => wrap("32", text),
+    number: (text) => wrap("36", text),
+    literal: (text) => wrap("35", text),
+    dim: (text) => wrap("2", text),
+    bold: (text) => wrap("1", text),
+    color: (name, text) => wrap(String(CODES[name] ?? 0), text),
+  };
+}
+
+/** Where a command writes its data. `closed` turns true when the reader has gone; producers should stop then. */
+export interface Output {
+  write(text: string): Promise<void>;
+  readonly closed: boolean;
+  /** Ends the output and waits for the pager, if any, to exit. */
+  end(): Promise<void>;
+}
+
+function isBrokenPipe(error: unknown): boolean {
+  const code = (error as { code?: string } | null)?.code;
+  return code === "EPIPE" || code === "ERR_STREAM_DESTROYED";
+}
+
+/** An {@link Output} on a writable stream: waits for `drain` when the buffer is full; a broken pipe closes it. */
+function streamOutput(stream: Writable, onEnd: () => Promise<void> = async () => undefined): Output {
+  let closed = false;
+  stream.on("error", (error) => {
+    if (isBrokenPipe(error)) closed = true;
+  });
+  return {
+    get closed() {
+      return closed;
+    },
+    async write(text) {
+      if (closed || text === "") return;
+      const ok = stream.write(text);
+      if (!ok && !closed) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            stream.off("drain", done);
+            stream.off("close", done);
+            stream.off("error", done);
+            resolve();
+          };
+          stream.once("drain", done);
+          stream.once("close", done);
+          stream.once("error", done);
+        });
+      }
+    },
+    end: onEnd,
+  };
+}
+
+/** stdout as an {@link Output} (main.ts ends the process quietly when the reader goes away, `| head`). */
+export function stdoutOutput(): Output {
+  return streamOutput(process.stdout);
+}
+
+/**
+ * A pager (`$PAGER`, else `less`) when `enabled` and stdout is a terminal; stdout otherwise, or when the pager
+ * cannot be started. `less` gets `LESS=FRX` unless LESS is set: quit when the text fits one screen, keep colours,
+ * leave the text on the screen.
+ */
+export function pagerOutput(enabled: boolean): Output {
+  if (!enabled || !process.stdout.isTTY) return stdoutOutput();
+  const command = process.env.PAGER?.trim() || "less";
+  let child: ChildProcess;
+  try {
+    child = spawn(command, { shell: true, stdio: ["pipe", "inherit", "inherit"], env: { LESS: "FRX", ...process.env } });
+  } catch {
+    return stdoutOutput();
+  }
+  // While the pager runs, Ctrl+C is the pager's (less uses it to stop a search), not a reason to end this process.
+  const ignoreInterrupt = () => undefined;
+  process.on("SIGINT", ignoreInterrupt);
+  const exited = new Promise<void>((resolve) => {
+    const done = () => {
+      process.off("SIGINT", ignoreInterrupt);
+      resolve();
+    };
+    child.once("close", done);
+    child.once("error", done);
+  });
+  const stdin = child.stdin!;
+  return streamOutput(stdin, async () => {
+    stdin.end();
+    await exited;
+  });
+}
+
+/** A progress bar on stderr, drawn only when stderr is a terminal. */
+export interface Progress {
+  update(done: number): void;
+  finish(): void;
+}
+
+export function progressBar(total: number, label: string): Progress {
+  if (!process.stderr.isTTY || total <= 0) return { update: () => undefined, finish: () => undefined };
+  const width = 30;
+  let last = -1;
+  const draw = (done: number) => {
+    const filled = Math.round((done / total) * width);
+    if (filled === last && done !== total) return;
+    last = filled;
+    const percent = Math.floor((done / total) * 100);
+    process.stderr.write(`\r${label} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${done}/${total} (${percent}%)`);
+  };
+  draw(0);
+  return {
+    update: draw,
+    finish: () => {
+      draw(total);
+      process.stderr.write("\n");
+    },
+  };
+}
+
+/** Writes a message line on stderr (messages never go to stdout, which carries data only). */
+export function note(message: string): void {
+  process.stderr.write(`${message}\n`);
+}

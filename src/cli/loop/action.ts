@@ -1,0 +1,171 @@
+/**
+ * What `labtasker loop` does once its flags are parsed: find the command (exactly one of `-- CMD...`, `-c`,
+ * `--script-path`, else stdin), parse its placeholders (their paths are the required fields), compile the filter,
+ * open the API as configured (HTTP, or Redis in direct mode) and hand everything to the loop runtime
+ * (src/runner), whose job renders the command for each task and runs it (./child.ts).
+ *
+ * Exit: 0 when the queue has no matching task left, after Exit, or when the worker is suspended (as v1); 2 for a
+ * bad command, filter or flag; 1 when the server refuses or the loop gives up after repeated internal errors. A
+ * loop stopped by a signal ends by that same signal (after reporting the task and closing the connection), so a
+ * shell script running it stops too, as it would for any program killed by Ctrl+C.
+ */
+import { accessSync, constants, readFileSync } from "node:fs";
+import type { Command } from "commander";
+import { parseTimeInterval } from "../../broker/validation.js";
+import { CONFIG_ENV } from "../../config/clientConfig.js";
+import { JobFailedError, LoopOptionsError, exitBySignal, runLoop, stderrLogger, type LoopJob } from "../../runner/index.js";
+import { globalOptions, loadCliConfig } from "../common/config.js";
+import { openApi } from "../common/connect.js";
+import { UsageError } from "../common/errors.js";
+import { stdinHasData } from "../common/input.js";
+import { compileExtraFilter } from "../common/listing.js";
+import { runChild } from "./child.js";
+import type { LoopFlags } from "./command.js";
+import { CommandTemplateError, describeCommand, parseCommand, renderCommand, type CommandTemplate } from "./template.js";
+
+/**
+ * A loop is a long-running worker: through a server hiccup each request is retried with backoff (about a minute
+ * in all) before it counts as an internal error, as v1's client retries reports for about 100 s.
+ */
+const NETWORK_ATTEMPTS = 10;
+
+/** The command as given: a list (no shell) or a string (shell). Only one source may be used. */
+async function commandSource(argv: string[], flags: LoopFlags): Promise<string | string[]> {
+  const option = flags.command ?? flags.cmd;
+  const given = [argv.length > 0, option !== undefined, flags.scriptPath !== undefined].filter(Boolean).length;
+  if (given > 1) throw new UsageError("Only one of [CMD], [--command], or [--script-path] can be specified. Choose one.");
+  let source: string | string[] | undefined = argv.length > 0 ? argv : option;
+  if (flags.scriptPath !== undefined) {
+    try {
+      accessSync(flags.scriptPath, constants.R_OK);
+    } catch {
+      throw new UsageError(`Invalid value for '--script-path': File '${flags.scriptPath}' does not exist or is not readable.`);
+    }
+    source = readFileSync(flags.scriptPath, "utf8").trim();
+  }
+  // stdin only when it carries data (a pipe or a file): never wait on a terminal for a command.
+  if ((source === undefined || source === "") && stdinHasData()) {
+    let text = "";
+    process.stdin.setEncoding("utf8");
+    for await (const chunk of process.stdin) text += chunk as string;
+    source = text.trim();
+  }
+  if (source === undefined || source.length === 0) {
+    throw new UsageError("Command cannot be empty. Specify via positional argument [CMD] or `--command` or `--script-path`.");
+  }
+  return source;
+}
+
+function parseTemplateOrExit(source: string | string[]): CommandTemplate {
+  try {
+    return parseCommand(source);
+  } catch (error) {
+    if (!(error instanceof CommandTemplateError)) throw error;
+    process.stderr.write(`${error.format()}\n`);
+    throw new UsageError(`Command error with exception ${error.message}`);
+  }
+}
+
+/**
+ * Connection settings given as global flags are exported to the commands, so a job's own `finish()` (or any
+ * labtasker call it makes) reaches the same queue as the loop.
+ */
+function exportGlobalFlags(command: Command): void {
+  const options = globalOptions(command);
+  const pairs: Array<[string | undefined, string]> = [
+    [options.apiBaseUrl, CONFIG_ENV.apiBaseUrl],
+    [options.queueName, CONFIG_ENV.queueName],
+    [options.password, CONFIG_ENV.password],
+    [options.redisUrl, CONFIG_ENV.redisUrl],
+    [options.keyPrefix, CONFIG_ENV.keyPrefix],
+  ];
+  for (const [value, name] of pairs) if (value) process.env[name] = value;
+}
+
+/** The job of `labtasker loop`: render the command for the task, run it, fail on a non-zero exit. */
+function commandJob(template: CommandTemplate, flags: LoopFlags): LoopJob {
+  // Default: a pseudo-terminal when stdout is a terminal (see ./child.ts). An explicit --use-pty asks for one even
+  // when it is not (v1 always uses one), e.g. for line-by-line output in a log under nohup.
+  const pty = flags.usePty === true || (flags.usePty === undefined && process.stdout.isTTY === true);
+  return async (task, context) => {
+    let command: string | string[];
+    try {
+      command = renderCommand(template, task.args);
+    } catch (error) {
+      if (!(error instanceof CommandTemplateError)) throw error;
+      process.stderr.write(`${error.format()}\n`);
+      throw new JobFailedError(`Error running command: ${error.message}`);
+    }
+    context.log.info(`Prepared to run interpolated command: ${describeCommand(command)}`);
+    let exitCode: number;
+    let tail: string;
+    try {
+      ({ exitCode, tail } = await runChild({
+        command,
+        executable: flags.executable,
+        pty,
+        env: context.env,
+        signal: context.signal,
+        forceSignal: context.forceSignal,
+      }));
+    } catch (error) {
+      throw new JobFailedError(`Error running command: ${(error as Error).message}`);
+    }
+    if (exitCode !== 0) throw new JobFailedError(`Error running command: Job process finished with non-zero exit code: ${exitCode}`, tail);
+  };
+}
+
+export async function loopAction(command: Command, argv: string[], flags: LoopFlags): Promise<void> {
+  const source = await commandSource(argv, flags);
+  const template = parseTemplateOrExit(source);
+  if (flags.etaMax !== undefined) {
+    try {
+      parseTimeInterval(flags.etaMax);
+    } catch {
+      throw new UsageError("ETA max must be a valid duration string (e.g. '1h', '1h30m', '50s')");
+    }
+  }
+  // Compiled here to fail early (exit 2, with a caret) and for -v; the runtime gets the text, which it compiles
+  // again from the cache and quotes back in its hints.
+  await compileExtraFilter(flags.extraFilter, "task", flags.verbose);
+  const config = await loadCliConfig(command);
+  const log = stderrLogger({ verbose: flags.verbose });
+  exportGlobalFlags(command);
+  // The terminal or pipe may go away mid-run (a closed tmux pane, `| head`): the tasks must still be reported.
+  for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined);
+
+  if (!config.redisUrl) {
+    // A server that cannot be reached at all should fail the command at once, not after the worker client's minute
+    // of retries: probe with the CLI's ordinary client first.
+    const probe = await openApi(config);
+    try {
+      await probe.getQueue();
+    } finally {
+      await probe.close();
+    }
+  }
+  const api = await openApi(config, { networkAttempts: NETWORK_ATTEMPTS });
+  let result;
+  try {
+    log.info(`Got command: ${describeCommand(source)}`);
+    result = await runLoop({
+      client: api,
+      job: commandJob(template, flags),
+      requiredFields: template.requiredFields,
+      extraFilter: flags.extraFilter ?? null,
+      workerId: flags.workerId ?? null,
+      etaMax: flags.etaMax ?? null,
+      heartbeatInterval: config.heartbeatInterval,
+      heartbeatTimeout: flags.heartbeatTimeout ?? null,
+      root: config.root,
+      log,
+    });
+  } catch (error) {
+    if (error instanceof LoopOptionsError) throw new UsageError(error.message);
+    throw error;
+  } finally {
+    await api.close();
+  }
+  log.info("Loop ended.");
+  if (result.reason === "stopped" && result.signal !== null) exitBySignal(result.signal);
+}

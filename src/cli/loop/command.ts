@@ -1,0 +1,67 @@
+/**
+ * `labtasker loop`: the command definition only (flags, help). It imports nothing but commander at load, so
+ * registering it costs no start-up time; the runtime is imported by the action (./action.ts).
+ */
+import { Command, InvalidArgumentError, Option } from "commander";
+
+/** The flags as commander parses them. */
+export interface LoopFlags {
+  command?: string;
+  /** `--cmd`, v1's second spelling of `--command`. */
+  cmd?: string;
+  scriptPath?: string;
+  executable?: string;
+  extraFilter?: string;
+  workerId?: string;
+  etaMax?: string;
+  heartbeatTimeout?: number;
+  /** undefined: the default (on). */
+  usePty?: boolean;
+  verbose?: boolean;
+}
+
+function positiveSeconds(text: string): number {
+  const value = Number(text.trim());
+  if (text.trim() === "" || !Number.isFinite(value) || value <= 0) throw new InvalidArgumentError(`must be a number of seconds > 0 (got ${text})`);
+  return value;
+}
+
+const EXAMPLES = `
+Examples:
+  labtasker loop -- python train.py --lr '%(lr)' --model '%(model)'
+  CUDA_VISIBLE_DEVICES=1 labtasker loop -- python train.py --lr '%(lr)'     (one loop per GPU)
+  labtasker loop -c 'python train.py --cfg %(cfg) > logs/%(name).txt'     (shell: values are quoted for you)
+  labtasker loop --script-path job.sh
+  labtasker loop -f 'metadata.tag == "ablation"' -- python eval.py '%(ckpt.path)'
+
+Placeholders: %(key) or %(a.b) is the task's args value (Python str(); a dict prints as {"k": v}). The keys used
+are the required fields: only tasks whose args have exactly those keys are fetched ("no more, no less").
+
+Each run has LABTASKER_TASK_ID, LABTASKER_WORKER_ID, LABTASKER_LOG_DIR and LABTASKER_ROOT in its environment and a
+directory $LABTASKER_ROOT/logs/run/run_t<time>_n<name>_id<task>_rd<random>/ with run.log, task_info.json,
+summary.json and status.json. On a failure: report it or put the task back (10 s to choose; without a terminal the
+failure is reported), then continue or exit. Ctrl+C: the command gets SIGINT, the task is reported and the loop
+ends; Ctrl+C again ends it at once. The loop ends when no matching pending task is left.`;
+
+export function loopCommand(): Command {
+  return new Command("loop")
+    .description("Fetch pending tasks and run a command for each, until none is left.")
+    .argument("[CMD...]", "Command to run, after --, without a shell. %(arg) placeholders take the task's args.")
+    .option("-c, --command <STR>", "Command to run with a shell (also --cmd); placeholder values are shell-quoted.")
+    .addOption(new Option("--cmd <STR>", "Same as --command.").hideHelp())
+    .option("--script-path <FILE>", "File holding the command, run with a shell (placeholders as in --command).")
+    .option("--executable <SHELL>", "Shell for --command, --script-path and stdin commands (default /bin/sh).")
+    .option("-f, --extra-filter <F>", "Only tasks matching this filter: Python expression, Mongo query dict, or jsonata:<expr>.")
+    .option("--worker-id <ID>", "Run as this worker (default: $LABTASKER_WORKER_ID, else a new worker).")
+    .option("--eta-max <DUR>", "Time limit of each run, e.g. 1h, 1h30m, 50s (overrides the task's task_timeout).")
+    .option("--heartbeat-timeout <F>", "Seconds without heartbeat before a run counts as failed (default 3 × heartbeat_interval).", positiveSeconds)
+    .option("--use-pty", "Run the command in a pseudo-terminal even when stdout is not a terminal (default: only when it is).")
+    .option("--no-use-pty", "Run the command with pipes, never a pseudo-terminal.")
+    .option("-v, --verbose", "Print debug messages (the parsed filter, the worker, a stopped heartbeat).")
+    .passThroughOptions()
+    .addHelpText("after", EXAMPLES)
+    .action(async function (this: Command, cmd: string[], flags: LoopFlags) {
+      const { loopAction } = await import("./action.js");
+      await loopAction(this, cmd, flags);
+    });
+}

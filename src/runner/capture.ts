@@ -1,0 +1,124 @@
+/**
+ * `run.log`: while a task runs, everything the loop process writes to stdout and stderr is copied to the run's log
+ * file, as labtasker v1's `log_to_file` tees `sys.stdout`/`sys.stderr`. That covers a command's streamed output
+ * (the loop writes it to its own stdout), a job running in-process (`console.log` in an SDK handler) and the loop's
+ * log lines. The terminal keeps the bytes as they are; the file gets them without ANSI escapes (colours, cursor
+ * moves, OSC titles and links) and with `\r\n` as `\n`, so it reads cleanly in an editor or `less`. A lone `\r`
+ * (progress bars redrawing a line) is kept, as v1 keeps it.
+ *
+ * The copy is made by wrapping `process.stdout.write` and `process.stderr.write` for the duration of the task:
+ * Node has no other hook that sees every write, including those of libraries that hold the stream object.
+ */
+import { closeSync, openSync, writeSync } from "node:fs";
+import { StringDecoder } from "node:string_decoder";
+
+/**
+ * v1's escape pattern (`\x1B(?:[@-Z\\-_]|\[[0-?]*[ -/]*[@-~])`: two-character escapes and CSI sequences) plus OSC
+ * strings (`ESC ] ... BEL` or `ESC ] ... ESC \`), which rich and modern terminals use for titles and hyperlinks, and
+ * character-set designations such as `ESC ( B`, which `tput sgr0` emits with every colour reset.
+ */
+const ESC = "\u001b";
+const BEL = "\u0007";
+const ANSI = new RegExp(`${ESC}\\][^${BEL}${ESC}]*(?:${BEL}|${ESC}\\\\)|${ESC}(?:[@-Z\\\\-_]|\\[[0-?]*[ -/]*[@-~]|[ -/]+[0-~])`, "g");
+/** An escape sequence cut at the end of a chunk: kept back until the next chunk completes it. */
+const PARTIAL_ESCAPE = new RegExp(`${ESC}(?:\\[[0-?]*[ -/]*|\\][^${BEL}${ESC}]*${ESC}?|[ -/]+)?$`);
+
+/** Removes ANSI escapes from a stream of text that arrives in arbitrary chunks. */
+export class AnsiStripper {
+  private pending = "";
+
+  /** The clean text of `chunk`, minus a trailing incomplete escape or `\r` kept for the next call. */
+  push(chunk: string): string {
+    let text = this.pending + chunk;
+    this.pending = "";
+    const partial = PARTIAL_ESCAPE.exec(text);
+    // 256 characters bounds what is held back: a longer "escape" is garbage and is written as it is.
+    if (partial !== null && text.length - partial.index <= 256) {
+      this.pending = text.slice(partial.index);
+      text = text.slice(0, partial.index);
+    }
+    if (text.endsWith("\r")) {
+      this.pending = "\r" + this.pending;
+      text = text.slice(0, -1);
+    }
+    return text.replace(ANSI, "").replace(/\r\n/g, "\n");
+  }
+
+  /** Whatever is still held back, at the end of the stream. */
+  flush(): string {
+    const rest = this.pending.replace(ANSI, "");
+    this.pending = "";
+    return rest;
+  }
+}
+
+type Write = typeof process.stdout.write;
+
+interface Tap {
+  stream: NodeJS.WriteStream;
+  original: Write;
+  decoder: StringDecoder;
+  stripper: AnsiStripper;
+}
+
+/** A running copy of stdout and stderr into a file; {@link OutputCapture.stop} ends it and closes the file. */
+export interface OutputCapture {
+  /** Runs `fn` without copying what it writes (an interactive prompt redrawing itself has no place in the log). */
+  bypass<T>(fn: () => Promise<T>): Promise<T>;
+  stop(): void;
+}
+
+/** Starts copying `process.stdout` and `process.stderr` to `file` (appending). Captures do not nest. */
+export function captureOutput(file: string): OutputCapture {
+  const fd = openSync(file, "a");
+  let writable = true;
+  let stopped = false;
+  let bypassed = 0;
+  const append = (text: string) => {
+    if (!writable || bypassed > 0 || text === "") return;
+    try {
+      writeSync(fd, text);
+    } catch {
+      // A full disk must not take the task down with it: the terminal still has the output.
+      writable = false;
+    }
+  };
+  const taps: Tap[] = [process.stdout, process.stderr].map((stream) => ({
+    stream,
+    original: stream.write,
+    decoder: new StringDecoder("utf8"),
+    stripper: new AnsiStripper(),
+  }));
+  for (const tap of taps) {
+    const wrapped = function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]): boolean {
+      const text =
+        typeof chunk === "string"
+          ? chunk
+          : chunk instanceof Uint8Array
+            ? tap.decoder.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))
+            : "";
+      append(tap.stripper.push(text));
+      return (tap.original as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
+    };
+    tap.stream.write = wrapped as Write;
+  }
+  return {
+    async bypass(fn) {
+      bypassed += 1;
+      try {
+        return await fn();
+      } finally {
+        bypassed -= 1;
+      }
+    },
+    stop() {
+      if (stopped) return;
+      stopped = true;
+      for (const tap of taps) {
+        tap.stream.write = tap.original;
+        append(tap.stripper.push(tap.decoder.end()) + tap.stripper.flush());
+      }
+      closeSync(fd);
+    },
+  };
+}

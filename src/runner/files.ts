@@ -1,0 +1,82 @@
+/**
+ * The per-run log directory, as labtasker v1 lays it out (`paths.py::set_labtasker_log_dir`):
+ * `$LABTASKER_ROOT/logs/run/run_t<local YYYY-MM-DD-HH-MM-SS>_n<task_name or None>_id<task_id>_rd<8 random hex>/`
+ * holding `run.log`, `task_info.json`, `heartbeat.lock`, `summary.json` and `status.json`. The files are how a child
+ * process (a `labtasker loop` command, or anything a job spawns) reaches its task: `task_info.json` answers
+ * `taskInfo()`, and `summary.json`, created with O_EXCL, makes sure exactly one `finish()` reports the task.
+ */
+import { randomUUID } from "node:crypto";
+import { closeSync, constants, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { stringify } from "lossless-json";
+import { taskFromWire } from "../client/wire.js";
+import { taskToWire } from "../http/wire.js";
+import { parseJson, pythonFloat, type JsonObject } from "../json.js";
+import type { Task } from "../model.js";
+import { localTime } from "./logger.js";
+
+/** The file names of a run directory. */
+export const RUN_FILES = {
+  /** The loop's stdout and stderr during the task (the command's output included), ANSI escapes removed. */
+  runLog: "run.log",
+  /** The task as fetched, in v1's JSON shape (indent 4). */
+  taskInfo: "task_info.json",
+  /** Exists while the heartbeat runs; deleting it stops the heartbeat. */
+  heartbeatLock: "heartbeat.lock",
+  /** The summary reported with the final status; its O_EXCL creation is the guard against a second report. */
+  summary: "summary.json",
+  /** `{"status": "success" | "failed"}`. */
+  status: "status.json",
+} as const;
+
+/** The name of a run directory for `task`; the random part keeps two runs of one task in one second apart. */
+export function runDirName(task: Pick<Task, "taskId" | "taskName">, now: Date = new Date()): string {
+  const { day, time } = localTime(now); // v1: local YYYY-MM-DD-HH-MM-SS
+  return `run_t${day}-${time.replaceAll(":", "-")}_n${task.taskName ?? "None"}_id${task.taskId}_rd${randomUUID().slice(0, 8)}`;
+}
+
+/** Creates a new run directory under `<root>/logs/run/` (never reusing one) and writes `task_info.json` into it. */
+export function createRunDir(root: string, task: Task, now: Date = new Date()): string {
+  const parent = join(root, "logs", "run");
+  mkdirSync(parent, { recursive: true });
+  const dir = join(parent, runDirName(task, now));
+  mkdirSync(dir); // fails if it exists: a run directory belongs to one run
+  writeFileSync(join(dir, RUN_FILES.taskInfo), taskInfoJson(task));
+  return dir;
+}
+
+/**
+ * The task as v1 writes `task_info.json` (pydantic's `model_dump_json(indent=4)` of its Task model): the wire shape
+ * with naive ISO datetimes, and `heartbeat_timeout` as a float (`30.0`), as that model types it.
+ */
+export function taskInfoJson(task: Task): string {
+  const wire = taskToWire(task);
+  if (typeof wire.heartbeat_timeout === "number") wire.heartbeat_timeout = pythonFloat(wire.heartbeat_timeout);
+  return stringify(wire, undefined, 4) ?? "{}";
+}
+
+/** The task a run directory was written for. */
+export function readTaskInfo(dir: string): Task {
+  return taskFromWire(parseJson(readFileSync(join(dir, RUN_FILES.taskInfo), "utf8")) as JsonObject);
+}
+
+/**
+ * Writes `summary.json` unless it exists (O_EXCL, so of two processes finishing one task only one wins), then
+ * `status.json`. Returns false when the summary was already there: the task has been finished by someone else.
+ */
+export function writeOutcome(dir: string, status: "success" | "failed", summary: JsonObject | null | undefined): boolean {
+  let fd: number;
+  try {
+    fd = openSync(join(dir, RUN_FILES.summary), constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o644);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw error;
+  }
+  try {
+    writeSync(fd, stringify(summary ?? {}, undefined, 4) ?? "{}");
+  } finally {
+    closeSync(fd);
+  }
+  writeFileSync(join(dir, RUN_FILES.status), JSON.stringify({ status }, undefined, 4));
+  return true;
+}

@@ -1,0 +1,36 @@
+/**
+ * The loop runtime, shared by `labtasker loop` and the SDK's `loop(handler)`: {@link runLoop} fetches, runs and
+ * reports tasks; the context helpers ({@link taskInfo}, {@link finish}, {@link currentTaskId},
+ * {@link currentWorkerId}) work inside a job and in any process a job starts. See docs/loop.md.
+ */
+export {
+  JobFailedError,
+  LoopOptionsError,
+  backoffOnInternalError,
+  exitBySignal,
+  internalErrorDelay,
+  nonPendingStatuses,
+  runLoop,
+  type InternalErrorHandler,
+  type LoopJob,
+  type LoopJobContext,
+  type LoopOptions,
+  type LoopResult,
+  type StopSignal,
+} from "./loop.js";
+export {
+  NoTaskError,
+  RUNNER_ENV,
+  currentLogDir,
+  currentTaskId,
+  currentWorkerId,
+  finish,
+  isEnabled,
+  taskInfo,
+  type FinishOptions,
+  type FinishStatus,
+} from "./context.js";
+export { RUN_FILES, readTaskInfo, runDirName } from "./files.js";
+export { stderrLogger, silentLogger, type LoopLogger, type StderrLoggerOptions } from "./logger.js";
+export { canPrompt, defaultChoice, processPrompter, terminalPrompter, type Choice, type ChoiceRequest, type Prompter, type PromptStreams } from "./prompt.js";
+export { pythonRepr, pythonStr, pythonStrRepr, shellQuote } from "./python.js";

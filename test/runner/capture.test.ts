@@ -1,0 +1,72 @@
+/**
+ * run.log capture: ANSI escapes removed even when a chunk boundary cuts one, \r\n folded to \n, lone \r kept (as
+ * v1's AnsiFilterStream), and the terminal still getting the bytes unchanged.
+ */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { AnsiStripper, captureOutput } from "../../src/runner/capture.js";
+
+describe("AnsiStripper", () => {
+  it("removes colours, cursor moves, two-character escapes and OSC titles and links", () => {
+    const stripper = new AnsiStripper();
+    const text = "\u001b[1;31mred\u001b[0m \u001b[2K\u001b[1Aup \u001b(Bcharset \u001b]0;title\u0007x \u001b]8;;http://a\u001b\\link\u001b]8;;\u001b\\\n";
+    expect(stripper.push(text) + stripper.flush()).toBe("red up charset x link\n");
+  });
+
+  it("holds back an escape cut at the end of a chunk until the next chunk completes it", () => {
+    const stripper = new AnsiStripper();
+    const chunks = ["ok \u001b", "[3", "2mgreen\u001b[", "0m done\r", "\nnext\rbar"];
+    const out = chunks.map((chunk) => stripper.push(chunk)).join("") + stripper.flush();
+    expect(out).toBe("ok green done\nnext\rbar");
+  });
+
+  it("writes out a stray ESC that never completes instead of holding it forever", () => {
+    const stripper = new AnsiStripper();
+    expect(stripper.push("a\u001b") + stripper.flush()).toBe("a\u001b");
+    // Too long to be a real OSC string: not held back; v1's pattern then drops `ESC ]` as a two-character escape.
+    expect(stripper.push(`\u001b]${"x".repeat(300)}`)).toBe("x".repeat(300));
+  });
+});
+
+describe("captureOutput", () => {
+  const dirs: string[] = [];
+  afterEach(() => {
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("copies stdout and stderr writes to the file without escapes, and restores the streams on stop", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "capture-"));
+    dirs.push(dir);
+    const file = join(dir, "run.log");
+    const originalOut = process.stdout.write;
+    const originalErr = process.stderr.write;
+    const seen: string[] = [];
+    // Stand-ins for the terminal, so the test's own output stays clean and the bytes passed through can be checked.
+    process.stdout.write = ((chunk: string | Uint8Array) => (seen.push(`out:${chunk.toString()}`), true)) as typeof process.stdout.write;
+    process.stderr.write = ((chunk: string | Uint8Array) => (seen.push(`err:${chunk.toString()}`), true)) as typeof process.stderr.write;
+    try {
+      const capture = captureOutput(file);
+      process.stdout.write("\u001b[32mgreen\u001b[0m\r\n");
+      process.stderr.write(Buffer.from([0x63, 0x61, 0x66, 0xc3])); // "caf" and half of "é"
+      process.stderr.write(Buffer.from([0xa9, 0x0a]));
+      process.stdout.write(Buffer.from([0xe2, 0x9c])); // a UTF-8 character cut in two
+      process.stdout.write(Buffer.from([0x93, 0x0a]));
+      await capture.bypass(async () => void process.stderr.write("prompt redraw\n")); // terminal only
+      process.stderr.write("end\n");
+      capture.stop();
+      capture.stop(); // idempotent
+      process.stdout.write("after\n");
+    } finally {
+      const restoredOut = process.stdout.write;
+      process.stdout.write = originalOut;
+      process.stderr.write = originalErr;
+      expect(restoredOut).not.toBe(originalOut); // our stand-in, put back by stop()
+    }
+    expect(readFileSync(file, "utf8")).toBe("green\ncaf\u00e9\n\u2713\nend\n");
+    expect(seen).toContain("err:prompt redraw\n");
+    expect(seen[0]).toBe("out:\u001b[32mgreen\u001b[0m\r\n");
+    expect(seen.at(-1)).toBe("out:after\n");
+  });
+});
