@@ -33,4 +33,4 @@
 
 local root, queueKey, candidates, workerKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 if redis.call("EXISTS", queueKey) == 0 then return { E.QUEUE_NOT_FOUND } end
-return fetchNext(root, queueKey, candidates, ARGV[1], fetchFromArgv(workerKey))
+return fetchNext(root, queueKey, candidates, ARGV[1], fetchFromArgv(ARGV, workerKey))

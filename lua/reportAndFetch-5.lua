@@ -25,6 +25,6 @@
 
 local root, queueKey, candidates, workerKey, taskKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 if redis.call("EXISTS", queueKey) == 0 then return { E.QUEUE_NOT_FOUND } end
-local refused = applyReport(root, queueKey, taskKey, ARGV[1], reportFromArgv(11))
+local refused = applyReport(root, queueKey, taskKey, ARGV[1], reportFromArgv(ARGV, 11))
 if refused then return refused end
-return fetchNext(root, queueKey, candidates, ARGV[1], fetchFromArgv(workerKey))
+return fetchNext(root, queueKey, candidates, ARGV[1], fetchFromArgv(ARGV, workerKey))

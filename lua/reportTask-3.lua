@@ -27,4 +27,4 @@
 
 local root, queueKey, taskKey = KEYS[1], KEYS[2], KEYS[3]
 if redis.call("EXISTS", queueKey) == 0 then return { E.QUEUE_NOT_FOUND } end
-return applyReport(root, queueKey, taskKey, ARGV[1], reportFromArgv(2)) or { E.OK }
+return applyReport(root, queueKey, taskKey, ARGV[1], reportFromArgv(ARGV, 2)) or { E.OK }

@@ -33,11 +33,11 @@ local function fetchNext(root, queueKey, candidates, now, fetch)
   return { E.OK }
 end
 
--- The fetch fields of ARGV[2..10] (ARGV[1] is now), shared by fetchTask and reportAndFetch.
-local function fetchFromArgv(workerKey)
+-- The fetch fields of argv[2..10] (argv[1] is now), shared by fetchTask and reportAndFetch.
+local function fetchFromArgv(argv, workerKey)
   return {
-    workerKey = workerKey, workerId = ARGV[2], requiredSpec = ARGV[3], offset = ARGV[4], limit = ARGV[5],
-    expireLimit = ARGV[6], startHeartbeat = ARGV[7], heartbeatTimeout = ARGV[8], taskTimeout = ARGV[9],
-    cmd = ARGV[10],
+    workerKey = workerKey, workerId = argv[2], requiredSpec = argv[3], offset = argv[4], limit = argv[5],
+    expireLimit = argv[6], startHeartbeat = argv[7], heartbeatTimeout = argv[8], taskTimeout = argv[9],
+    cmd = argv[10],
   }
 end

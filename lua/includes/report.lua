@@ -58,17 +58,17 @@ local function applyReport(root, queueKey, taskKey, now, report)
   return nil
 end
 
--- The report fields of ARGV from position `at` on, in the order above; the summary takes the rest of ARGV.
-local function reportFromArgv(at)
+-- The report fields of argv from position `at` on, in the order above; the summary takes the rest of argv.
+local function reportFromArgv(argv, at)
   local report = {
-    taskId = ARGV[at], status = ARGV[at + 1], workerId = ARGV[at + 2],
-    summaryMode = ARGV[at + 3], expectedRev = ARGV[at + 4],
+    taskId = argv[at], status = argv[at + 1], workerId = argv[at + 2],
+    summaryMode = argv[at + 3], expectedRev = argv[at + 4],
   }
   if report.summaryMode == "replace" then
-    report.summary = ARGV[at + 5]
+    report.summary = argv[at + 5]
   else
     report.summary = {}
-    for i = at + 5, #ARGV do report.summary[#report.summary + 1] = ARGV[i] end
+    for i = at + 5, #argv do report.summary[#report.summary + 1] = argv[i] end
   end
   return report
 end

@@ -26,6 +26,11 @@ export interface BrokerOptions {
   limits?: Partial<BrokerLimits>;
   /** Close the Redis connection with the broker. @defaultValue false */
   ownsConnection?: boolean;
+  /**
+   * Run the Lua scripts as Redis Functions (Redis 7+; faster) rather than with EVALSHA. Falls back by itself on older
+   * Redis or when FUNCTION LOAD is not allowed. @defaultValue true
+   */
+  functions?: boolean;
 }
 
 export class Broker implements AsyncDisposable {
@@ -39,7 +44,7 @@ export class Broker implements AsyncDisposable {
   private closed: Promise<void> | undefined;
 
   constructor(private readonly options: BrokerOptions) {
-    this.store = new RedisStore(options.redis, new KeyBuilder(options.keyPrefix));
+    this.store = new RedisStore(options.redis, new KeyBuilder(options.keyPrefix), { functions: options.functions });
     this.ctx = {
       store: this.store,
       now: options.now ?? Date.now,

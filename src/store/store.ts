@@ -64,8 +64,9 @@ export class RedisStore {
   constructor(
     readonly redis: RedisConnection,
     readonly keys: KeyBuilder = new KeyBuilder(),
+    options: { functions?: boolean } = {},
   ) {
-    this.scripts = new ScriptRunner(redis);
+    this.scripts = new ScriptRunner(redis, options);
   }
 
   // Queues

@@ -20,29 +20,32 @@ describe("Lua scripts", () => {
     expect(header).toMatch(/ARGV\[1\]|Returns \{OK, name\}|KEYS\[1\] root/);
   });
 
-  it("every script works again after SCRIPT FLUSH (EVALSHA falls back to EVAL)", async () => {
-    await using q = await createTestQueue();
+  it.each([
+    ["functions (FCALL), reloaded after FUNCTION FLUSH", true, "FUNCTION"],
+    ["EVALSHA, falling back to EVAL after SCRIPT FLUSH", false, "SCRIPT"],
+  ] as const)("every script works as %s", async (_name, functions, flush) => {
+    await using q = await createTestQueue({ functions });
     const run = vi.spyOn(q.broker.store.scripts, "run");
-    await q.redis.script("FLUSH");
+    await q.redis.call(flush, "FLUSH");
     await q.broker.queues.create({ queueName: `${q.queueName}-other`, password: "pw" });
     const workerId = await q.api.createWorker();
     const [taskId] = await q.api.submitTasks([{ args: { a: 1 } }]);
-    await q.redis.script("FLUSH");
+    await q.redis.call(flush, "FLUSH");
     const task = await q.api.fetchTask({ workerId });
     expect(task?.taskId).toBe(taskId);
-    await q.redis.script("FLUSH");
+    await q.redis.call(flush, "FLUSH");
     await q.api.refreshTaskHeartbeat(taskId!, workerId);
     await q.api.reportTaskStatus(taskId!, "failed", { workerId });
-    await q.redis.script("FLUSH");
+    await q.redis.call(flush, "FLUSH");
     await q.api.updateTasks([{ taskId: taskId!, priority: 1 }]);
     expect(await q.api.fetchTask({ workerId, extraFilter: () => true })).toMatchObject({ taskId });
     expect(await q.api.fetchTask({ workerId, report: { taskId: taskId!, status: "failed" } })).toMatchObject({ taskId });
-    await q.redis.script("FLUSH");
+    await q.redis.call(flush, "FLUSH");
     await q.broker.expireAll();
     await q.api.reportWorkerStatus(workerId, "suspended");
     await q.api.deleteWorker(workerId);
     await q.api.deleteTask(taskId!);
-    await q.redis.script("FLUSH");
+    await q.redis.call(flush, "FLUSH");
     await q.api.updateQueue({ newQueueName: `${q.queueName}-2`, metadataUpdate: { x: 1 } });
     await q.api.deleteQueue({ cascadeDelete: true });
     const used = new Set(run.mock.calls.map(([name]) => name));
