@@ -3,7 +3,7 @@ import tseslint from "typescript-eslint";
 import vitest from "@vitest/eslint-plugin";
 
 export default tseslint.config(
-  { ignores: [".scratch/", "dist/", "node_modules/", "src/store/scripts.generated.ts", "test/compat/.venv/", "bench/.anchors/"] },
+  { ignores: [".scratch/", "dist/", "node_modules/", "src/store/scripts.generated.ts", "test/compat/.venv/", "test/faults/.venv/", "bench/.anchors/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -12,6 +12,11 @@ export default tseslint.config(
       "@typescript-eslint/consistent-type-imports": "error",
       eqeqeq: ["error", "always", { null: "ignore" }],
     },
+  },
+  {
+    // Plain JavaScript run by Node (the demo's stand-in for train.py).
+    files: ["**/*.mjs"],
+    languageOptions: { globals: { process: "readonly", console: "readonly", setTimeout: "readonly", Buffer: "readonly" } },
   },
   {
     files: ["test/**/*.ts"],

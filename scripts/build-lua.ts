@@ -95,7 +95,13 @@ export function buildScripts(): BuiltScript[] {
 export function buildLibrary(scripts: BuiltScript[]): { name: string; code: string; functionNames: Record<string, string> } {
   const seen = new Set<string>();
   const order: string[] = [];
-  for (const script of scripts) for (const name of script.includes) if (!seen.has(name)) (seen.add(name), order.push(name));
+  for (const script of scripts) {
+    for (const name of script.includes) {
+      if (seen.has(name)) continue;
+      seen.add(name);
+      order.push(name);
+    }
+  }
   const definitions = order.map(includeBody).join("\n");
   const hash = createHash("sha1").update(definitions).update(scripts.map((s) => s.name + s.body).join("\n")).digest("hex").slice(0, 12);
   const prefix = `labtasker_${hash}`;
