@@ -19,8 +19,13 @@ const root = join(import.meta.dirname, "..");
 const venv = join(root, "test/compat/.venv/bin");
 /** v1's embedded database rewrites its whole JSON file on every write, so its cost grows with the queue; a few
  * hundred tasks keep its run to seconds while showing its steady state. */
-const TASKS = 200;
-const THREADS = 1;
+const TASKS = 100;
+/**
+ * Client processes at once, each with its own queue of TASKS tasks. One Python process tops out near 600 calls/s
+ * (the official client spends about 1 ms of CPU per call, under the GIL), so one process would measure the client;
+ * several show what each server sustains. v1's embedded database serializes every request behind one lock.
+ */
+const PROCESSES = 4;
 
 interface DriverResult {
   submit: number[];
@@ -64,11 +69,23 @@ async function startServer(kind: "ours" | "v1", redisUrl: string, dataDir: strin
   };
 }
 
+/** Runs PROCESSES drivers at once; per-op times are pooled, walls are the slowest process's (all start together). */
 async function drive(url: string): Promise<DriverResult> {
-  const { stdout } = await exec(join(venv, "python"), [join(root, "bench/python/http_driver.py"), `${url}/`, String(TASKS), String(THREADS)], {
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  return JSON.parse(stdout) as DriverResult;
+  const runs = await Promise.all(
+    Array.from({ length: PROCESSES }, async () => {
+      const { stdout } = await exec(join(venv, "python"), [join(root, "bench/python/http_driver.py"), `${url}/`, String(TASKS), "1"], {
+        maxBuffer: 64 * 1024 * 1024,
+      });
+      return JSON.parse(stdout) as DriverResult;
+    }),
+  );
+  return {
+    submit: runs.flatMap((r) => r.submit),
+    fetch: runs.flatMap((r) => r.fetch),
+    report: runs.flatMap((r) => r.report),
+    submit_wall: Math.max(...runs.map((r) => r.submit_wall)),
+    cycle_wall: Math.max(...runs.map((r) => r.cycle_wall)),
+  };
 }
 
 export async function run(options: BenchOptions = {}): Promise<BenchResult[]> {
@@ -92,7 +109,7 @@ export async function run(options: BenchOptions = {}): Promise<BenchResult[]> {
         for (const kind of rep % 2 ? (["ours", "v1"] as const) : (["v1", "ours"] as const)) {
           const result = await drive(kind === "ours" ? ours.url : v1.url);
           samples[kind].push(result);
-          log(`[bench] http #${rep} ${kind}: submit ${(TASKS / result.submit_wall).toFixed(0)}/s, fetch+report ${(TASKS / result.cycle_wall).toFixed(0)}/s`);
+          log(`[bench] http #${rep} ${kind}: submit ${((TASKS * PROCESSES) / result.submit_wall).toFixed(0)}/s, fetch+report ${((TASKS * PROCESSES) / result.cycle_wall).toFixed(0)}/s`);
         }
       }
     } finally {
@@ -103,13 +120,13 @@ export async function run(options: BenchOptions = {}): Promise<BenchResult[]> {
     await rm(dataDir, { recursive: true, force: true });
     await redis?.stop();
   }
-  const throughput = (kind: "ours" | "v1", wall: "submit_wall" | "cycle_wall") => median(samples[kind].map((s) => TASKS / s[wall]));
+  const throughput = (kind: "ours" | "v1", wall: "submit_wall" | "cycle_wall") => median(samples[kind].map((s) => (TASKS * PROCESSES) / s[wall]));
   const p50 = (kind: "ours" | "v1", op: "submit" | "fetch" | "report") => median(samples[kind].map((s) => percentile(s[op], 50) * 1000));
   const rows: BenchResult[] = [];
   for (const [name, wall] of [["submit", "submit_wall"], ["fetch + report", "cycle_wall"]] as const) {
     const value = throughput("ours", wall);
     const anchorValue = throughput("v1", wall);
-    rows.push({ name: `HTTP ${name}, official client, ${THREADS} threads`, value, unit: "tasks/s", anchor: "labtasker 1.0.1 server", anchorValue, ratio: value / anchorValue, goal: ">= 10x", pass: value / anchorValue >= 10 });
+    rows.push({ name: `HTTP ${name}, official client, ${PROCESSES} processes`, value, unit: "tasks/s", anchor: "labtasker 1.0.1 server", anchorValue, ratio: value / anchorValue, goal: ">= 10x", pass: value / anchorValue >= 10 });
   }
   for (const op of ["submit", "fetch", "report"] as const) {
     const value = p50("ours", op);
