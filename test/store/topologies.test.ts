@@ -37,7 +37,7 @@ async function answers(port: number): Promise<boolean> {
 }
 
 /** A short sweep through the API: submit, fetch with required fields, report, list, events, and a timeout. */
-async function exercise(broker: Broker): Promise<void> {
+async function expectASweepToRun(broker: Broker): Promise<void> {
   await broker.queues.create({ queueName: "topology", password: "pw" });
   const api = new DirectLabtasker(broker, { queueName: "topology", password: "pw" });
   const ids = await api.submitTasks(Array.from({ length: 20 }, (_, i) => ({ args: { i, lr: 0.1 }, priority: i % 3 })));
@@ -95,7 +95,7 @@ describe("Redis Cluster", () => {
   it("runs a sweep, with the function library on every master", async () => {
     const broker = Broker.connect(`redis+cluster://127.0.0.1:${ports[0]},127.0.0.1:${ports[1]}`, {});
     try {
-      await exercise(broker);
+      await expectASweepToRun(broker);
       for (const port of ports) {
         const node = new Redis(port);
         const libraries = (await node.call("FUNCTION", "LIST")) as unknown[];
@@ -133,7 +133,7 @@ describe("Redis Sentinel", () => {
   it("runs a sweep on the master the sentinel names", async () => {
     const broker = Broker.connect(`redis+sentinel://127.0.0.1:${sentinelPort}/mymaster`, {});
     try {
-      await exercise(broker);
+      await expectASweepToRun(broker);
     } finally {
       await broker.close();
     }
