@@ -1,0 +1,88 @@
+/**
+ * `labtasker-server serve` as users run it: the embedded redis-server under --data-dir when no Redis URL is given,
+ * data kept across restarts (AOF), and a graceful stop on SIGTERM with open event streams.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { freePort } from "../../src/store/embeddedRedis.js";
+
+const main = join(import.meta.dirname, "../../dist/http/main.js");
+
+async function startServe(dataDir: string, port: number): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn(process.execPath, [main, "serve", "--host", "127.0.0.1", "--port", String(port), "--data-dir", dataDir], { stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`serve exited early:\n${output}`);
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/health`)).ok) return { child, output: () => output };
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill("SIGKILL");
+  throw new Error(`serve did not answer:\n${output}`);
+}
+
+function exitOf(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once("exit", (code) => resolve(code))));
+}
+
+describe("labtasker-server serve", () => {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("starts an embedded redis-server, keeps data across restarts, and stops gracefully on SIGTERM", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "labtasker-serve-"));
+    dirs.push(dataDir);
+    const port = await freePort();
+    const first = await startServe(dataDir, port);
+    expect(first.output()).toMatch(/Started embedded redis-server/);
+    expect(existsSync(join(dataDir, "redis", "appendonlydir"))).toBe(true);
+    const created = await fetch(`http://127.0.0.1:${port}/api/v1/queues`, { method: "POST", body: JSON.stringify({ queue_name: "kept", password: "pw" }) });
+    expect(created.status).toBe(201);
+    const auth = { authorization: `Basic ${Buffer.from("kept:pw").toString("base64")}` };
+    await fetch(`http://127.0.0.1:${port}/api/v1/queues/me/tasks`, { method: "POST", headers: auth, body: '{"args":{"lr":3.0}}' });
+
+    // An open event stream must not keep the server from stopping.
+    const stream = await new Promise<import("node:http").IncomingMessage>((resolve) => {
+      request(`http://127.0.0.1:${port}/api/v1/queues/me/events`, { headers: auth }, resolve).end();
+    });
+    expect(stream.statusCode).toBe(200);
+    const streamEnded = new Promise((resolve) => stream.on("end", resolve).on("close", resolve).resume());
+    first.child.kill("SIGTERM");
+    expect(await exitOf(first.child)).toBe(0);
+    await streamEnded;
+    expect(first.output()).toMatch(/SIGTERM: finishing in-flight requests/);
+
+    const second = await startServe(dataDir, port);
+    const listed = await fetch(`http://127.0.0.1:${port}/api/v1/queues/me/tasks/search`, { method: "POST", headers: auth, body: "{}" });
+    expect(await listed.text()).toContain('"args":{"lr":3.0}');
+    second.child.kill("SIGINT");
+    expect(await exitOf(second.child)).toBe(0);
+  });
+
+  it("names the fix when the embedded redis-server cannot be found", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "labtasker-serve-"));
+    dirs.push(dataDir);
+    const child = spawn(process.execPath, [main, "serve", "--port", String(await freePort()), "--data-dir", dataDir], {
+      env: { ...process.env, LABTASKER_REDIS_SERVER: "/nonexistent/redis-server" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    expect(await exitOf(child)).toBe(1);
+    expect(stderr).toMatch(/apt-get install redis-server/);
+    expect(stderr).toMatch(/--redis-url/);
+  });
+});
