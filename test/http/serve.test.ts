@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { request } from "node:http";
+import { request, type IncomingMessage } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -55,7 +55,7 @@ describe("labtasker-server serve", () => {
     await fetch(`http://127.0.0.1:${port}/api/v1/queues/me/tasks`, { method: "POST", headers: auth, body: '{"args":{"lr":3.0}}' });
 
     // An open event stream must not keep the server from stopping.
-    const stream = await new Promise<import("node:http").IncomingMessage>((resolve) => {
+    const stream = await new Promise<IncomingMessage>((resolve) => {
       request(`http://127.0.0.1:${port}/api/v1/queues/me/events`, { headers: auth }, resolve).end();
     });
     expect(stream.statusCode).toBe(200);
