@@ -123,6 +123,21 @@ export interface TaskUpdate {
   summary?: JsonObject;
 }
 
+/** The task fields an update may write: {@link TaskUpdate} property -> labtasker v1's field name. */
+export const TASK_UPDATE_FIELDS = {
+  status: "status",
+  taskName: "task_name",
+  heartbeatTimeout: "heartbeat_timeout",
+  taskTimeout: "task_timeout",
+  maxRetries: "max_retries",
+  retries: "retries",
+  priority: "priority",
+  metadata: "metadata",
+  args: "args",
+  cmd: "cmd",
+  summary: "summary",
+} as const satisfies Partial<Record<keyof TaskUpdate, string>>;
+
 export interface UpdateTasksOptions {
   /** Re-queue each task: status pending, retries 0, no worker. @defaultValue false */
   resetPending?: boolean;

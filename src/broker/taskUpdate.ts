@@ -8,7 +8,7 @@ import { stringifyJson, type JsonObject } from "../json.js";
 import { TASK_STATUSES } from "../model.js";
 import type { Hash } from "../store/codecs.js";
 import { decodeTask } from "../store/codecs.js";
-import type { TaskUpdate } from "./api.js";
+import { TASK_UPDATE_FIELDS, type TaskUpdate } from "./api.js";
 import type { ValidationIssue } from "./errors.js";
 import { mergePaths } from "./paths.js";
 import { argsSignature } from "./requiredFields.js";
@@ -21,22 +21,8 @@ import {
   unflatten,
 } from "./validation.js";
 
-/** The updatable fields, by their TaskUpdate name and stored (v1) name. */
-const UPDATABLE = {
-  status: "status",
-  taskName: "task_name",
-  heartbeatTimeout: "heartbeat_timeout",
-  taskTimeout: "task_timeout",
-  maxRetries: "max_retries",
-  retries: "retries",
-  priority: "priority",
-  metadata: "metadata",
-  args: "args",
-  cmd: "cmd",
-  summary: "summary",
-} as const satisfies Record<string, string>;
 
-type UpdatableKey = keyof typeof UPDATABLE;
+type UpdatableKey = keyof typeof TASK_UPDATE_FIELDS;
 const OBJECT_FIELDS = new Set<UpdatableKey>(["metadata", "args", "summary"]);
 
 /** Schema problems of one update, located under `loc` (e.g. ["body", 0]). */
@@ -52,7 +38,7 @@ export function updateIssues(update: TaskUpdate, loc: Array<string | number>): V
   if (update.taskTimeout != null) issues.push(...integerIssues(update.taskTimeout, at("task_timeout")));
   // v1 would store a null here and then fail to serialize the task; these fields must stay numbers.
   for (const key of ["maxRetries", "retries", "priority"] as const) {
-    if (key in update) issues.push(...integerIssues(update[key], at(UPDATABLE[key])));
+    if (key in update) issues.push(...integerIssues(update[key], at(TASK_UPDATE_FIELDS[key])));
   }
   for (const key of ["metadata", "args", "summary"] as const) {
     if (key in update) {
@@ -75,9 +61,9 @@ export function updatedFields(queueId: string, update: TaskUpdate, hash: Hash): 
   const task = decodeTask(queueId, update.taskId, hash);
   const replace = new Set(update.replaceFields ?? []);
   const fields: Record<string, string | null> = {};
-  for (const key of Object.keys(UPDATABLE) as UpdatableKey[]) {
+  for (const key of Object.keys(TASK_UPDATE_FIELDS) as UpdatableKey[]) {
     if (!(key in update)) continue;
-    const stored = UPDATABLE[key];
+    const stored = TASK_UPDATE_FIELDS[key];
     const value = update[key];
     if (OBJECT_FIELDS.has(key)) {
       const patch = value as JsonObject;

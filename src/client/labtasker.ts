@@ -3,23 +3,24 @@
  * Python-style filters are compiled here to MongoDB queries, as v1's client does, so every server understands them.
  */
 import type { IncomingMessage } from "node:http";
-import type {
-  CreateQueueOptions,
-  CreateWorkerOptions,
-  EventsOptions,
-  FetchTaskOptions,
-  FilterInput,
-  HealthStatus,
-  Labtasker,
-  LsResult,
-  LsTasksOptions,
-  LsWorkersOptions,
-  ReportStatus,
-  ReportTaskStatusOptions,
-  SubmitTaskOptions,
-  TaskUpdate,
-  UpdateQueueOptions,
-  UpdateTasksOptions,
+import {
+  TASK_UPDATE_FIELDS,
+  type CreateQueueOptions,
+  type CreateWorkerOptions,
+  type EventsOptions,
+  type FetchTaskOptions,
+  type FilterInput,
+  type HealthStatus,
+  type Labtasker,
+  type LsResult,
+  type LsTasksOptions,
+  type LsWorkersOptions,
+  type ReportStatus,
+  type ReportTaskStatusOptions,
+  type SubmitTaskOptions,
+  type TaskUpdate,
+  type UpdateQueueOptions,
+  type UpdateTasksOptions,
 } from "../broker/api.js";
 import { BadRequestError, LabtaskerError } from "../broker/errors.js";
 import { parseJson, stringifyJson, type JsonObject, type JsonValue } from "../json.js";
@@ -54,21 +55,6 @@ interface RequestOptions {
   retry?: boolean;
   context: ErrorContext;
 }
-
-/** Task update fields: TaskUpdate name -> v1 wire name. */
-const UPDATE_WIRE = {
-  status: "status",
-  taskName: "task_name",
-  heartbeatTimeout: "heartbeat_timeout",
-  taskTimeout: "task_timeout",
-  maxRetries: "max_retries",
-  retries: "retries",
-  priority: "priority",
-  metadata: "metadata",
-  args: "args",
-  cmd: "cmd",
-  summary: "summary",
-} as const;
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -255,7 +241,7 @@ export class HttpLabtasker implements Labtasker {
   async updateTasks(updates: TaskUpdate[], options: UpdateTasksOptions = {}): Promise<LsResult<Task>> {
     const body = updates.map((update) => {
       const wire: Record<string, unknown> = { task_id: update.taskId, replace_fields: update.replaceFields ?? [] };
-      for (const [field, name] of Object.entries(UPDATE_WIRE)) {
+      for (const [field, name] of Object.entries(TASK_UPDATE_FIELDS)) {
         if (Object.hasOwn(update, field)) wire[name] = (update as unknown as Record<string, unknown>)[field];
       }
       return wire;

@@ -11,7 +11,7 @@
  * - conflicting dotted keys (`--a 1 --a.b 2`) and stray tokens: v1 shows a traceback; here one line, exit 2.
  */
 import { isLosslessNumber, type JsonObject, type JsonValue } from "../../json.js";
-import type { TaskUpdate } from "../../broker/api.js";
+import { TASK_UPDATE_FIELDS, type TaskUpdate } from "../../broker/api.js";
 import { FilterError } from "../../filter/errors.js";
 import { parsePythonLiteral } from "../../filter/python/literal.js";
 import { UsageError } from "./errors.js";
@@ -126,19 +126,9 @@ export function parseTaskArgs(tokens: readonly string[]): JsonObject {
 }
 
 /** Task fields an update may write, by v1 name, with the TaskUpdate property each maps to. */
-export const UPDATABLE_FIELDS = {
-  status: "status",
-  task_name: "taskName",
-  heartbeat_timeout: "heartbeatTimeout",
-  task_timeout: "taskTimeout",
-  max_retries: "maxRetries",
-  retries: "retries",
-  priority: "priority",
-  metadata: "metadata",
-  args: "args",
-  cmd: "cmd",
-  summary: "summary",
-} as const satisfies Record<string, keyof TaskUpdate>;
+export const UPDATABLE_FIELDS = Object.fromEntries(Object.entries(TASK_UPDATE_FIELDS).map(([field, name]) => [name, field])) as {
+  [F in keyof typeof TASK_UPDATE_FIELDS as (typeof TASK_UPDATE_FIELDS)[F]]: F;
+};
 
 export type UpdatableField = keyof typeof UPDATABLE_FIELDS;
 

@@ -1,5 +1,5 @@
 import type { Router } from "express";
-import type { ReportStatus, SubmitTaskOptions, TaskUpdate } from "../../broker/api.js";
+import { TASK_UPDATE_FIELDS, type ReportStatus, type SubmitTaskOptions, type TaskUpdate } from "../../broker/api.js";
 import type { Broker } from "../../broker/broker.js";
 import { ValidationError } from "../../broker/errors.js";
 import type { JsonObject, JsonValue } from "../../json.js";
@@ -32,21 +32,6 @@ function submitOptions(body: TaskSubmitBody): SubmitTaskOptions {
   };
 }
 
-/** v1's wire names of TaskUpdateRequest, by the TaskUpdate field they set. */
-const UPDATE_FIELDS = {
-  status: "status",
-  taskName: "task_name",
-  heartbeatTimeout: "heartbeat_timeout",
-  taskTimeout: "task_timeout",
-  maxRetries: "max_retries",
-  retries: "retries",
-  priority: "priority",
-  metadata: "metadata",
-  args: "args",
-  cmd: "cmd",
-  summary: "summary",
-} as const;
-
 /** Only keys present in the JSON are set (pydantic's exclude_unset), so a missing key and null differ. */
 function taskUpdate(body: TaskUpdateBody, index: number): TaskUpdate {
   const taskId = body.task_id ?? body._id;
@@ -54,7 +39,7 @@ function taskUpdate(body: TaskUpdateBody, index: number): TaskUpdate {
     throw new ValidationError([{ type: "missing", loc: ["body", index, "_id"], msg: "Field required", input: body }]);
   }
   const update: Record<string, unknown> = { taskId, replaceFields: body.replace_fields ?? [] };
-  for (const [field, wire] of Object.entries(UPDATE_FIELDS)) {
+  for (const [field, wire] of Object.entries(TASK_UPDATE_FIELDS)) {
     if (Object.hasOwn(body, wire)) update[field] = (body as Record<string, JsonValue>)[wire];
   }
   return update as unknown as TaskUpdate;
