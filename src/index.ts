@@ -1,18 +1,23 @@
 /**
- * labtasker-redis: labtasker v1 on Redis. The `Labtasker` API is implemented over HTTP (`HttpLabtasker`, against our
- * server or labtasker v1's) and directly on Redis (`DirectLabtasker` over a `Broker`).
+ * labtasker-redis: labtasker v1 on Redis. The package root is the client side, light to import:
+ *
+ * - The SDK (docs/sdk.md): `connect()`, the module-level functions (`submitTask`, `lsTasks`, `reportTaskStatus`, ...),
+ *   `loop()`, `taskInfo()`, `finish()`, over a labtasker server or directly on Redis.
+ * - The `Labtasker` API, implemented over HTTP (`HttpLabtasker`, against our server or labtasker v1's) and directly
+ *   on Redis (`DirectLabtasker` over a `Broker`).
+ * - Typed errors: match them with `instanceof`.
+ *
+ * The server side (`Broker`, `serve`, `createApp`, the timeout sweep, Redis connections) is `labtasker-redis/server`,
+ * and the filter compiler is `labtasker-redis/filter`: they load Express, ioredis, BullMQ and JSONata, about 0.4 s
+ * that scripts using only the client should not pay.
  */
+export * from "./sdk/index.js";
+
 export type * from "./broker/api.js";
 export type { Queue, QueueEvent, Task, TaskCommand, TaskStatus, Worker, WorkerStatus } from "./model.js";
 export { TASK_STATUSES, WORKER_STATUSES } from "./model.js";
 export * from "./broker/errors.js";
-export { Broker, type BrokerOptions } from "./broker/broker.js";
-export { DirectLabtasker, type QueueCredentials } from "./broker/direct.js";
-export { TimeoutSweeper, type SweeperOptions } from "./broker/sweeper.js";
-export { HttpLabtasker, type HttpLabtaskerOptions } from "./client/labtasker.js";
-export { serve, type RunningServer, type ServeOptions } from "./http/server.js";
-export { createApp, type AppOptions } from "./http/app.js";
-export { connectRedis, type RedisConnection } from "./store/connection.js";
-export { startEmbeddedRedis, type EmbeddedRedis, type EmbeddedRedisOptions, RedisBinaryNotFoundError } from "./store/embeddedRedis.js";
-export { FilterError, compileFilter, toWireFilter, parsePythonLiteral } from "./filter/index.js";
+export { FilterError, FilterSyntaxError, PythonLiteralError } from "./filter/errors.js";
 export { LosslessNumber, isLosslessNumber, parseJson, stringifyJson, type JsonObject, type JsonValue } from "./json.js";
+export { DirectLabtasker, type QueueCredentials } from "./broker/direct.js";
+export { HttpLabtasker, type HttpLabtaskerOptions } from "./client/labtasker.js";
