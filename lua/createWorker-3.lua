@@ -22,6 +22,8 @@
 local root, queueKey, workerKey = KEYS[1], KEYS[2], KEYS[3]
 local now, workerId = ARGV[1], ARGV[2]
 if redis.call("EXISTS", queueKey) == 0 then return { E.QUEUE_NOT_FOUND } end
+-- Worker ids are new UUIDs: an existing one means this call ran before (resent after a lost answer).
+if redis.call("EXISTS", workerKey) == 1 then return { E.OK } end
 
 local seq = redis.call("HINCRBY", queueKey, "worker_seq", 1)
 local worker = {

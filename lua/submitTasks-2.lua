@@ -15,6 +15,9 @@
 
   Returns {OK} or {QUEUE_NOT_FOUND}.
   Events: task created -> pending, one per task, in order.
+
+  Task ids are new UUIDs, so a task that exists already means this very call ran before: ioredis sends a command
+  again after a reconnect when its answer was lost, and a second run must not index or announce the task twice.
 ]]
 --@include generated
 --@include tasks
@@ -35,31 +38,33 @@ end
 for i = 0, count - 1 do
   local at = 3 + i * FIELDS_PER_TASK
   local taskId = ARGV[at]
-  local seq = redis.call("HINCRBY", queueKey, "task_seq", 1)
-  local task = {
-    status = "pending",
-    task_name = nonEmpty(ARGV[at + 1]),
-    args = ARGV[at + 2],
-    metadata = ARGV[at + 3],
-    cmd = ARGV[at + 4],
-    heartbeat_timeout = nonEmpty(ARGV[at + 5]),
-    task_timeout = nonEmpty(ARGV[at + 6]),
-    max_retries = ARGV[at + 7],
-    priority = ARGV[at + 8],
-    sig = ARGV[at + 9],
-    retries = "0",
-    summary = "{}",
-    created_at = now,
-    last_modified = now,
-    seq = tostring(seq),
-  }
-  local fields = {}
-  for field, value in pairs(task) do
-    fields[#fields + 1] = field
-    fields[#fields + 1] = value
+  if redis.call("EXISTS", K.task(root, taskId)) == 0 then
+    local seq = redis.call("HINCRBY", queueKey, "task_seq", 1)
+    local task = {
+      status = "pending",
+      task_name = nonEmpty(ARGV[at + 1]),
+      args = ARGV[at + 2],
+      metadata = ARGV[at + 3],
+      cmd = ARGV[at + 4],
+      heartbeat_timeout = nonEmpty(ARGV[at + 5]),
+      task_timeout = nonEmpty(ARGV[at + 6]),
+      max_retries = ARGV[at + 7],
+      priority = ARGV[at + 8],
+      sig = ARGV[at + 9],
+      retries = "0",
+      summary = "{}",
+      created_at = now,
+      last_modified = now,
+      seq = tostring(seq),
+    }
+    local fields = {}
+    for field, value in pairs(task) do
+      fields[#fields + 1] = field
+      fields[#fields + 1] = value
+    end
+    redis.call("HSET", K.task(root, taskId), unpack(fields))
+    indexTask(root, taskId, task)
+    appendEvent(root, queueKey, now, "task", taskId, "created", "pending", taskDocument(root, taskId, task))
   end
-  redis.call("HSET", K.task(root, taskId), unpack(fields))
-  indexTask(root, taskId, task)
-  appendEvent(root, queueKey, now, "task", taskId, "created", "pending", taskDocument(root, taskId, task))
 end
 return { E.OK }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the project needs on a Debian/Ubuntu machine: redis-server (Debian's package) and the npm packages.
+# Installs what the project needs on a Debian/Ubuntu machine: redis-server (Debian's package), python3-venv and a C
+# compiler for the test suites, the npm packages, and the suites' Python environments.
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +22,14 @@ if ! python3 -c 'import venv, ensurepip' >/dev/null 2>&1; then
     || { as_root apt-get update >/dev/null && as_root apt-get install -y --no-install-recommends python3 python3-venv >/dev/null; }
 fi
 
+# The fault suite's power-cut scenario builds a small LD_PRELOAD shim for redis-server (test/faults/support/powercut.c).
+if ! command -v cc >/dev/null 2>&1; then
+  echo "Installing a C compiler..." >&2
+  export DEBIAN_FRONTEND=noninteractive
+  as_root apt-get install -y --no-install-recommends gcc libc6-dev >/dev/null 2>&1 \
+    || { as_root apt-get update >/dev/null && as_root apt-get install -y --no-install-recommends gcc libc6-dev >/dev/null; }
+fi
+
 node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a<20||(a===20&&b<19)) { console.error("Node >= 20.19 is required (found "+process.versions.node+")"); process.exit(1) }'
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
@@ -30,3 +39,4 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 npm run build --silent
 test/compat/setup_venv.sh
+test/faults/setup_venv.sh

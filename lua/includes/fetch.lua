@@ -16,10 +16,17 @@ local function fetchNext(root, queueKey, candidates, now, fetch)
   local spec = decodeRequiredSpec(fetch.requiredSpec)
   local offset, limit = tonumber(fetch.offset), tonumber(fetch.limit)
   local members = redis.call("ZRANGE", candidates, offset, offset + limit - 1)
+  local dropped = 0
   for _, member in ipairs(members) do
     local taskId = taskIdOfMember(member)
     local taskKey = K.task(root, taskId)
-    if spec == nil or argsSatisfy(spec, redis.call("HGET", taskKey, "args")) then
+    local state = redis.call("HMGET", taskKey, "status", "args")
+    if state[1] ~= "pending" then
+      -- An index entry of a task that is not pending (an index written twice): drop it, never claim a task twice.
+      redis.call("ZREM", candidates, member)
+      redis.call("ZREM", K.status(root, "pending"), member)
+      dropped = dropped + 1
+    elseif spec == nil or argsSatisfy(spec, state[2]) then
       local task = claimTask(root, queueKey, taskId, readHash(taskKey), {
         now = now, workerId = fetch.workerId, startHeartbeat = fetch.startHeartbeat,
         heartbeatTimeout = fetch.heartbeatTimeout, taskTimeout = fetch.taskTimeout, cmd = fetch.cmd,
@@ -29,7 +36,8 @@ local function fetchNext(root, queueKey, candidates, now, fetch)
       return reply
     end
   end
-  if #members == limit then return { E.SCAN_MORE, offset + limit } end
+  -- Dropped entries moved the ones after them forward: the next scan starts that much earlier.
+  if #members == limit then return { E.SCAN_MORE, offset + limit - dropped } end
   return { E.OK }
 end
 

@@ -21,12 +21,29 @@ import type {
   UpdateQueueOptions,
   UpdateTasksOptions,
 } from "./api.js";
+import { isRedisUnavailable } from "../store/unavailable.js";
 import type { Broker } from "./broker.js";
 
 export interface QueueCredentials {
   /** The queue's name or id. */
   queueName: string;
   password: string;
+}
+
+/**
+ * Runs a worker's report or heartbeat again while Redis cannot be reached (each try waits about 10 s for it), with
+ * the HTTP client's backoff, so a worker rides out a Redis restart in direct mode as it does through a server. Only
+ * for these two: a repeated report that did apply is refused as the task's holder changed, which workers handle.
+ */
+async function whileRedisAway<T>(operation: () => Promise<T>, attempts = 10): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await operation();
+    } catch (error) {
+      if (attempt >= attempts || !isRedisUnavailable(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(500 * 2 ** (attempt - 1), 10_000)));
+    }
+  }
 }
 
 export class DirectLabtasker implements Labtasker {
@@ -100,11 +117,11 @@ export class DirectLabtasker implements Labtasker {
   }
 
   async reportTaskStatus(taskId: string, status: ReportStatus, options?: ReportTaskStatusOptions): Promise<void> {
-    return this.broker.tasks.report(await this.id(), taskId, status, options);
+    return whileRedisAway(async () => this.broker.tasks.report(await this.id(), taskId, status, options));
   }
 
   async refreshTaskHeartbeat(taskId: string, workerId?: string | null): Promise<void> {
-    return this.broker.tasks.heartbeat(await this.id(), taskId, workerId ?? null);
+    return whileRedisAway(async () => this.broker.tasks.heartbeat(await this.id(), taskId, workerId ?? null));
   }
 
   async createWorker(options?: CreateWorkerOptions): Promise<string> {

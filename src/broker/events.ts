@@ -12,7 +12,10 @@ import type { QueueEvent } from "../model.js";
 
 /** How long one blocking read waits before looping, so a stopped reader exits within this time. */
 const BLOCK_MS = 1000;
-/** Events buffered per subscriber before the oldest are dropped (v1 drops the oldest past EVENT_BUFFER_SIZE=100). */
+/**
+ * Events buffered per subscriber. A subscriber that falls further behind (a slow SSE client) is not dropped from, as
+ * v1 drops the oldest past EVENT_BUFFER_SIZE=100: it catches up from the stream itself, which keeps ~10,000 events.
+ */
 const SUBSCRIBER_BUFFER = 1000;
 
 type Listener = (event: QueueEvent) => void;
@@ -82,10 +85,14 @@ export class EventHub {
   async *subscribe(queueId: string, options: { afterSequence?: number; signal?: AbortSignal } = {}): AsyncGenerator<QueueEvent> {
     const { signal } = options;
     const buffer: QueueEvent[] = [];
+    let overflowed = false;
     let wake: (() => void) | undefined;
     const listener: Listener = (event) => {
       buffer.push(event);
-      if (buffer.length > SUBSCRIBER_BUFFER) buffer.shift();
+      if (buffer.length > SUBSCRIBER_BUFFER) {
+        buffer.length = 0;
+        overflowed = true;
+      }
       wake?.();
     };
     const onAbort = () => wake?.();
@@ -108,6 +115,21 @@ export class EventHub {
         }
       }
       while (!signal?.aborted) {
+        if (overflowed) {
+          // Too far behind for the buffer: read what was missed from the stream, then go on with the live feed.
+          overflowed = false;
+          for (;;) {
+            const entries = await this.store.readEvents(queueId, delivered, 500);
+            if (entries.length === 0 || signal?.aborted) break;
+            for (const [id, fields] of entries) {
+              const event = decodeEvent(queueId, id, fields);
+              if (event.sequence <= delivered) continue;
+              delivered = event.sequence;
+              yield event;
+            }
+          }
+          continue;
+        }
         const event = buffer.shift();
         if (event === undefined) {
           await new Promise<void>((resolve) => (wake = resolve));
@@ -130,7 +152,10 @@ export class EventHub {
   private readerFor(queueId: string, startAfter: number): QueueReader {
     let reader = this.readers.get(queueId);
     if (!reader) {
-      reader = new QueueReader(duplicateConnection(this.store.redis), this.store, queueId, startAfter);
+      const connection = duplicateConnection(this.store.redis);
+      // The reader retries failed reads itself; without a listener ioredis prints every failed reconnect attempt.
+      connection.on("error", () => undefined);
+      reader = new QueueReader(connection, this.store, queueId, startAfter);
       this.readers.set(queueId, reader);
     }
     return reader;

@@ -83,10 +83,10 @@ export class QueueService {
    * AuthError otherwise, without saying which part was wrong.
    */
   authenticate(username: string, password: string): Promise<string> {
-    return this.verify(username, password, true);
+    return this.verify(username, password);
   }
 
-  private async verify(username: string, password: string, mayRetry: boolean): Promise<string> {
+  private async verify(username: string, password: string): Promise<string> {
     const found = await this.resolve(username);
     if (found === null) {
       // Spend the same time as a real check, so timing does not tell unknown queues from wrong passwords.
@@ -94,8 +94,15 @@ export class QueueService {
       throw new AuthError();
     }
     if (await this.passwordMatches(found.queueId, found.passwordHash, password)) return found.queueId;
-    // The name may have moved to another queue since it was cached (a rename or delete on another replica).
-    if (mayRetry && this.names.delete(username)) return this.verify(username, password, false);
+    // The name may have moved to another queue since it was cached (a rename or delete on another replica). Only a
+    // name that did move is checked again: a second password check for every wrong password would make a wrong
+    // password on an existing queue take twice as long as an unknown queue, which tells the two apart.
+    if (this.names.delete(username)) {
+      const fresh = await this.resolve(username);
+      if (fresh !== null && fresh.queueId !== found.queueId && (await this.passwordMatches(fresh.queueId, fresh.passwordHash, password))) {
+        return fresh.queueId;
+      }
+    }
     throw new AuthError();
   }
 

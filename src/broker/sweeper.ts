@@ -14,12 +14,22 @@ export interface SweeperOptions {
    * @defaultValue 500
    */
   intervalMs?: number;
-  /** Called with errors of a tick (the next tick runs regardless). */
+  /**
+   * Called with errors of a tick or of the scheduler's connections (the next tick runs regardless). While Redis is
+   * away every reconnect attempt fails the same way: an error is passed on once, not again until a tick succeeds.
+   */
   onError?: (error: Error) => void;
+  /** Called when a tick succeeds after errors were passed to `onError`. */
+  onRecover?: () => void;
 }
 
 const QUEUE_NAME = "timeouts";
 const SCHEDULER_ID = "timeout-sweep";
+
+/** The lock a replica holds on a tick, and how often replicas look for ticks whose holder died (see start()). */
+export function sweepLocks(intervalMs: number): { lockDuration: number; stalledInterval: number } {
+  return { lockDuration: Math.max(4000, intervalMs * 8), stalledInterval: Math.max(1000, intervalMs * 2) };
+}
 
 export class TimeoutSweeper implements AsyncDisposable {
   private closing: Promise<void> | undefined;
@@ -42,9 +52,26 @@ export class TimeoutSweeper implements AsyncDisposable {
       { every: intervalMs },
       { name: "sweep", opts: { removeOnComplete: true, removeOnFail: 100 } },
     );
-    const worker = new Worker(QUEUE_NAME, () => broker.expireAll(), { connection, prefix, concurrency: 1 });
-    worker.on("error", (error) => options.onError?.(error));
-    worker.on("failed", (_job, error) => options.onError?.(error));
+    // A replica that dies right after taking a tick (before BullMQ schedules the next) holds that tick's lock until it
+    // expires, and the sweep of every replica waits for the stalled-job check to take it back: with BullMQ's defaults
+    // (30 s lock, check every 30 s) up to a minute without timeouts; with these a few seconds. A tick takes
+    // milliseconds and its lock is renewed every half lock, so a live replica never loses a tick this way.
+    const worker = new Worker(QUEUE_NAME, () => broker.expireAll(), { connection, prefix, concurrency: 1, ...sweepLocks(intervalMs) });
+    let failing = new Set<string>();
+    const onError = (error: Error) => {
+      if (failing.has(error.message)) return;
+      failing.add(error.message);
+      options.onError?.(error);
+    };
+    // Without a listener BullMQ prints every error of the queue's connection itself, stack and all.
+    queue.on("error", onError);
+    worker.on("error", onError);
+    worker.on("failed", (_job, error) => onError(error));
+    worker.on("completed", () => {
+      if (failing.size === 0) return;
+      failing = new Set();
+      options.onRecover?.();
+    });
     return new TimeoutSweeper(queue, worker, connection);
   }
 

@@ -37,9 +37,17 @@ export function passwordIssues(value: unknown, loc: Array<string | number>): Val
   return [];
 }
 
+/**
+ * A JSON number as a JavaScript number, read from its text: `Number()` of a LosslessNumber throws for values that do
+ * not fit (`1e999`, `9007199254740993`), and a validator must refuse those, not fail on them.
+ */
+function plainNumber(value: unknown): unknown {
+  return isLosslessNumber(value) ? Number((value as { value: string }).value) : value;
+}
+
 /** Issues for an integer field; v1's pydantic accepts integral floats like 3.0 too. */
 export function integerIssues(value: unknown, loc: Array<string | number>): ValidationIssue[] {
-  const number = isLosslessNumber(value) ? Number(value) : value;
+  const number = plainNumber(value);
   if (typeof number !== "number" || !Number.isSafeInteger(number)) {
     return [{ loc, msg: "Input should be a valid integer", type: "int_type", input: value }];
   }
@@ -47,7 +55,7 @@ export function integerIssues(value: unknown, loc: Array<string | number>): Vali
 }
 
 export function numberIssues(value: unknown, loc: Array<string | number>): ValidationIssue[] {
-  const number = isLosslessNumber(value) ? Number(value) : value;
+  const number = plainNumber(value);
   if (typeof number !== "number" || !Number.isFinite(number)) {
     return [{ loc, msg: "Input should be a valid number", type: "float_type", input: value }];
   }

@@ -38,7 +38,7 @@ export interface HttpLabtaskerOptions {
   /** Per-request timeout. @defaultValue 60000 ms */
   timeoutMs?: number;
   /**
-   * Attempts for requests that are safe to repeat after a network error (heartbeats, status reports, reads),
+   * Attempts for requests that are safe to repeat after a network error or a 502/503/504 (heartbeats, status reports, reads),
    * with exponential backoff from 0.5 s up to 10 s; v1's client retries reports for about 100 s.
    * @defaultValue 10
    */
@@ -114,6 +114,12 @@ export class HttpLabtasker implements Labtasker {
       }
       const parsed = response.text === "" ? undefined : parseJsonOrText(response.text);
       if (response.status >= 200 && response.status < 300) return parsed;
+      // A server that cannot reach Redis right now (or a proxy whose server is gone) answers 502/503/504: as
+      // transient as a network error, so requests that are safe to repeat wait and try again.
+      if (attempt < attempts && [502, 503, 504].includes(response.status)) {
+        await sleep(Math.min(500 * 2 ** (attempt - 1), 10_000));
+        continue;
+      }
       const detail = parsed !== null && typeof parsed === "object" && "detail" in parsed ? (parsed as { detail: unknown }).detail : response.text;
       throw errorFromResponse(response.status, detail, options.context);
     }

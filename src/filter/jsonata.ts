@@ -13,6 +13,7 @@
  * A regular expression cannot be interrupted once running (JavaScript has no regex timeout); see docs/filter.md.
  */
 import jsonata from "jsonata";
+import { assertSafeRegex } from "./regex.js";
 import { FilterError } from "./errors.js";
 import { LruCache } from "./lru.js";
 
@@ -45,13 +46,39 @@ interface JsonataFailure {
  * text, in which the expression starts at `offset`), and at `path` when the expression came in a document.
  */
 export function compileUserJsonata(expression: string, source: string, offset: number, path?: string): jsonata.Expression {
+  let compiled: jsonata.Expression;
   try {
-    return jsonata(expression, { ...JSONATA_LIMITS });
+    compiled = jsonata(expression, { ...JSONATA_LIMITS });
   } catch (error) {
     const failure = error as JsonataFailure;
     const position = typeof failure.position === "number" ? Math.max(0, failure.position - 1) : 0;
     throw new FilterError(`Invalid JSONata expression: ${failure.message ?? String(error)}`, { text: source, offset: offset + position, path });
   }
+  // The time limit cannot stop a regex once it runs: refuse the ones that could backtrack for ever (see ./regex.ts).
+  for (const regex of regexLiterals(compiled.ast())) {
+    try {
+      assertSafeRegex(regex.source, regex.flags);
+    } catch (error) {
+      throw new FilterError(`Invalid JSONata expression: ${(error as Error).message}`, { text: source, offset, path });
+    }
+  }
+  return compiled;
+}
+
+/** The regex literals of a JSONata syntax tree. */
+function regexLiterals(ast: unknown): RegExp[] {
+  const found: RegExp[] = [];
+  const pending: unknown[] = [ast];
+  const seen = new Set<unknown>();
+  while (pending.length > 0) {
+    const node = pending.pop();
+    if (seen.has(node)) continue;
+    seen.add(node);
+    if (node instanceof RegExp) found.push(node);
+    else if (Array.isArray(node)) pending.push(...node);
+    else if (node !== null && typeof node === "object") pending.push(...Object.values(node));
+  }
+  return found;
 }
 
 /**

@@ -7,7 +7,18 @@
  * lookarounds, and so does `$` outside multiline mode (PCRE lets it match before a final newline);
  * `(?P<name>...)` becomes `(?<name>...)`. PCRE-only constructs JavaScript lacks (possessive
  * quantifiers, atomic groups, inline flags in mid-pattern) fail to compile and are reported, never mis-read.
+ *
+ * Catastrophic backtracking (`^(a+)+$` against `aaaa…_`) would block the whole process, and JavaScript cannot
+ * interrupt a running regex. Two guards: V8 re-runs a regex that backtracks too much on its linear-time engine
+ * (enabled below; it covers patterns without lookarounds, backreferences and the `i` flag, which is why the
+ * translation avoids lookarounds where it can), and a pattern the linear engine cannot run is refused when it
+ * repeats a group that itself repeats or alternates (`(a+)+`, `(a|aa)*`, `(.*a){20}`), the shapes that blow up.
  */
+import { setFlagsFromString } from "node:v8";
+
+// The linear-time fallback for regexes that backtrack too much, and the `l` flag that tells which patterns qualify.
+setFlagsFromString("--enable-experimental-regexp-engine-on-excessive-backtracks");
+setFlagsFromString("--enable-experimental-regexp-engine");
 
 export interface TranslatedRegex {
   /** JavaScript RegExp source. */
@@ -39,7 +50,92 @@ export function translateRegex(pattern: string, options = ""): TranslatedRegex {
   } catch (error) {
     throw new Error(`Regular expression is invalid: ${(error as Error).message.replace(/^Invalid regular expression: /, "")}`);
   }
+  assertSafeRegex(source, jsFlags, pattern);
   return { source, flags: jsFlags };
+}
+
+/** Whether V8's linear-time engine can run the pattern (then its fallback bounds any backtracking). */
+function runsInLinearTime(source: string, flags: string): boolean {
+  try {
+    new RegExp(source, `${flags}l`);
+    return true;
+  } catch {
+    return false; // not linear, or a V8 without the flag: the static check decides
+  }
+}
+
+/**
+ * True when a quantifier that repeats (`*`, `+`, `{n,}`, `{n,m}` with m > 1) applies to a group that itself holds a
+ * repeating quantifier or an alternation: the shapes whose backtracking grows exponentially with the input.
+ */
+export function hasNestedRepetition(source: string): boolean {
+  interface Group {
+    repeats: boolean;
+    alternates: boolean;
+  }
+  const stack: Group[] = [{ repeats: false, alternates: false }];
+  let lastGroup: Group | null = null;
+  for (let pos = 0; pos < source.length; pos++) {
+    const char = source[pos] as string;
+    if (char === "\\") {
+      pos++;
+      lastGroup = null;
+      continue;
+    }
+    if (char === "[") {
+      pos++;
+      if (source[pos] === "^") pos++;
+      if (source[pos] === "]") pos++;
+      while (pos < source.length && source[pos] !== "]") pos += source[pos] === "\\" ? 2 : 1;
+      lastGroup = null;
+      continue;
+    }
+    if (char === "(") {
+      stack.push({ repeats: false, alternates: false });
+      lastGroup = null;
+      continue;
+    }
+    if (char === ")" && stack.length > 1) {
+      const group = stack.pop() as Group;
+      const parent = stack[stack.length - 1] as Group;
+      parent.repeats ||= group.repeats;
+      parent.alternates ||= group.alternates;
+      lastGroup = group;
+      continue;
+    }
+    if (char === "|") {
+      (stack[stack.length - 1] as Group).alternates = true;
+      lastGroup = null;
+      continue;
+    }
+    const counted = /^\{(\d+)(,(\d*))?\}/.exec(source.slice(pos));
+    const repeats = char === "*" || char === "+" || (counted !== null && (counted[2] === undefined ? Number(counted[1]) > 1 : counted[3] === "" || Number(counted[3]) > 1));
+    if (counted !== null) pos += counted[0].length - 1;
+    if (repeats) {
+      if (lastGroup !== null && (lastGroup.repeats || lastGroup.alternates)) return true;
+      (stack[stack.length - 1] as Group).repeats = true;
+    }
+    if (char !== "?") lastGroup = null;
+  }
+  return false;
+}
+
+/**
+ * Refuses a regex that could backtrack for ever: one the linear-time engine cannot run (lookarounds, backreferences,
+ * case-insensitive) that repeats a repeating or alternating group. `shown` is the pattern as the user wrote it.
+ */
+export function assertSafeRegex(source: string, flags: string, shown = source): void {
+  if (runsInLinearTime(source, flags) || !hasNestedRepetition(source)) return;
+  throw new Error(
+    `Regular expression ${JSON.stringify(shown)} could take exponential time: it repeats a group that itself repeats or ` +
+      "alternates, and uses case-insensitivity, lookarounds or backreferences; simplify the repeated group " +
+      "(e.g. `(a+)+` -> `a+`)",
+  );
+}
+
+/** Whether nothing but closing parentheses follows position `pos` (the last character of an anchor). */
+function endsPattern(pattern: string, pos: number): boolean {
+  return /^\)*$/.test(pattern.slice(pos + 1));
 }
 
 /** Walks the pattern once, applying the PCRE-to-JavaScript rewrites of the module comment. */
@@ -51,9 +147,10 @@ function rewrite(pattern: string, extended: boolean, multiline: boolean): string
     if (char === "\\") {
       const next = pattern[pos + 1] ?? "";
       pos++;
-      if (!inClass && next === "A") out += "(?<![\\s\\S])";
-      else if (!inClass && next === "z") out += "(?![\\s\\S])";
-      else if (!inClass && next === "Z") out += "(?=\\n?(?![\\s\\S]))";
+      // Outside multiline mode `^` and `$` mean the same without a lookaround, which keeps the linear engine usable.
+      if (!inClass && next === "A") out += multiline ? "(?<![\\s\\S])" : "^";
+      else if (!inClass && next === "z") out += multiline ? "(?![\\s\\S])" : "$";
+      else if (!inClass && next === "Z") out += !multiline && endsPattern(pattern, pos) ? "\\n?$" : "(?=\\n?(?![\\s\\S]))";
       else out += `\\${next}`;
       continue;
     }
@@ -82,8 +179,9 @@ function rewrite(pattern: string, extended: boolean, multiline: boolean): string
       continue;
     }
     if (char === "$" && !multiline) {
-      // PCRE's `$` also matches before a final newline; JavaScript's only at the very end.
-      out += "(?=\\n?(?![\\s\\S]))";
+      // PCRE's `$` also matches before a final newline; JavaScript's only at the very end. At the end of the pattern
+      // consuming that newline is the same test, and needs no lookaround.
+      out += endsPattern(pattern, pos) ? "\\n?$" : "(?=\\n?(?![\\s\\S]))";
       continue;
     }
     if (pattern.startsWith("(?P<", pos)) {

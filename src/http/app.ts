@@ -5,6 +5,7 @@
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import type { Broker } from "../broker/broker.js";
 import { LabtaskerError } from "../broker/errors.js";
+import { isRedisUnavailable } from "../store/unavailable.js";
 import { basicAuth } from "./auth.js";
 import { ROUTES, openApiDocument } from "./openapi.js";
 import { sendJson } from "./respond.js";
@@ -96,6 +97,13 @@ export function createApp(options: AppOptions): LabtaskerApp {
     }
     if (typeof status === "number" && status >= 400 && status < 500) {
       sendJson(res, status, { detail: (error as Error).message });
+      return;
+    }
+    if (isRedisUnavailable(error)) {
+      // Redis is restarting or unreachable (the server already says so once in its log): the request may be sent
+      // again, which clients do for the requests that are safe to repeat.
+      res.set("Retry-After", "1");
+      sendJson(res, 503, { detail: `Service unavailable: Redis cannot be reached (${(error as Error).message})` });
       return;
     }
     (options.logError ?? ((e: unknown) => console.error(e)))(error, req);

@@ -3,7 +3,7 @@
  * is given. Shutdown is graceful: stop accepting, end event streams, let in-flight requests finish, then stop the
  * sweep and (if it started one) the embedded Redis.
  */
-import { createServer, type Server } from "node:http";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { Broker } from "../broker/broker.js";
@@ -48,6 +48,8 @@ export interface RunningServer extends AsyncDisposable {
  */
 const REQUEST_TIMEOUT_MS = 60_000;
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+/** How long a graceful shutdown waits for requests in flight before it closes their connections. */
+const SHUTDOWN_GRACE_MS = 10_000;
 
 export async function serve(options: ServeOptions): Promise<RunningServer> {
   const log = options.log ?? ((message: string) => console.error(message));
@@ -65,12 +67,16 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     if (error.message !== lastRedisError) log(`Redis connection error (reconnecting): ${error.message}`);
     lastRedisError = error.message;
   });
-  broker.store.redis.on("ready", () => (lastRedisError = ""));
+  broker.store.redis.on("ready", () => {
+    if (lastRedisError) log("Redis connection restored");
+    lastRedisError = "";
+  });
 
   const sweepIntervalSeconds = options.sweepIntervalSeconds ?? 0.5;
   const sweeper = await TimeoutSweeper.start(broker, {
     intervalMs: sweepIntervalSeconds * 1000,
     onError: (error) => log(`Timeout sweep failed: ${error.message}`),
+    onRecover: () => log("Timeout sweep running again"),
   });
   const { app, openStreams } = createApp({
     broker,
@@ -90,12 +96,23 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   const url = `http://${shownHost}:${address.port}`;
 
   let closing: Promise<void> | undefined;
+  // Once closing, every answer closes its connection: a keep-alive connection busy when close() is called would
+  // otherwise become idle only afterwards, and a client (or proxy) that reuses it at once would keep the server
+  // serving, never stopping.
+  server.on("request", (_req, res: ServerResponse) => {
+    if (closing) res.shouldKeepAlive = false;
+  });
   const close = (): Promise<void> => {
     closing ??= (async () => {
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const stream of openStreams) stream.end();
       server.closeIdleConnections();
+      // Connections still busy are closed as their answer completes; past the grace period, whatever is left.
+      const idle = setInterval(() => server.closeIdleConnections(), 50);
+      const deadline = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
       await stopped;
+      clearInterval(idle);
+      clearTimeout(deadline);
       await sweeper.close();
       await broker.close();
       await embedded?.stop();

@@ -6,7 +6,7 @@
  * `taskInfo()`, and `summary.json`, created with O_EXCL, makes sure exactly one `finish()` reports the task.
  */
 import { randomUUID } from "node:crypto";
-import { closeSync, constants, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, constants, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "lossless-json";
 import { taskFromWire } from "../client/wire.js";
@@ -58,6 +58,17 @@ export function taskInfoJson(task: Task): string {
 /** The task a run directory was written for. */
 export function readTaskInfo(dir: string): Task {
   return taskFromWire(parseJson(readFileSync(join(dir, RUN_FILES.taskInfo), "utf8")) as JsonObject);
+}
+
+/** Undoes {@link writeOutcome} when the report it preceded failed, so the run counts as not finished. */
+export function removeOutcome(dir: string): void {
+  for (const file of [RUN_FILES.summary, RUN_FILES.status]) {
+    try {
+      unlinkSync(join(dir, file));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    }
+  }
 }
 
 /**

@@ -39,7 +39,7 @@ import type { JsonObject } from "../json.js";
 import type { Task, TaskCommand } from "../model.js";
 import { captureOutput } from "./capture.js";
 import { RUNNER_ENV, setActiveRun, type ActiveRun, type FinishStatus } from "./context.js";
-import { RUN_FILES, createRunDir, writeOutcome } from "./files.js";
+import { RUN_FILES, createRunDir, removeOutcome, writeOutcome } from "./files.js";
 import { Heartbeat } from "./heartbeat.js";
 import { stderrLogger, type LoopLogger } from "./logger.js";
 import { processPrompter, type Prompter } from "./prompt.js";
@@ -275,7 +275,13 @@ class TaskRun implements ActiveRun {
       try {
         await this.client.reportTaskStatus(this.task.taskId, status, { summary: summary ?? null, workerId: this.workerId });
       } catch (error) {
-        if (!isTaskTakenAway(error)) throw error;
+        if (!isTaskTakenAway(error)) {
+          // Not reported: the run is not finished. Without this, summary.json would make the loop believe the job
+          // had reported, and the task would stay running until its heartbeat timeout, then run again.
+          removeOutcome(this.logDir);
+          this.finishing = undefined;
+          throw error;
+        }
         this.log.warn(`Task ${this.task.taskId} was changed while it ran (cancelled, reset or timed out): its ${status} report was refused: ${(error as Error).message}`);
       }
     })();

@@ -71,4 +71,21 @@ describe("events (contract 2.5)", () => {
       [3, first, "running"],
     ]);
   });
+
+  // Found while building the fault suite's load scenario (an SSE client that falls behind): events past the
+  // subscriber buffer were dropped without a trace; now the subscriber catches up from the stream.
+  it("a subscriber far behind the live feed loses nothing: it catches up from the stream", async () => {
+    await using q = await createTestQueue();
+    const controller = new AbortController();
+    const iterator = q.broker.events.subscribe(q.queueId, { signal: controller.signal })[Symbol.asyncIterator]();
+    const firstEvent = iterator.next(); // subscribes; nothing is consumed while 2,500 events are written
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await q.api.submitTasks(Array.from({ length: 2500 }, (_, i) => ({ args: { i } })));
+    const sequences = [(await firstEvent).value!.sequence];
+    while (sequences.length < 2500) sequences.push((await iterator.next()).value!.sequence);
+    controller.abort();
+    await iterator.return?.(undefined);
+    expect(sequences).toEqual(Array.from({ length: 2500 }, (_, i) => i + 1));
+  });
 });
+

@@ -5,6 +5,7 @@
  */
 import { describe, expect, test } from "vitest";
 import { UsageError } from "../../src/cli/common/errors.js";
+import { recordedCommandLine } from "../../src/cli/loop/action.js";
 import { formatter, taskRecord } from "../../src/cli/common/output.js";
 import { palette } from "../../src/cli/common/terminal.js";
 import { parseDictOption, parseTaskArgs, parseUpdates, taskUpdate } from "../../src/cli/common/values.js";
@@ -245,3 +246,18 @@ describe("ls formats", () => {
     expect(formatter("jsonl", palette(true)).item(taskRecord(task))).toContain("\u001b[");
   });
 });
+
+// Found by the fault suite (test/faults/security.test.ts): the queue password given as a flag was stored in every
+// task the loop fetched (v1 records the command line in `cmd`), and so in events, the AOF and run directories.
+describe("the loop's command line as recorded on tasks", () => {
+  test("masks the password and URL credentials of global flags, keeps the command after --", () => {
+    expect(recordedCommandLine(["/bin/labtasker", "--queue-name", "q", "--password", "s3cret", "--redis-url", "redis://:pw@h:6379/0", "loop", "--", "train", "--password", "x"])).toEqual(
+      ["/bin/labtasker", "--queue-name", "q", "--password", "***", "--redis-url", "redis://:***@h:6379/0", "loop", "--", "train", "--password", "x"],
+    );
+    expect(recordedCommandLine(["lt", "--password=s3cret", "--api-base-url=http://u:p@host:9321", "loop", "-c", "echo %(a)"])).toEqual(
+      ["lt", "--password=***", "--api-base-url=http://u:***@host:9321", "loop", "-c", "echo %(a)"],
+    );
+    expect(recordedCommandLine(["lt", "--api-base-url", "http://host:9321", "loop", "--", "x"])).toEqual(["lt", "--api-base-url", "http://host:9321", "loop", "--", "x"]);
+  });
+});
+

@@ -23,6 +23,27 @@ describe("translateRegex", () => {
     expect(() => translateRegex("a\0b")).toThrow("embedded null byte");
   });
 
+  // Found by the fault suite (test/faults/bad-input.test.ts): one such filter blocked the server for minutes.
+  it("keeps catastrophic patterns from backtracking for ever: linear-time engine, or refused", async () => {
+    // Anchors outside multiline mode need no lookaround, so V8 can fall back to its linear-time engine.
+    expect(translateRegex("^(a+)+$").source).toBe("^(a+)+\\n?$");
+    expect(translateRegex("\\A(a+)+\\z").source).toBe("^(a+)+$");
+    expect(translateRegex("a$|b").source).toBe("a(?=\\n?(?![\\s\\S]))|b");
+    const subject = { _id: "t", name: `${"a".repeat(40)}_` };
+    for (const pattern of ["^(a+)+$", "^(a|a)*$", "^(a|aa)+$", "\\A(a+)+\\z", "^(a+)+\\Z"]) {
+      const started = performance.now();
+      expect(await compileFilter({ name: { $regex: pattern } }).test(subject)).toBe(false);
+      expect(performance.now() - started, `${pattern}`).toBeLessThan(1000);
+    }
+    // What the linear engine cannot run (case-insensitive, lookarounds, backreferences) must not repeat a group that
+    // itself repeats or alternates.
+    for (const pattern of ["(?i)^(a+)+$", "^(a+)+\\1$", "(?=a)(a+)+b", "(?i)(.*a){20}", "(?i)(a|aa)*$"]) {
+      expect(() => translateRegex(pattern), `${pattern}`).toThrow("could take exponential time");
+    }
+    for (const pattern of ["(?i)^grid-.*$", "(?i)(ab)c+", "^(\\w+)-\\1$", "(?i)[a-z]+\\d*"]) expect(() => translateRegex(pattern), `${pattern}`).not.toThrow();
+    expect(() => compileFilter({ $jsonata: "$match(name, /^(a+)+\\1$/)" })).toThrow("could take exponential time");
+  });
+
   it("writes JSONata literals that JSONata's scanner reads back as the same pattern", () => {
     expect(toJsonataRegex({ source: "a/b", flags: "" })).toBe("/a\\/b/");
     expect(toJsonataRegex({ source: "[(/]", flags: "i" })).toBe("/[\\(\\/]/i");

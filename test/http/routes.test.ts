@@ -211,6 +211,21 @@ describe("bad requests", () => {
     expect(nonUtf8.status).toBe(422);
     expect((await s.request("GET", "/health")).status).toBe(200);
   });
+
+  // Found by the fault suite (test/faults/bad-input.test.ts): both were 500s.
+  it("refuses numbers that overflow (1e999) and filters stopped by a guard rail while they run with 4xx", async () => {
+    await using s = await startTestServerWithQueue();
+    for (const body of ['{"priority": 1e999}', '{"max_retries": 9007199254740993}', '{"heartbeat_timeout": -1e999}']) {
+      const answer = await s.request("POST", "/api/v1/queues/me/tasks", { auth: s.auth, body });
+      expect(answer.status, `${body}`).toBe(422);
+    }
+    await s.request("POST", "/api/v1/queues/me/tasks", { auth: s.auth, body: { args: { a: 1 } } });
+    const runaway = await s.request("POST", "/api/v1/queues/me/tasks/search", { auth: s.auth, body: { extra_filter: { $jsonata: "$count([1..100000000])" } } });
+    expect(runaway.status).toBe(400);
+    expect(((await runaway.json()) as { detail: string }).detail).toMatch(/^Invalid filter: JSONata filter stopped/);
+    const fetched = await s.request("POST", "/api/v1/queues/me/tasks/next", { auth: s.auth, body: { extra_filter: { $jsonata: "$count([1..100000000])" } } });
+    expect(fetched.status).toBe(400);
+  });
 });
 
 describe("OpenAPI", () => {

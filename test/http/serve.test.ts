@@ -5,10 +5,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { request, type IncomingMessage } from "node:http";
+import { Agent, request, type IncomingMessage } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, inject, it } from "vitest";
 import { freePort } from "../../src/store/embeddedRedis.js";
 
 const main = join(import.meta.dirname, "../../dist/http/main.js");
@@ -70,6 +70,45 @@ describe("labtasker-server serve", () => {
     expect(await listed.text()).toContain('"args":{"lr":3.0}');
     second.child.kill("SIGINT");
     expect(await exitOf(second.child)).toBe(0);
+  });
+
+  // Found by the fault suite (test/faults/server-restart.test.ts): with clients reusing keep-alive connections that
+  // were busy when SIGTERM came, the server kept serving on them and never stopped.
+  it("stops at once on SIGTERM while keep-alive clients keep sending requests", async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [main, "serve", "--host", "127.0.0.1", "--port", String(port), "--redis-url", inject("redisUrl"), "--key-prefix", `serve-${port}`], { stdio: ["ignore", "pipe", "pipe"] });
+    const deadline = Date.now() + 20_000;
+    while (!(await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false))) {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error("serve did not start");
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await fetch(`http://127.0.0.1:${port}/api/v1/queues`, { method: "POST", body: JSON.stringify({ queue_name: "busy", password: "pw" }) });
+    const agent = new Agent({ keepAlive: true });
+    const headers = { authorization: `Basic ${Buffer.from("busy:pw").toString("base64")}` };
+    let stopped = false;
+    const exited = exitOf(child).then((code) => {
+      stopped = true;
+      return code;
+    });
+    const send = () => new Promise<void>((resolve) => {
+      const req = request(`http://127.0.0.1:${port}/api/v1/queues/me/tasks/search`, { method: "POST", headers, agent }, (res) => res.resume().on("end", resolve).on("error", resolve));
+      req.on("error", () => resolve());
+      req.end("{}");
+    });
+    const clients = Array.from({ length: 4 }, async () => {
+      while (!stopped) await send();
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    const signalled = Date.now();
+    child.kill("SIGTERM");
+    const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r("still running"), 8000))]);
+    const took = Date.now() - signalled;
+    if (code === "still running") child.kill("SIGKILL");
+    stopped = true;
+    await Promise.all(clients);
+    agent.destroy();
+    expect(code).toBe(0);
+    expect(took).toBeLessThan(3000);
   });
 
   it("names the fix when the embedded redis-server cannot be found", async () => {

@@ -279,6 +279,29 @@ describe("runLoop", () => {
     ).rejects.toThrow("Operation failed: down");
   });
 
+  // Found by the fault suite (test/faults/redis-restart.test.ts): summary.json, written before the report, made the
+  // loop believe a job whose own finish() had failed had reported; the task stayed running and ran again later.
+  it("a job's finish() whose report fails leaves the run unfinished: the loop reports it, and the task runs again", async () => {
+    await using q = await queue();
+    const taskId = await q.api.submitTask({ args: { x: 1 } });
+    let reportsLeftToFail = 1;
+    const api = instrument(q.api, {
+      reportTaskStatus: ((...args: unknown[]) => {
+        if (reportsLeftToFail-- > 0) return Promise.reject(new Error("Connection is closed."));
+        return q.api.reportTaskStatus(...(args as Parameters<Labtasker["reportTaskStatus"]>));
+      }) as never,
+    });
+    let logDir = "";
+    const result = await runLoop(baseOptions(api, async (_task, context) => {
+      logDir = context.logDir;
+      await context.finish("success");
+    }));
+    // Reported failed (one retry), fetched again, and this time reported by the job itself.
+    expect(result).toMatchObject({ failed: 1, succeeded: 1 });
+    expect(await q.api.getTask(taskId)).toMatchObject({ status: "success", retries: 1 });
+    expect(JSON.parse(readFileSync(join(logDir, "status.json"), "utf8"))).toEqual({ status: "success" });
+  });
+
   it("waits min(60, 2^(n-1)) seconds after the n-th internal error and gives up after 10", () => {
     expect(Array.from({ length: 11 }, (_, i) => internalErrorDelay(i + 1))).toEqual([1, 2, 4, 8, 16, 32, 60, 60, 60, 60, null]);
   });

@@ -52,3 +52,44 @@ describe("Lua scripts", () => {
     expect([...used].sort()).toEqual(Object.keys(SCRIPTS).sort());
   });
 });
+
+// ioredis sends a command again after a reconnect when its answer was lost, so a script may run twice with the same
+// arguments (found by the fault suite's connection cuts, test/faults/redis-restart.test.ts).
+describe("a script run twice with the same arguments", () => {
+  it("submitTasks stores, indexes and announces each task once", async () => {
+    await using q = await createTestQueue();
+    const run = vi.spyOn(q.broker.store.scripts, "run");
+    const [taskId] = await q.api.submitTasks([{ args: { a: 1 } }]);
+    const events = await q.redis.xlen(q.broker.store.keys.events(q.queueId));
+    const call = run.mock.calls.find(([name]) => name === "submitTasks")!;
+    await q.broker.store.scripts.run(...call);
+    expect(await q.redis.zcard(q.broker.store.keys.status(q.queueId, "pending"))).toBe(1);
+    expect(await q.redis.xlen(q.broker.store.keys.events(q.queueId))).toBe(events);
+    expect((await q.api.fetchTask())?.taskId).toBe(taskId);
+    expect(await q.api.fetchTask()).toBeNull();
+  });
+
+  it("createWorker registers and announces the worker once", async () => {
+    await using q = await createTestQueue();
+    const run = vi.spyOn(q.broker.store.scripts, "run");
+    const workerId = await q.api.createWorker({ workerName: "w" });
+    await q.api.reportWorkerStatus(workerId, "suspended");
+    const events = await q.redis.xlen(q.broker.store.keys.events(q.queueId));
+    await q.broker.store.scripts.run(...run.mock.calls.find(([name]) => name === "createWorker")!);
+    expect(await q.redis.xlen(q.broker.store.keys.events(q.queueId))).toBe(events);
+    expect((await q.api.getWorker(workerId)).status).toBe("suspended");
+  });
+
+  it("a fetch never claims a task through an index entry of a task that is no longer pending", async () => {
+    await using q = await createTestQueue();
+    const pending = q.broker.store.keys.status(q.queueId, "pending");
+    const [taskId] = await q.api.submitTasks([{ args: { a: 1 } }]);
+    const [member, score] = await q.redis.zrange(pending, 0, 0, "WITHSCORES");
+    expect(await q.api.fetchTask({ workerId: await q.api.createWorker() })).toMatchObject({ taskId });
+    // A stale entry, as a write applied twice by an older version could leave.
+    await q.redis.zadd(pending, score!, member!);
+    expect(await q.api.fetchTask({ workerId: await q.api.createWorker() })).toBeNull();
+    expect(await q.redis.zcard(pending)).toBe(0);
+    expect((await q.api.getTask(taskId!)).status).toBe("running");
+  });
+});

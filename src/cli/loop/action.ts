@@ -82,6 +82,38 @@ function exportGlobalFlags(command: Command): void {
   for (const [value, name] of pairs) if (value) process.env[name] = value;
 }
 
+/** Global flags whose value is a secret, or a URL that may carry one (`redis://:password@host`). */
+const SECRET_FLAGS = new Set(["--password"]);
+const URL_FLAGS = new Set(["--redis-url", "--api-base-url"]);
+
+/** A URL with the password of its user information masked. */
+function maskUrl(value: string): string {
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*):[^/@]*@/i, "$1:***@");
+}
+
+/**
+ * The loop's command line as recorded on every task it fetches (v1 records `sys.argv`), without the queue password
+ * or Redis credentials that global flags may carry: task records are readable by anyone with the queue's
+ * credentials, and are kept in Redis, its AOF, events and run directories. The command after `--` is left as is.
+ */
+export function recordedCommandLine(argv: readonly string[]): string[] {
+  const recorded: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--") {
+      recorded.push(...argv.slice(i));
+      break;
+    }
+    const [name, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+    const mask = SECRET_FLAGS.has(name) ? () => "***" : URL_FLAGS.has(name) ? maskUrl : null;
+    if (mask === null) recorded.push(arg);
+    else if (inline !== undefined) recorded.push(`${name}=${mask(inline)}`);
+    else if (i + 1 < argv.length) recorded.push(arg, mask(argv[++i]!));
+    else recorded.push(arg);
+  }
+  return recorded;
+}
+
 /** The job of `labtasker loop`: render the command for the task, run it, fail on a non-zero exit. */
 function commandJob(template: CommandTemplate, flags: LoopFlags): LoopJob {
   // Default: a pseudo-terminal when stdout is a terminal (see ./child.ts). An explicit --use-pty asks for one even
@@ -157,6 +189,7 @@ export async function loopAction(command: Command, argv: string[], flags: LoopFl
       etaMax: flags.etaMax ?? null,
       heartbeatInterval: config.heartbeatInterval,
       heartbeatTimeout: flags.heartbeatTimeout ?? null,
+      cmd: recordedCommandLine(process.argv.slice(1)),
       root: config.root,
       log,
     });
