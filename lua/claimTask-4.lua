@@ -8,7 +8,7 @@
 
   KEYS[1] root     labtasker:{<queue_id>}:                   queue root (prefix of every key below)
   KEYS[2] queue    labtasker:{<queue_id>}:queue              HASH
-  KEYS[3] task     labtasker:{<queue_id>}:task:<task_id>     HASH (the root when ARGV[2] is "")
+  KEYS[3] task     labtasker:{<queue_id>}:task:<task_id>     STRING, a packed task (the root when ARGV[2] is "")
   KEYS[4] worker   labtasker:{<queue_id>}:worker:<worker_id> HASH (the root when no worker is named)
 
   ARGV[1] now               ms since the epoch, integer
@@ -40,7 +40,7 @@ local refusal = refuseWorker(workerKey, workerId)
 if refusal then return refusal end
 if taskId == "" then return { E.OK } end
 
-local task = readHash(taskKey)
+local task = readTask(taskKey)
 if not task or task.status ~= "pending" then return { E.NOT_CLAIMABLE } end
 if not argsSatisfy(decodeRequiredSpec(ARGV[4]), task.args) then return { E.NOT_CLAIMABLE } end
 claimTask(root, queueKey, taskId, task, {

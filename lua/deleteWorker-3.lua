@@ -26,7 +26,7 @@ redis.call("DEL", workerKey)
 redis.call("ZREM", workersKey, workerId)
 if ARGV[3] == "1" then
   for _, taskId in ipairs(redis.call("SMEMBERS", K.workerTasks(root, workerId))) do
-    local task = readHash(K.task(root, taskId))
+    local task = readTask(K.task(root, taskId))
     if task then writeTask(root, taskId, task, { worker_id = false, last_modified = now }) end
   end
   touchTasks(root)

@@ -5,7 +5,7 @@
   see the same state. Only last_heartbeat changes (v1 leaves last_modified alone, so the task keeps its place).
 
   KEYS[1] root       labtasker:{<queue_id>}:                   queue root
-  KEYS[2] task       labtasker:{<queue_id>}:task:<task_id>     HASH
+  KEYS[2] task       labtasker:{<queue_id>}:task:<task_id>     STRING (packed task)
   KEYS[3] deadlines  labtasker:{<queue_id>}:deadlines          ZSET task id -> deadline ms
   KEYS[4] worker     labtasker:{<queue_id>}:worker:<worker_id> HASH (the root when no worker is named)
 
@@ -23,7 +23,7 @@
 local taskKey, deadlines, workerKey = KEYS[2], KEYS[3], KEYS[4]
 local now, taskId, workerId = ARGV[1], ARGV[2], ARGV[3]
 
-local task = readHash(taskKey)
+local task = readTask(taskKey)
 if not task or task.status ~= "running" then return { E.TASK_NOT_RUNNING } end
 if workerId ~= "" then
   if task.worker_id ~= workerId then return { E.WORKER_MISMATCH, task.worker_id or "" } end
@@ -31,7 +31,7 @@ if workerId ~= "" then
 end
 
 task.last_heartbeat = now
-redis.call("HSET", taskKey, "last_heartbeat", now)
+storeTask(taskKey, task)
 local deadline = taskDeadline(task)
 if deadline then redis.call("ZADD", deadlines, deadline, taskId) end
 return { E.OK }

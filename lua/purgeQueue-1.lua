@@ -13,6 +13,7 @@
 ]]
 --@include generated
 --@include order
+--@include tasks
 
 local root, budget = KEYS[1], tonumber(ARGV[1])
 local statuses = { "pending", "running", "success", "failed", "cancelled" }
@@ -23,7 +24,8 @@ for _, status in ipairs(statuses) do
   for _, member in ipairs(members) do
     local taskKey = K.task(root, taskIdOfMember(member))
     -- A task can name a worker deleted without cascade; its task set goes with the task.
-    local workerId = redis.call("HGET", taskKey, "worker_id")
+    local task = readTask(taskKey)
+    local workerId = task and task.worker_id
     if workerId then redis.call("DEL", K.workerTasks(root, workerId)) end
     redis.call("DEL", taskKey)
   end

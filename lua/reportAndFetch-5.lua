@@ -9,7 +9,7 @@
   KEYS[2] queue       labtasker:{<queue_id>}:queue              HASH
   KEYS[3] candidates  labtasker:{<queue_id>}:status:pending     ZSET (or labtasker:{<queue_id>}:pending-by-args:<sig>)
   KEYS[4] worker      labtasker:{<queue_id>}:worker:<worker_id> HASH (the root when no worker is named)
-  KEYS[5] task        labtasker:{<queue_id>}:task:<task_id>     HASH, the task being reported
+  KEYS[5] task        labtasker:{<queue_id>}:task:<task_id>     STRING (packed task), the task being reported
 
   ARGV[1..10] as fetchTask: now, workerId, requiredSpec, scanOffset, scanLimit, expireLimit, startHeartbeat,
               heartbeatTimeout, taskTimeout, cmd

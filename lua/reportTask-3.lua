@@ -7,7 +7,7 @@
 
   KEYS[1] root   labtasker:{<queue_id>}:                 queue root (worker and index keys are derived from it)
   KEYS[2] queue  labtasker:{<queue_id>}:queue            HASH
-  KEYS[3] task   labtasker:{<queue_id>}:task:<task_id>   HASH
+  KEYS[3] task   labtasker:{<queue_id>}:task:<task_id>   STRING (packed task)
 
   ARGV[1] now           ms since the epoch, integer
   ARGV[2] taskId        the task's id

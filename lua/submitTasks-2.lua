@@ -57,12 +57,7 @@ for i = 0, count - 1 do
       last_modified = now,
       seq = tostring(seq),
     }
-    local fields = {}
-    for field, value in pairs(task) do
-      fields[#fields + 1] = field
-      fields[#fields + 1] = value
-    end
-    redis.call("HSET", K.task(root, taskId), unpack(fields))
+    storeTask(K.task(root, taskId), task)
     indexTask(root, taskId, task)
     appendEvent(root, queueKey, now, "task", taskId, "created", "pending", taskDocument(root, taskId, task))
   end

@@ -8,7 +8,7 @@
 
   KEYS[1] root   labtasker:{<queue_id>}:                 queue root (index keys are derived from it)
   KEYS[2] queue  labtasker:{<queue_id>}:queue            HASH
-  KEYS[3] task   labtasker:{<queue_id>}:task:<task_id>   HASH
+  KEYS[3] task   labtasker:{<queue_id>}:task:<task_id>   STRING (packed task)
 
   ARGV[1] now           ms since the epoch, integer
   ARGV[2] taskId        the task's id
@@ -32,7 +32,7 @@ local root, queueKey, taskKey = KEYS[1], KEYS[2], KEYS[3]
 local now, taskId, expectedRev, resetPending = ARGV[1], ARGV[2], ARGV[3], ARGV[4] == "1"
 
 if redis.call("EXISTS", queueKey) == 0 then return { E.QUEUE_NOT_FOUND } end
-local task = readHash(taskKey)
+local task = readTask(taskKey)
 if not task then return { E.TASK_NOT_FOUND } end
 if (task.rev or "0") ~= expectedRev then return { E.CONFLICT } end
 

@@ -13,7 +13,7 @@ local function expireDueTasks(root, queueKey, now, limit)
   local deadlines = K.deadlines(root)
   local due = redis.call("ZRANGEBYSCORE", deadlines, "-inf", "(" .. now, "LIMIT", 0, limit)
   for _, taskId in ipairs(due) do
-    local task = readHash(K.task(root, taskId))
+    local task = readTask(K.task(root, taskId))
     if not task or task.status ~= "running" then
       redis.call("ZREM", deadlines, taskId)
     else

@@ -20,14 +20,14 @@ local function fetchNext(root, queueKey, candidates, now, fetch)
   for _, member in ipairs(members) do
     local taskId = taskIdOfMember(member)
     local taskKey = K.task(root, taskId)
-    local state = redis.call("HMGET", taskKey, "status", "args")
-    if state[1] ~= "pending" then
+    local task = readTask(taskKey)
+    if not task or task.status ~= "pending" then
       -- An index entry of a task that is not pending (an index written twice): drop it, never claim a task twice.
       redis.call("ZREM", candidates, member)
       redis.call("ZREM", K.status(root, "pending"), member)
       dropped = dropped + 1
-    elseif spec == nil or argsSatisfy(spec, state[2]) then
-      local task = claimTask(root, queueKey, taskId, readHash(taskKey), {
+    elseif spec == nil or argsSatisfy(spec, task.args) then
+      task = claimTask(root, queueKey, taskId, task, {
         now = now, workerId = fetch.workerId, startHeartbeat = fetch.startHeartbeat,
         heartbeatTimeout = fetch.heartbeatTimeout, taskTimeout = fetch.taskTimeout, cmd = fetch.cmd,
       })

@@ -12,7 +12,7 @@
 -- {key, json, key, json, ...}, for "replace" the JSON text. Returns nil when applied, else the error reply.
 local function applyReport(root, queueKey, taskKey, now, report)
   local taskId, status, workerId = report.taskId, report.status, report.workerId
-  local task = readHash(taskKey)
+  local task = readTask(taskKey)
   if not task then return { E.TASK_NOT_FOUND } end
   if workerId ~= "" and task.worker_id ~= workerId then return { E.WORKER_MISMATCH, task.worker_id or "" } end
   if report.summaryMode == "replace" and report.expectedRev ~= "" and (task.rev or "0") ~= report.expectedRev then

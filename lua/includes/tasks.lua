@@ -1,6 +1,25 @@
 --@include generated
 --@include hash
 --@include order
+-- A task is one STRING: its fields (field -> string) packed as a MessagePack map. Args, metadata and summaries are
+-- JSON longer than Redis's default hash-max-listpack-value (64 bytes), which would turn a HASH into a hashtable of
+-- about 900 bytes; packed, a task takes about 400 whatever the server's settings. Scripts read and write whole tasks.
+
+-- The stored task as a table of field -> string; nil when there is none.
+local function readTask(key)
+  local packed = redis.call("GET", key)
+  if not packed then return nil end
+  return cmsgpack.unpack(packed)
+end
+
+-- Stores the whole task. Values are strings, as HSET would have made them.
+local function storeTask(key, task)
+  for field, value in pairs(task) do
+    if type(value) ~= "string" then task[field] = tostring(value) end
+  end
+  redis.call("SET", key, cmsgpack.pack(task))
+end
+
 -- Keeps a task's indexes in step with its fields: the status index, the pending indexes (all pending, and by the
 -- signature of its top-level arg keys), the deadline index of running tasks, and its worker's task set.
 
@@ -56,26 +75,11 @@ end
 local function writeTask(root, taskId, task, changes)
   unindexTask(root, taskId, task)
   local previousWorker = task.worker_id
-  local set, removed = {}, {}
   for field, value in pairs(changes) do
-    if value == false then
-      -- HDEL only what exists: clearing an absent field is the common case (no worker, no heartbeat).
-      if task[field] ~= nil then removed[#removed + 1] = field end
-      task[field] = nil
-    else
-      task[field] = value
-    end
+    if value == false then task[field] = nil else task[field] = value end
   end
   task.rev = tostring(tonumber(task.rev or "0") + 1)
-  for field, value in pairs(changes) do
-    if value ~= false then
-      set[#set + 1] = field
-      set[#set + 1] = value
-    end
-  end
-  local key = K.task(root, taskId)
-  redis.call("HSET", key, "rev", task.rev, unpack(set))
-  if #removed > 0 then redis.call("HDEL", key, unpack(removed)) end
+  storeTask(K.task(root, taskId), task)
   if previousWorker ~= task.worker_id then
     if previousWorker then redis.call("SREM", K.workerTasks(root, previousWorker), taskId) end
     if task.worker_id then redis.call("SADD", K.workerTasks(root, task.worker_id), taskId) end

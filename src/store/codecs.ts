@@ -1,13 +1,19 @@
 /**
- * Converts between the Redis hashes the Lua scripts write and the records of src/model.ts.
+ * Converts between the Redis records the Lua scripts write (hashes, packed tasks) and the records of src/model.ts.
  * JSON fields are stored as the exact text received; see src/json.ts for why numbers keep their form.
  */
+import { unpack } from "msgpackr";
 import { parseJson, type JsonObject, type JsonValue } from "../json.js";
 import type { Queue, QueueEvent, Task, TaskCommand, TaskStatus, Worker, WorkerStatus } from "../model.js";
 import { dateFromMs, formatNaiveIso } from "../time.js";
 
-/** A Redis hash as ioredis returns it. */
+/** A Redis hash as ioredis returns it, or a task's fields (see {@link unpackTask}). */
 export type Hash = Record<string, string>;
+
+/** A stored task: the scripts keep it as one STRING, a MessagePack map of field -> string (lua/includes/tasks.lua). */
+export function unpackTask(packed: Buffer | null): Hash | null {
+  return packed === null ? null : (unpack(packed) as Hash);
+}
 
 /** The datetime fields of v1's stored documents; events and filter views convert them from milliseconds. */
 export const TASK_DATETIME_FIELDS = ["created_at", "start_time", "last_heartbeat", "last_modified"] as const;

@@ -6,7 +6,7 @@
 import type { RedisConnection } from "./connection.js";
 import { KeyBuilder } from "./keys.js";
 import { ScriptRunner, type ScriptReply } from "./scripts.js";
-import type { Hash } from "./codecs.js";
+import { unpackTask, type Hash } from "./codecs.js";
 import type { TaskStatus } from "../model.js";
 
 /** One task as submitTasks takes it; JSON fields are already serialized. */
@@ -256,20 +256,18 @@ export class RedisStore {
   }
 
   async readTask(queueId: string, taskId: string): Promise<Hash | null> {
-    const hash = await this.redis.hgetall(this.keys.task(queueId, taskId));
-    return Object.keys(hash).length > 0 ? hash : null;
+    return unpackTask(await this.redis.getBuffer(this.keys.task(queueId, taskId)));
   }
 
   /** Reads many tasks in one round trip; missing ones come back null. */
   async readTasks(queueId: string, taskIds: readonly string[]): Promise<Array<Hash | null>> {
     if (taskIds.length === 0) return [];
     const pipeline = this.redis.pipeline();
-    for (const taskId of taskIds) pipeline.hgetall(this.keys.task(queueId, taskId));
+    for (const taskId of taskIds) pipeline.getBuffer(this.keys.task(queueId, taskId));
     const results = (await pipeline.exec()) ?? [];
-    return results.map(([error, hash]) => {
+    return results.map(([error, packed]) => {
       if (error) throw error;
-      const record = hash as Hash;
-      return Object.keys(record).length > 0 ? record : null;
+      return unpackTask(packed as Buffer | null);
     });
   }
 
