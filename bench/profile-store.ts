@@ -4,7 +4,7 @@
  *
  * For each operation, run sequentially (one in flight) on a fresh server, it prints per operation: wall time,
  * commands the client sent (= round trips, since each operation is awaited), CPU time of this Node process, CPU time
- * of redis-server (INFO cpu), the time Redis spent inside scripts (INFO commandstats, EVALSHA/EVAL usec), and the
+ * of redis-server (INFO cpu), the time Redis spent inside scripts (INFO commandstats, FCALL/EVALSHA usec), and the
  * commands run inside those scripts.
  */
 import { cpuUsage } from "node:process";
@@ -92,7 +92,7 @@ async function fetchAtSize(url: string, admin: Redis, size: number): Promise<voi
       await ours.api.fetchTask({ requiredFields: [...ARG_KEYS] });
       wall.push(nowMs() - start);
       const entries = (await admin.slowlog("GET", 128)) as Array<[number, number, number, string[]]>;
-      const fetch = entries.find((entry) => entry[3][0]?.toLowerCase().startsWith("eval"));
+      const fetch = entries.find((entry) => /^(eval|fcall)/i.test(entry[3][0] ?? ""));
       if (fetch) inRedis.push(fetch[2] / 1000);
       await ours.api.submitTask(sweepTask(2 * size + i));
     }

@@ -35,5 +35,5 @@ redis.call("HSET", workerKey, "status", worker.status, "metadata", worker.metada
   "max_retries", worker.max_retries, "created_at", now, "last_modified", now, "seq", seq)
 if worker.worker_name then redis.call("HSET", workerKey, "worker_name", worker.worker_name) end
 redis.call("ZADD", K.workers(root), seq, workerId)
-appendEvent(root, queueKey, now, "worker", workerId, "created", "active", workerDocument(root, workerId, worker))
+appendEvent(root, queueKey, now, "worker", workerId, "created", "active", packRecord(worker))
 return { E.OK }

@@ -32,5 +32,5 @@ if not canTransitionWorker(old, status) then return { E.INVALID_WORKER_TRANSITIO
 if status == "active" and old == "crashed" then worker.retries = "0" end
 worker.status, worker.last_modified = status, now
 redis.call("HSET", workerKey, "status", status, "retries", worker.retries, "last_modified", now)
-appendEvent(root, queueKey, now, "worker", workerId, old, status, workerDocument(root, workerId, worker))
+appendEvent(root, queueKey, now, "worker", workerId, old, status, packRecord(worker))
 return { E.OK }

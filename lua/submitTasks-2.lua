@@ -57,9 +57,9 @@ for i = 0, count - 1 do
       last_modified = now,
       seq = tostring(seq),
     }
-    storeTask(K.task(root, taskId), task)
+    local packed = storeTask(K.task(root, taskId), task)
     indexTask(root, taskId, task)
-    appendEvent(root, queueKey, now, "task", taskId, "created", "pending", taskDocument(root, taskId, task))
+    appendEvent(root, queueKey, now, "task", taskId, "created", "pending", packed)
   end
 end
 return { E.OK }

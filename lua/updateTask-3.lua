@@ -53,9 +53,9 @@ elseif new ~= old then
 end
 if new == "pending" then changes.worker_id = false end
 
-writeTask(root, taskId, task, changes)
+local packed = writeTask(root, taskId, task, changes)
 if resetPending or new ~= old then
-  appendEvent(root, queueKey, now, "task", taskId, old, new, taskDocument(root, taskId, task))
+  appendEvent(root, queueKey, now, "task", taskId, old, new, packed)
 else
   touchTasks(root)
 end

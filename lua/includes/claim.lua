@@ -21,8 +21,8 @@ local function claimTask(root, queueKey, taskId, task, options)
   if options.workerId ~= "" then changes.worker_id = options.workerId end
   if options.heartbeatTimeout ~= "" then changes.heartbeat_timeout = options.heartbeatTimeout end
   if options.taskTimeout ~= "" then changes.task_timeout = options.taskTimeout end
-  writeTask(root, taskId, task, changes)
-  appendEvent(root, queueKey, options.now, "task", taskId, "pending", "running", taskDocument(root, taskId, task))
+  local packed = writeTask(root, taskId, task, changes)
+  appendEvent(root, queueKey, options.now, "task", taskId, "pending", "running", packed)
   return task
 end
 

@@ -1,11 +1,12 @@
 --@include generated
 -- Appends one state transition to the queue's capped event stream, in the same script as the transition, so an
 -- event exists if and only if its transition committed. The stream entry id is "<sequence>-0": the per-queue
--- sequence number labtasker v1 sends, which also lets SSE clients resume from Last-Event-ID.
-local function appendEvent(root, queueKey, now, entityType, entityId, oldState, newState, document)
+-- sequence number labtasker v1 sends, which also lets SSE clients resume from Last-Event-ID. `record` is the
+-- entity after the transition, packed (lua/includes/documents.lua).
+local function appendEvent(root, queueKey, now, entityType, entityId, oldState, newState, record)
   local sequence = redis.call("HINCRBY", queueKey, "event_seq", 1)
   redis.call("XADD", K.events(root), "MAXLEN", "~", EVENT_STREAM_MAXLEN, sequence .. "-0",
     "entity_type", entityType, "entity_id", entityId, "old_state", oldState, "new_state", newState,
-    "time", now, "data", document)
+    "time", now, "record", record)
   return sequence
 end

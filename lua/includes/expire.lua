@@ -19,14 +19,14 @@ local function expireDueTasks(root, queueKey, now, limit)
     else
       local status, retries = taskStateAfterFailure(task)
       if task.worker_id then chargeWorkerFailure(root, queueKey, task.worker_id, now) end
-      writeTask(root, taskId, task, {
+      local packed = writeTask(root, taskId, task, {
         status = status,
         retries = tostring(retries),
         last_modified = tostring(now),
         worker_id = false,
         summary = setTopLevelKey(task.summary, TIMEOUT_SUMMARY_KEY, cjson.encode(TIMEOUT_SUMMARY_MESSAGE)),
       })
-      appendEvent(root, queueKey, now, "task", taskId, "running", status, taskDocument(root, taskId, task))
+      appendEvent(root, queueKey, now, "task", taskId, "running", status, packed)
     end
   end
   return #due

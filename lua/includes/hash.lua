@@ -16,8 +16,3 @@ local function flattenRecord(record)
   end
   return flat
 end
-
--- The queue id inside a root "<prefix>:{<queue_id>}:" (the key builder never allows braces in the prefix).
-local function queueIdOf(root)
-  return string.match(root, "{([^}]*)}:$")
-end

@@ -48,10 +48,10 @@ local function applyReport(root, queueKey, taskKey, now, report)
 
   local changes = { status = new, retries = tostring(retries), last_modified = now, summary = summary }
   if status ~= "running" then changes.worker_id = false end
-  writeTask(root, taskId, task, changes)
+  local packed = writeTask(root, taskId, task, changes)
 
   if status ~= "running" and not (status == "failed" and old == "failed") then
-    appendEvent(root, queueKey, now, "task", taskId, old, new, taskDocument(root, taskId, task))
+    appendEvent(root, queueKey, now, "task", taskId, old, new, packed)
   else
     touchTasks(root)
   end

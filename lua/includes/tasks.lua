@@ -1,6 +1,7 @@
 --@include generated
 --@include hash
 --@include order
+--@include documents
 -- A task is one STRING: its fields (field -> string) packed as a MessagePack map. Args, metadata and summaries are
 -- JSON longer than Redis's default hash-max-listpack-value (64 bytes), which would turn a HASH into a hashtable of
 -- about 900 bytes; packed, a task takes about 400 whatever the server's settings. Scripts read and write whole tasks.
@@ -12,12 +13,11 @@ local function readTask(key)
   return cmsgpack.unpack(packed)
 end
 
--- Stores the whole task. Values are strings, as HSET would have made them.
+-- Stores the whole task; returns the packed record, which its event carries too.
 local function storeTask(key, task)
-  for field, value in pairs(task) do
-    if type(value) ~= "string" then task[field] = tostring(value) end
-  end
-  redis.call("SET", key, cmsgpack.pack(task))
+  local packed = packRecord(task)
+  redis.call("SET", key, packed)
+  return packed
 end
 
 -- Keeps a task's indexes in step with its fields: the status index, the pending indexes (all pending, and by the
@@ -69,7 +69,8 @@ local function touchTasks(root)
   redis.call("HINCRBY", K.queue(root), "tasks_rev", 1)
 end
 
--- Applies `changes` (field -> string, or false to remove the field) to a stored task and re-indexes it.
+-- Applies `changes` (field -> string, or false to remove the field) to a stored task and re-indexes it; returns
+-- the packed task for its event.
 -- Every change sets last_modified, so the task moves in its indexes; `rev` counts writes for optimistic updates
 -- (absent until the first write: "0").
 local function writeTask(root, taskId, task, changes)
@@ -79,11 +80,11 @@ local function writeTask(root, taskId, task, changes)
     if value == false then task[field] = nil else task[field] = value end
   end
   task.rev = tostring(tonumber(task.rev or "0") + 1)
-  storeTask(K.task(root, taskId), task)
+  local packed = storeTask(K.task(root, taskId), task)
   if previousWorker ~= task.worker_id then
     if previousWorker then redis.call("SREM", K.workerTasks(root, previousWorker), taskId) end
     if task.worker_id then redis.call("SADD", K.workerTasks(root, task.worker_id), taskId) end
   end
   indexTask(root, taskId, task)
-  return task
+  return packed
 end

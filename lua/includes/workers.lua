@@ -15,5 +15,5 @@ local function chargeWorkerFailure(root, queueKey, workerId, now)
   if retries >= tonumber(worker.max_retries) then status = "crashed" end
   worker.retries, worker.status, worker.last_modified = tostring(retries), status, tostring(now)
   redis.call("HSET", key, "retries", worker.retries, "status", status, "last_modified", worker.last_modified)
-  appendEvent(root, queueKey, now, "worker", workerId, "active", status, workerDocument(root, workerId, worker))
+  appendEvent(root, queueKey, now, "worker", workerId, "active", status, packRecord(worker))
 end

@@ -54,9 +54,9 @@ class QueueReader {
     let lastId = `${startAfter}-0`;
     const key = this.store.keys.events(this.queueId);
     while (!this.stopped) {
-      let reply: Array<[string, Array<[string, string[]]>]> | null;
+      let reply: Array<[Buffer, Array<[Buffer, Buffer[]]>]> | null;
       try {
-        reply = (await this.connection.xread("BLOCK", BLOCK_MS, "STREAMS", key, lastId)) as typeof reply;
+        reply = (await this.connection.xreadBuffer("BLOCK", BLOCK_MS, "STREAMS", key, lastId)) as typeof reply;
       } catch {
         // Redis is restarting: ioredis reconnects; try again shortly without losing our position.
         await new Promise((resolve) => setTimeout(resolve, 200));
@@ -64,8 +64,8 @@ class QueueReader {
       }
       for (const [, entries] of reply ?? []) {
         for (const [id, fields] of entries) {
-          lastId = id;
-          const event = decodeEvent(this.queueId, id, fields);
+          lastId = id.toString();
+          const event = decodeEvent(this.queueId, [lastId, fields]);
           for (const listener of this.listeners) listener(event);
         }
       }
@@ -107,8 +107,8 @@ export class EventHub {
       while (options.afterSequence !== undefined && delivered < current && !signal?.aborted) {
         const entries = await this.store.readEvents(queueId, delivered, 500);
         if (entries.length === 0) break;
-        for (const [id, fields] of entries) {
-          const event = decodeEvent(queueId, id, fields);
+        for (const entry of entries) {
+          const event = decodeEvent(queueId, entry);
           if (event.sequence > current) break;
           delivered = event.sequence;
           yield event;
@@ -121,8 +121,8 @@ export class EventHub {
           for (;;) {
             const entries = await this.store.readEvents(queueId, delivered, 500);
             if (entries.length === 0 || signal?.aborted) break;
-            for (const [id, fields] of entries) {
-              const event = decodeEvent(queueId, id, fields);
+            for (const entry of entries) {
+              const event = decodeEvent(queueId, entry);
               if (event.sequence <= delivered) continue;
               delivered = event.sequence;
               yield event;

@@ -15,10 +15,6 @@ export function unpackTask(packed: Buffer | null): Hash | null {
   return packed === null ? null : (unpack(packed) as Hash);
 }
 
-/** The datetime fields of v1's stored documents; events and filter views convert them from milliseconds. */
-export const TASK_DATETIME_FIELDS = ["created_at", "start_time", "last_heartbeat", "last_modified"] as const;
-export const WORKER_DATETIME_FIELDS = ["created_at", "last_modified"] as const;
-
 function jsonObject(text: string | undefined): JsonObject {
   if (text === undefined) return {};
   const value = parseJson(text);
@@ -120,23 +116,81 @@ export function decodeQueue(queueId: string, hash: Hash): Queue {
   };
 }
 
-/** The fields of one entry of a queue's event stream, as the Lua `appendEvent` writes them. */
-export function decodeEvent(queueId: string, id: string, fields: string[]): QueueEvent {
+/** One entry of a queue's event stream as read with the Buffer variants of XRANGE/XREAD: its id, its field list. */
+export type EventEntry = [id: string, fields: Buffer[]];
+
+/** A stored JSON text (a number or a document) as its value, null when absent. */
+function rawJson(text: string | undefined): JsonValue {
+  return text === undefined ? null : parseJson(text);
+}
+
+function naiveIso(ms: string | undefined): string | null {
+  return ms === undefined ? null : formatNaiveIso(new Date(Number(ms)));
+}
+
+/**
+ * The document labtasker v1 sends in a task event (its MongoDB record): every key present, nulls for absent fields,
+ * numbers and JSON values exactly as stored, datetimes in v1's naive ISO form.
+ */
+function taskEventDocument(queueId: string, taskId: string, task: Hash): JsonObject {
+  return {
+    _id: taskId,
+    queue_id: queueId,
+    status: task.status ?? null,
+    task_name: task.task_name ?? null,
+    created_at: naiveIso(task.created_at),
+    start_time: naiveIso(task.start_time),
+    last_heartbeat: naiveIso(task.last_heartbeat),
+    last_modified: naiveIso(task.last_modified),
+    heartbeat_timeout: rawJson(task.heartbeat_timeout),
+    task_timeout: rawJson(task.task_timeout),
+    max_retries: rawJson(task.max_retries),
+    retries: rawJson(task.retries),
+    priority: rawJson(task.priority),
+    metadata: rawJson(task.metadata),
+    args: rawJson(task.args),
+    cmd: rawJson(task.cmd),
+    summary: rawJson(task.summary),
+    worker_id: task.worker_id ?? null,
+  };
+}
+
+/** The document labtasker v1 sends in a worker event (see {@link taskEventDocument}). */
+function workerEventDocument(queueId: string, workerId: string, worker: Hash): JsonObject {
+  return {
+    _id: workerId,
+    queue_id: queueId,
+    status: worker.status ?? null,
+    worker_name: worker.worker_name ?? null,
+    metadata: rawJson(worker.metadata),
+    retries: rawJson(worker.retries),
+    max_retries: rawJson(worker.max_retries),
+    created_at: naiveIso(worker.created_at),
+    last_modified: naiveIso(worker.last_modified),
+  };
+}
+
+/**
+ * One entry of a queue's event stream, as the Lua `appendEvent` writes it: the transition's fields, and `record`, the
+ * entity after it, packed (lua/includes/documents.lua); the document is built here, not in the script.
+ */
+export function decodeEvent(queueId: string, [id, fields]: EventEntry): QueueEvent {
   const entry: Record<string, string> = {};
-  for (let i = 0; i + 1 < fields.length; i += 2) entry[fields[i]!] = fields[i + 1]!;
-  const entityType = entry.entity_type === "worker" ? "worker" : "task";
-  const data = parseJson(entry.data ?? "{}") as JsonObject;
-  const datetimeFields = entityType === "task" ? TASK_DATETIME_FIELDS : WORKER_DATETIME_FIELDS;
-  for (const field of datetimeFields) {
-    const value: JsonValue | undefined = data[field];
-    if (value !== null && value !== undefined) data[field] = formatNaiveIso(new Date(Number(value)));
+  let record: Hash = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const name = fields[i]!.toString();
+    if (name === "record") record = unpack(fields[i + 1]!) as Hash;
+    else entry[name] = fields[i + 1]!.toString();
   }
+  const entityType = entry.entity_type === "worker" ? "worker" : "task";
+  const entityId = entry.entity_id ?? "";
+  const data = entityType === "task" ? taskEventDocument(queueId, entityId, record) : workerEventDocument(queueId, entityId, record);
   return {
     sequence: Number(id.split("-")[0]),
     queueId,
     timestamp: new Date(Number(entry.time)),
     entityType,
-    entityId: entry.entity_id ?? "",
+    entityId,
     oldState: entry.old_state ?? "",
     newState: entry.new_state ?? "",
     entityData: data,

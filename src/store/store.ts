@@ -6,7 +6,7 @@
 import type { RedisConnection } from "./connection.js";
 import { KeyBuilder } from "./keys.js";
 import { ScriptRunner, type ScriptReply } from "./scripts.js";
-import { unpackTask, type Hash } from "./codecs.js";
+import { unpackTask, type EventEntry, type Hash } from "./codecs.js";
 import type { TaskStatus } from "../model.js";
 
 /** One task as submitTasks takes it; JSON fields are already serialized. */
@@ -348,8 +348,9 @@ export class RedisStore {
   // Events
 
   /** Event entries after `afterSequence` (exclusive), oldest first, at most `count`. */
-  async readEvents(queueId: string, afterSequence: number, count: number): Promise<Array<[string, string[]]>> {
-    return this.redis.xrange(this.keys.events(queueId), `(${afterSequence}-0`, "+", "COUNT", count);
+  async readEvents(queueId: string, afterSequence: number, count: number): Promise<EventEntry[]> {
+    const entries = await this.redis.xrangeBuffer(this.keys.events(queueId), `(${afterSequence}-0`, "+", "COUNT", count);
+    return entries.map(([id, fields]) => [id.toString(), fields]);
   }
 
   /** The sequence number of the newest event of a queue, 0 when none was written. */

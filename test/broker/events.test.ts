@@ -15,7 +15,7 @@ describe("events (contract 2.5)", () => {
     await q.api.reportTaskStatus(taskId, "failed", { workerId });
     const entries = await q.broker.store.readEvents(q.queueId, 0, 100);
     const { decodeEvent } = await import("../../src/store/codecs.js");
-    const events = entries.map(([id, fields]) => decodeEvent(q.queueId, id, fields));
+    const events = entries.map((entry) => decodeEvent(q.queueId, entry));
     expect(events.map(summary)).toEqual([
       "task created->pending",
       "worker created->active",

@@ -257,8 +257,11 @@ describe("Redis restarted mid-sweep", () => {
     const result = await scenario("redis-restart-powercut", { appendFsync: "everysec", restarts: 1, powercut: true });
     console.log(JSON.stringify({ violations: result.violations.slice(0, 30) }, null, 1));
     expect(result.lostWindowMs).toBeLessThanOrEqual(2000);
-    expect(result.loopFailures).toEqual([]);
-    expect(result.sdkFailures).toEqual([]);
+    // A worker created just before the cut can be among the lost writes: its loop then ends on "worker not found", as
+    // it does when someone deletes its worker. Any other ending is a failure.
+    const workerLost = (failure: string) => /Worker '[^']+' not found/.test(failure);
+    expect(result.loopFailures.filter((failure) => !workerLost(failure))).toEqual([]);
+    expect(result.sdkFailures.filter((failure) => !workerLost(failure))).toEqual([]);
     result.run.failed = false;
   });
 
