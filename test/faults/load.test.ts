@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { account, allTasks, EventCollector, lastEventSequence } from "./support/accounting.js";
-import { Fleet } from "./support/fleet.js";
+import { scenarioFleet, type Fleet } from "./support/fleet.js";
 import { readLedger, writeLightJob } from "./support/ledger.js";
 import { startLossyProxy, type LossyProxy } from "./support/lossyProxy.js";
 import { startProgram, startRedis, startServer, waitFor, type Proc, type RedisHandle, type ServerHandle } from "./support/procs.js";
@@ -53,17 +53,7 @@ describe("load", () => {
       const count = Math.min(perSubmitter, TASKS - i * perSubmitter);
       submitters.push(startProgram(`submitter-${i}`, "submitter.ts", [proxy.url, queue.queueName, queue.password, join(ws.dir, `acks-${i}.txt`), `s${i}`, String(count), String(BATCH), "100"], join(ws.logDir, `submitter-${i}.log`)));
     }
-    fleet = new Fleet({
-      dir: ws.dir,
-      logDir: ws.logDir,
-      size: LOOPS,
-      args: ["--", "sh", writeLightJob(ws.dir)],
-      env: { FAULTS_LEDGER: ws.ledger },
-      apiBaseUrl: () => proxy.url,
-      queueName: queue.queueName,
-      password: queue.password,
-      heartbeatInterval: 5,
-    });
+    fleet = scenarioFleet(ws, queue, { size: LOOPS, args: ["--", "sh", writeLightJob(ws.dir)], apiBaseUrl: () => proxy.url, heartbeatInterval: 5 });
     const acks = () => submitters.flatMap((_, i) => {
       const file = join(ws.dir, `acks-${i}.txt`);
       return existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean).map((line) => line.split(" ")[0]!) : [];

@@ -15,7 +15,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { account, allTasks, EventCollector, lastEventSequence } from "./support/accounting.js";
-import { Fleet } from "./support/fleet.js";
+import { scenarioFleet } from "./support/fleet.js";
 import { readLedger, writeJob } from "./support/ledger.js";
 import { canBuildPowercut, powercutRedisBinary } from "./support/powercut.js";
 import { startProgram, startRedis, startServer, waitFor, type Proc, type RedisHandle, type ServerHandle } from "./support/procs.js";
@@ -82,18 +82,8 @@ async function scenario(name: string, options: ScenarioOptions) {
   const job = writeJob(ws.dir, JOB_SECONDS);
   const initial = await queue.client.submitTasks(Array.from({ length: INITIAL_TASKS }, (_, i) => ({ taskName: `t${i}`, args: { i } })));
 
-  const fleet = new Fleet({
-    dir: ws.dir,
-    logDir: ws.logDir,
-    size: LOOPS,
-    args: ["--", "sh", job],
-    env: { FAULTS_LEDGER: ws.ledger },
-    apiBaseUrl: () => server.url,
-    queueName: queue.queueName,
-    password: queue.password,
-    heartbeatInterval,
-  });
-  const successes = () => new Set(collector.events.filter((e) => e.entityType === "task" && e.newState === "success").map((e) => e.entityId)).size;
+  const fleet = scenarioFleet(ws, queue, { size: LOOPS, args: ["--", "sh", job], apiBaseUrl: () => server.url, heartbeatInterval });
+  const successes = () => collector.succeeded();
   const acksFile = join(ws.dir, "submit-acks.txt");
   const reportAcks = join(ws.dir, "report-acks.txt");
   const sdkEnv = { LABTASKER_ROOT: join(ws.dir, "sdk-root") };

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { HttpLabtasker } from "../../src/client/labtasker.js";
 import { account, allTasks, EventCollector, lastEventSequence } from "./support/accounting.js";
 import { startBalancer, type Balancer } from "./support/balancer.js";
-import { Fleet } from "./support/fleet.js";
+import { scenarioFleet, type Fleet } from "./support/fleet.js";
 import { startLossyProxy } from "./support/lossyProxy.js";
 import { readLedger, writeJob } from "./support/ledger.js";
 import { startRedis, startServer, waitFor, type RedisHandle, type ServerHandle } from "./support/procs.js";
@@ -68,18 +68,8 @@ describe("server restarted mid-sweep", () => {
     const queue = await createQueue(server.url);
     const collector = new EventCollector(queue.client);
     const submitted = await queue.client.submitTasks(Array.from({ length: TASKS }, (_, i) => ({ args: { i } })));
-    const fleet = (env.fleet = new Fleet({
-      dir: ws.dir,
-      logDir: ws.logDir,
-      size: LOOPS,
-      args: ["--", "sh", writeJob(ws.dir, JOB_SECONDS)],
-      env: { FAULTS_LEDGER: ws.ledger },
-      apiBaseUrl: () => proxy.url,
-      queueName: queue.queueName,
-      password: queue.password,
-      heartbeatInterval: HEARTBEAT_INTERVAL,
-    }));
-    const successes = () => new Set(collector.events.filter((e) => e.entityType === "task" && e.newState === "success").map((e) => e.entityId)).size;
+    const fleet = (env.fleet = scenarioFleet(ws, queue, { size: LOOPS, args: ["--", "sh", writeJob(ws.dir, JOB_SECONDS)], apiBaseUrl: () => proxy.url, heartbeatInterval: HEARTBEAT_INTERVAL }));
+    const successes = () => collector.succeeded();
     fleet.start();
     const supervisor = fleet.supervise(() => successes() < TASKS);
 
@@ -137,18 +127,8 @@ describe("server restarted mid-sweep", () => {
     const queue = await createQueue(balancer.url);
     const collector = new EventCollector(queue.client);
     const submitted = await queue.client.submitTasks(Array.from({ length: TASKS }, (_, i) => ({ args: { i } })));
-    const fleet = (env.fleet = new Fleet({
-      dir: ws.dir,
-      logDir: ws.logDir,
-      size: LOOPS,
-      args: ["--", "sh", writeJob(ws.dir, JOB_SECONDS)],
-      env: { FAULTS_LEDGER: ws.ledger },
-      apiBaseUrl: () => balancer.url,
-      queueName: queue.queueName,
-      password: queue.password,
-      heartbeatInterval: HEARTBEAT_INTERVAL,
-    }));
-    const successes = () => new Set(collector.events.filter((e) => e.entityType === "task" && e.newState === "success").map((e) => e.entityId)).size;
+    const fleet = (env.fleet = scenarioFleet(ws, queue, { size: LOOPS, args: ["--", "sh", writeJob(ws.dir, JOB_SECONDS)], apiBaseUrl: () => balancer.url, heartbeatInterval: HEARTBEAT_INTERVAL }));
+    const successes = () => collector.succeeded();
 
     // A queue nobody fetches from: only the sweep can return its abandoned tasks to pending.
     const ghost = await createQueue(b!.url, "ghost");

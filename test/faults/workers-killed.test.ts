@@ -8,7 +8,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LabtaskerError } from "../../src/broker/errors.js";
 import { account, allTasks, EventCollector, lastEventSequence } from "./support/accounting.js";
-import { Fleet } from "./support/fleet.js";
+import { scenarioFleet } from "./support/fleet.js";
 import { readLedger, writeJob } from "./support/ledger.js";
 import { startRedis, startServer, waitFor, type Proc, type RedisHandle, type ServerHandle } from "./support/procs.js";
 import { createQueue, report, scaled, setting, workspace, type QueueHandle, type Workspace } from "./support/scenario.js";
@@ -46,18 +46,8 @@ describe("workers killed", () => {
     const submitted = await queue.client.submitTasks(Array.from({ length: TASKS }, (_, i) => ({ taskName: `t${i}`, args: { i } })));
     expect(submitted).toHaveLength(TASKS);
 
-    const fleet = new Fleet({
-      dir: ws.dir,
-      logDir: ws.logDir,
-      size: LOOPS,
-      args: ["--", "sh", job],
-      env: { FAULTS_LEDGER: ws.ledger },
-      apiBaseUrl: () => server.url,
-      queueName: queue.queueName,
-      password: queue.password,
-      heartbeatInterval: HEARTBEAT_INTERVAL,
-    });
-    const successes = () => new Set(collector.events.filter((e) => e.entityType === "task" && e.newState === "success").map((e) => e.entityId)).size;
+    const fleet = scenarioFleet(ws, queue, { size: LOOPS, args: ["--", "sh", job], apiBaseUrl: () => server.url, heartbeatInterval: HEARTBEAT_INTERVAL });
+    const successes = () => collector.succeeded();
     fleet.start();
     const supervisor = fleet.supervise(() => successes() < TASKS);
 

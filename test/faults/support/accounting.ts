@@ -26,6 +26,11 @@ export class EventCollector {
     this.done = this.run();
   }
 
+  /** How many distinct tasks the events have shown reaching `success`. */
+  succeeded(): number {
+    return new Set(this.events.filter((e) => e.entityType === "task" && e.newState === "success").map((e) => e.entityId)).size;
+  }
+
   private async run(): Promise<void> {
     while (!this.controller.signal.aborted) {
       try {

@@ -5,6 +5,7 @@
  */
 import { join } from "node:path";
 import { startLoop, writeClientConfig, type Proc } from "./procs.js";
+import type { QueueHandle, Workspace } from "./scenario.js";
 
 export interface FleetOptions {
   dir: string;
@@ -18,6 +19,22 @@ export interface FleetOptions {
   queueName: string;
   password: string;
   heartbeatInterval: number;
+}
+
+/** A scenario's fleet: loops in its workspace, writing to its ledger, on its queue. */
+export function scenarioFleet(
+  ws: Workspace,
+  queue: QueueHandle,
+  options: Pick<FleetOptions, "size" | "args" | "apiBaseUrl" | "heartbeatInterval">,
+): Fleet {
+  return new Fleet({
+    ...options,
+    dir: ws.dir,
+    logDir: ws.logDir,
+    env: { FAULTS_LEDGER: ws.ledger },
+    queueName: queue.queueName,
+    password: queue.password,
+  });
 }
 
 export class Fleet {
