@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 /**
  * `labtasker-server`: serves labtasker v1's REST protocol from Redis.
- * Options come from flags, then environment variables (v1's names where v1 has one), then defaults.
+ * Options come from flags, then environment variables (v1's names where v1 has one), then `--env-file`, then defaults.
  */
 import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
+import { envFileArgument, loadEnvFile } from "./envFile.js";
 import { serve } from "./server.js";
 
 const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
@@ -21,6 +22,49 @@ function port(value: string): number {
   return number;
 }
 
+/** v1's `--db-mode`, case-insensitive as v1 reads it. */
+function dbMode(value: string): "embedded" | "external" {
+  const mode = value.toLowerCase();
+  if (mode !== "embedded" && mode !== "external") throw new InvalidArgumentError(`must be embedded or external (got ${value})`);
+  return mode;
+}
+
+interface ServeFlags {
+  host: string;
+  port: number;
+  redisUrl?: string;
+  dataDir: string;
+  dbPath?: string;
+  dbMode?: "embedded" | "external";
+  keyPrefix: string;
+  sweepInterval: number;
+  pingInterval: number;
+}
+
+/**
+ * Where the data lives, from our flags and v1's: `--db-mode external` is the Redis of `--redis-url` (v1's external
+ * mode is MongoDB, which has no equivalent here), `--db-path` names the embedded store's directory.
+ */
+function storage(flags: ServeFlags): { redisUrl?: string; dataDir: string } {
+  if (flags.dbMode === "external" && !flags.redisUrl) {
+    throw new Error("--db-mode external needs --redis-url (or REDIS_URL): the data is kept in that Redis");
+  }
+  if (flags.dbMode === "embedded" && flags.redisUrl) {
+    throw new Error("--db-mode embedded conflicts with --redis-url: drop one of them");
+  }
+  return { redisUrl: flags.redisUrl, dataDir: flags.dbPath ?? flags.dataDir };
+}
+
+const envFile = envFileArgument(process.argv.slice(2));
+if (envFile !== undefined) {
+  try {
+    loadEnvFile(envFile);
+  } catch (error) {
+    console.error(`labtasker-server: ${(error as Error).message}`);
+    process.exit(2);
+  }
+}
+
 const program = new Command("labtasker-server")
   .description("labtasker v1's server, backed by Redis")
   .version(version);
@@ -32,24 +76,28 @@ program
   .addOption(new Option("--port <port>", "port to listen on").env("API_PORT").default(9321).argParser(port))
   .addOption(new Option("--redis-url <url>", "existing Redis: redis://, rediss://, unix://, redis+sentinel://, redis+cluster://").env("REDIS_URL"))
   .addOption(new Option("--data-dir <dir>", "data directory of the embedded redis-server").env("LABTASKER_DATA_DIR").default("labtasker-data"))
+  .addOption(new Option("--db-mode <mode>", "v1's flag: embedded (a redis-server under --data-dir) or external (the Redis of --redis-url)").env("DB_MODE").argParser(dbMode))
+  .addOption(new Option("--db-path <path>", "v1's flag: the embedded store's location, here the data directory (as --data-dir)"))
+  .addOption(new Option("--env-file <path>", "read settings from a file of KEY=VALUE lines, as v1 does (environment variables win)"))
   .addOption(new Option("--key-prefix <prefix>", "prefix of every Redis key").env("LABTASKER_KEY_PREFIX").default("labtasker"))
   .addOption(new Option("--sweep-interval <seconds>", "seconds between timeout sweeps").env("PERIODIC_TASK_INTERVAL").default(0.5).argParser(positiveNumber))
   .addOption(new Option("--ping-interval <seconds>", "seconds between SSE pings").env("SSE_PING_INTERVAL").default(15).argParser(positiveNumber))
-  .addHelpText("after", "\nPrecedence: flag > environment variable > default.")
-  .action(async (options: { host: string; port: number; redisUrl?: string; dataDir: string; keyPrefix: string; sweepInterval: number; pingInterval: number }) => {
+  .addHelpText("after", "\nPrecedence: flag > environment variable > --env-file > default.")
+  .action(async (options: ServeFlags) => {
     const log = (message: string) => console.error(`[${new Date().toISOString()}] ${message}`);
+    const { redisUrl, dataDir } = storage(options);
     const server = await serve({
       host: options.host,
       port: options.port,
-      redisUrl: options.redisUrl,
-      dataDir: options.dataDir,
+      redisUrl,
+      dataDir,
       keyPrefix: options.keyPrefix,
       sweepIntervalSeconds: options.sweepInterval,
       pingIntervalSeconds: options.pingInterval,
       version,
       log,
     });
-    log(`labtasker-server ${version} listening on ${server.url} (Redis: ${options.redisUrl ? server.redisUrl : "embedded"})`);
+    log(`labtasker-server ${version} listening on ${server.url} (Redis: ${redisUrl ? server.redisUrl : "embedded"})`);
     let signals = 0;
     const shutdown = (signal: string) => {
       if (++signals > 1) process.exit(130); // a second Ctrl-C stops at once

@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { Agent, request, type IncomingMessage } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,18 +18,8 @@ async function startServe(dataDir: string, port: number): Promise<{ child: Child
   let output = "";
   child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`serve exited early:\n${output}`);
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/health`)).ok) return { child, output: () => output };
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill("SIGKILL");
-  throw new Error(`serve did not answer:\n${output}`);
+  await waitForHealth(`http://127.0.0.1:${port}/health`, child, () => output);
+  return { child, output: () => output };
 }
 
 function exitOf(child: ChildProcess): Promise<number | null> {
@@ -124,4 +114,42 @@ describe("labtasker-server serve", () => {
     expect(stderr).toMatch(/apt-get install redis-server/);
     expect(stderr).toMatch(/--redis-url/);
   });
+
+  it("takes v1's flags: --env-file, --db-path, --db-mode", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "labtasker-serve-"));
+    dirs.push(dir);
+    const port = await freePort();
+    const envFile = join(dir, "server.env");
+    await writeFile(envFile, `API_HOST=127.0.0.1\napi_port=${port}\nDB_MODE=embedded\n`);
+    const env = { ...process.env };
+    for (const name of ["API_HOST", "API_PORT", "DB_MODE", "REDIS_URL"]) delete env[name];
+    const child = spawn(process.execPath, [main, "serve", "--env-file", envFile, "--db-path", join(dir, "db")], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    await waitForHealth(`http://127.0.0.1:${port}/health`, child, () => stderr);
+    expect(existsSync(join(dir, "db", "redis", "appendonlydir"))).toBe(true);
+    child.kill("SIGTERM");
+    expect(await exitOf(child)).toBe(0);
+
+    const external = spawn(process.execPath, [main, "serve", "--db-mode", "External", "--port", String(port)], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let refusal = "";
+    external.stderr!.on("data", (chunk: Buffer) => (refusal += chunk.toString()));
+    expect(await exitOf(external)).toBe(1);
+    expect(refusal).toMatch(/--db-mode external needs --redis-url/);
+  });
 });
+
+async function waitForHealth(url: string, child: ChildProcess, output: () => string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`serve exited early:\n${output()}`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill("SIGKILL");
+  throw new Error(`serve did not answer:\n${output()}`);
+}
