@@ -7,12 +7,11 @@
  * the run directory: `task_info.json` for the task, `summary.json` (created with O_EXCL) so that only the first
  * `finish()` of a task reports it, whichever process calls it.
  */
-import { unlinkSync } from "node:fs";
 import { join } from "node:path";
 import type { Labtasker } from "../broker/api.js";
 import type { JsonObject } from "../json.js";
 import type { Task } from "../model.js";
-import { RUN_FILES, readTaskInfo, writeOutcome } from "./files.js";
+import { RUN_FILES, readTaskInfo, stopHeartbeat, writeOutcome } from "./files.js";
 
 /** The variables the loop exports to its jobs. */
 export const RUNNER_ENV = {
@@ -117,11 +116,7 @@ export async function finish(status: FinishStatus, summary?: JsonObject | null, 
   }
   const dir = env(RUNNER_ENV.logDir);
   if (dir === null) throw new NoTaskError("LABTASKER_TASK_ID is set but LABTASKER_LOG_DIR is not: cannot finish the task.");
-  try {
-    unlinkSync(join(dir, RUN_FILES.heartbeatLock));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-  }
+  stopHeartbeat(dir);
   if (!writeOutcome(dir, status, summary)) return;
   const client = options.client ?? (await openConfiguredClient());
   try {

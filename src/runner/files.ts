@@ -25,7 +25,7 @@ export const RUN_FILES = {
   heartbeatLock: "heartbeat.lock",
   /** The summary reported with the final status; its O_EXCL creation is the guard against a second report. */
   summary: "summary.json",
-  /** `{"status": "success" | "failed"}`. */
+  /** `{"status": "success" | "failed" | "cancelled"}`. */
   status: "status.json",
 } as const;
 
@@ -60,6 +60,15 @@ export function readTaskInfo(dir: string): Task {
   return taskFromWire(parseJson(readFileSync(join(dir, RUN_FILES.taskInfo), "utf8")) as JsonObject);
 }
 
+/** Stops the run's heartbeat (see ./heartbeat.ts) by deleting its lock file; nothing to do when it is gone. */
+export function stopHeartbeat(dir: string): void {
+  try {
+    unlinkSync(join(dir, RUN_FILES.heartbeatLock));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+}
+
 /** Undoes {@link writeOutcome} when the report it preceded failed, so the run counts as not finished. */
 export function removeOutcome(dir: string): void {
   for (const file of [RUN_FILES.summary, RUN_FILES.status]) {
@@ -75,7 +84,7 @@ export function removeOutcome(dir: string): void {
  * Writes `summary.json` unless it exists (O_EXCL, so of two processes finishing one task only one wins), then
  * `status.json`. Returns false when the summary was already there: the task has been finished by someone else.
  */
-export function writeOutcome(dir: string, status: "success" | "failed", summary: JsonObject | null | undefined): boolean {
+export function writeOutcome(dir: string, status: "success" | "failed" | "cancelled", summary: JsonObject | null | undefined): boolean {
   let fd: number;
   try {
     fd = openSync(join(dir, RUN_FILES.summary), constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o644);

@@ -10,17 +10,10 @@
  *   reports over it nor retries it;
  * - `"running"` merges the summary, fenced by the worker id, so a run that lost its task cannot write into the next.
  */
-import { closeSync, constants, openSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
-import { join } from "node:path";
-import { stringify } from "lossless-json";
 import type { Labtasker, ReportStatus, ReportTaskStatusOptions } from "../broker/api.js";
 import type { JsonObject } from "../json.js";
 import { currentLogDir, currentTaskId, currentWorkerId, finish as finishRun, type FinishOptions, type FinishStatus } from "../runner/context.js";
-
-/** The files of a run directory this module writes (see src/runner/files.ts for the layout). */
-const HEARTBEAT_LOCK = "heartbeat.lock";
-const SUMMARY = "summary.json";
-const STATUS = "status.json";
+import { stopHeartbeat, writeOutcome } from "../runner/files.js";
 
 /** What a handler reported about its own task. */
 export type OwnOutcome = FinishStatus | "cancelled";
@@ -57,38 +50,15 @@ export async function finishOwn(status: FinishStatus, summary: JsonObject | null
   await finishRun(status, summary, options);
 }
 
-/** Creates `file` with `text` unless it exists (O_EXCL: of two writers only one wins); false when it existed. */
-function createOnce(file: string, text: string): boolean {
-  let fd: number;
-  try {
-    fd = openSync(file, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o644);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
-    throw error;
-  }
-  try {
-    writeSync(fd, text);
-  } finally {
-    closeSync(fd);
-  }
-  return true;
-}
-
 /** Cancels the current task: heartbeat stopped, report sent, run marked finished. */
 async function cancelOwn(transport: Labtasker, taskId: string, options: ReportTaskStatusOptions): Promise<void> {
   const logDir = currentLogDir()!;
   noteOutcome(taskId, "cancelled");
   // Stop the heartbeat first: once cancelled the task is no longer running, and a refresh would fail noisily.
-  try {
-    unlinkSync(join(logDir, HEARTBEAT_LOCK));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-  }
+  stopHeartbeat(logDir);
   await transport.reportTaskStatus(taskId, "cancelled", { summary: options.summary ?? null, workerId: options.workerId ?? currentWorkerId() });
   // summary.json tells the loop (this process's, or the `labtasker loop` that started it) that the run is reported.
-  if (createOnce(join(logDir, SUMMARY), stringify(options.summary ?? {}, undefined, 4) ?? "{}")) {
-    writeFileSync(join(logDir, STATUS), JSON.stringify({ status: "cancelled" }, undefined, 4));
-  }
+  writeOutcome(logDir, "cancelled", options.summary);
 }
 
 /**
