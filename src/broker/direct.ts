@@ -4,6 +4,7 @@
  * process) so a misconfigured client fails as it would against a server, but it protects nothing on its own.
  */
 import type { Queue, QueueEvent, Task, Worker, WorkerStatus } from "../model.js";
+import { retryBackoffMs, sleep } from "../sleep.js";
 import type {
   CreateQueueOptions,
   CreateWorkerOptions,
@@ -41,7 +42,7 @@ async function whileRedisAway<T>(operation: () => Promise<T>, attempts = 10): Pr
       return await operation();
     } catch (error) {
       if (attempt >= attempts || !isRedisUnavailable(error)) throw error;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(500 * 2 ** (attempt - 1), 10_000)));
+      await sleep(retryBackoffMs(attempt));
     }
   }
 }

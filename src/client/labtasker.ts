@@ -26,6 +26,7 @@ import { BadRequestError, LabtaskerError } from "../broker/errors.js";
 import { parseJson, stringifyJson, type JsonObject, type JsonValue } from "../json.js";
 import type { Queue, QueueEvent, Task, Worker, WorkerStatus } from "../model.js";
 import { errorFromResponse, type ErrorContext } from "./errors.js";
+import { retryBackoffMs, sleep } from "../sleep.js";
 import { readSseFrames } from "./sse.js";
 import { NetworkError, open, send } from "./transport.js";
 import { eventFromWire, queueFromWire, taskFromWire, workerFromWire } from "./wire.js";
@@ -54,16 +55,6 @@ interface RequestOptions {
   /** Safe to send again after a network error. */
   retry?: boolean;
   context: ErrorContext;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
-  });
 }
 
 export class HttpLabtasker implements Labtasker {
@@ -107,7 +98,7 @@ export class HttpLabtasker implements Labtasker {
         response = await send(this.url(path, options.query), { method, headers, body, timeoutMs: this.options.timeoutMs ?? 60_000 });
       } catch (error) {
         if (attempt < attempts && error instanceof NetworkError) {
-          await sleep(Math.min(500 * 2 ** (attempt - 1), 10_000));
+          await sleep(retryBackoffMs(attempt));
           continue;
         }
         throw new LabtaskerError(0, `Cannot reach the labtasker server at ${this.baseUrl}: ${(error as Error).message}`);
@@ -117,7 +108,7 @@ export class HttpLabtasker implements Labtasker {
       // A server that cannot reach Redis right now (or a proxy whose server is gone) answers 502/503/504: as
       // transient as a network error, so requests that are safe to repeat wait and try again.
       if (attempt < attempts && [502, 503, 504].includes(response.status)) {
-        await sleep(Math.min(500 * 2 ** (attempt - 1), 10_000));
+        await sleep(retryBackoffMs(attempt));
         continue;
       }
       const detail = parsed !== null && typeof parsed === "object" && "detail" in parsed ? (parsed as { detail: unknown }).detail : response.text;

@@ -37,6 +37,7 @@ import { CONFIG_DEFAULTS, labtaskerRoot } from "../config/clientConfig.js";
 import { toWireFilter } from "../filter/index.js";
 import type { JsonObject } from "../json.js";
 import type { Task, TaskCommand } from "../model.js";
+import { sleep } from "../sleep.js";
 import { captureOutput } from "./capture.js";
 import { RUNNER_ENV, setActiveRun, type ActiveRun, type FinishStatus } from "./context.js";
 import { RUN_FILES, createRunDir, removeOutcome, writeOutcome } from "./files.js";
@@ -166,19 +167,6 @@ export function exitBySignal(signal: StopSignal): void {
 /** Seconds to wait after the n-th internal error in a row (v1: min(60, 2^(n-1))), or null to give up (after 10). */
 export function internalErrorDelay(failures: number): number | null {
   return failures > 10 ? null : Math.min(60, 2 ** (failures - 1));
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }
 
 /** v1's default handler: wait {@link internalErrorDelay} seconds (cut short by a stop), or rethrow after 10. */

@@ -27,6 +27,7 @@ import type {
 } from "../broker/api.js";
 import { LabtaskerError, QueueExistsError, UpdateFailedError } from "../broker/errors.js";
 import type { Queue, QueueEvent, Task, Worker, WorkerStatus } from "../model.js";
+import { sleep } from "../sleep.js";
 import { reportStatus } from "./current.js";
 import { IdleGuard } from "./idle.js";
 import { toSortSpec, type SortInput } from "./sort.js";
@@ -88,19 +89,6 @@ export interface LabtaskerClientOptions {
   heartbeatInterval?: number | null;
   /** Holds the process open only while calls are in flight. @defaultValue none (nothing to hold) */
   idle?: IdleGuard;
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
 }
 
 /**

@@ -5,9 +5,8 @@ import type { Task, TaskStatus } from "../../model.js";
 import { withApi } from "../common/connect.js";
 import { UsageError } from "../common/errors.js";
 import { readStdinLines, stdinHasData } from "../common/input.js";
-import { allPages, compileExtraFilter, pageSize, parseSorts } from "../common/listing.js";
-import { formatter, taskRecord, type LsFormat } from "../common/output.js";
-import { colorEnabled, pagerOutput, palette, stdoutOutput } from "../common/terminal.js";
+import { allPages, compileExtraFilter, pageSize, parseSorts, printListing } from "../common/listing.js";
+import { taskRecord, type LsFormat } from "../common/output.js";
 
 /** `task ls` without -S, as v1's CLI: highest priority first, then oldest change, then oldest. */
 export const DEFAULT_TASK_SORT: Array<[string, 1 | -1]> = [
@@ -72,31 +71,9 @@ export async function ls(command: Command): Promise<void> {
   }
   const limit = pageSize(options.limit);
   await withApi(command, async (api) => {
-    // The first page is fetched before the pager starts, so an error is printed on its own, not inside the pager.
     const pages = (async function* () {
       for (const target of targets) yield* listTasks(api, target, limit, options.offset, sort);
     })();
-    const first = await pages.next();
-    if (first.done) {
-      if (!options.quiet && options.fmt === "json") process.stdout.write("[]\n");
-      return;
-    }
-    if (options.quiet) {
-      const out = stdoutOutput();
-      for (let page: IteratorResult<Task[]> = first; !page.done && !out.closed; page = await pages.next()) {
-        await out.write(page.value.map((task) => `${task.taskId}\n`).join(""));
-      }
-      return;
-    }
-    const out = pagerOutput(options.pager !== false);
-    const format = formatter(options.fmt, palette(colorEnabled(process.stdout, options.ansi)));
-    try {
-      for (let page: IteratorResult<Task[]> = first; !page.done && !out.closed; page = await pages.next()) {
-        await out.write(page.value.map((task) => format.item(taskRecord(task))).join(""));
-      }
-      await out.write(format.end());
-    } finally {
-      await out.end();
-    }
+    await printListing(pages, options, { id: (task: Task) => task.taskId, record: taskRecord });
   });
 }

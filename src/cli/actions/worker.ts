@@ -4,9 +4,9 @@ import type { LsWorkersOptions } from "../../broker/api.js";
 import type { Worker, WorkerStatus } from "../../model.js";
 import { withApi } from "../common/connect.js";
 import { UsageError } from "../common/errors.js";
-import { allPages, compileExtraFilter, pageSize, parseSorts } from "../common/listing.js";
-import { formatter, workerRecord, type LsFormat } from "../common/output.js";
-import { colorEnabled, note, pagerOutput, palette, stdoutOutput } from "../common/terminal.js";
+import { allPages, compileExtraFilter, pageSize, parseSorts, printListing } from "../common/listing.js";
+import { workerRecord, type LsFormat } from "../common/output.js";
+import { note } from "../common/terminal.js";
 import { parseDictOption } from "../common/values.js";
 import { confirmDeletion, deleteEach, targetIds } from "./taskDelete.js";
 
@@ -53,28 +53,7 @@ export async function ls(command: Command): Promise<void> {
   };
   await withApi(command, async (api) => {
     const pages = allPages<Worker>((page) => api.lsWorkers({ ...target, ...page }), pageSize(options.limit), options.offset);
-    const first = await pages.next();
-    if (first.done) {
-      if (!options.quiet && options.fmt === "json") process.stdout.write("[]\n");
-      return;
-    }
-    if (options.quiet) {
-      const out = stdoutOutput();
-      for (let page: IteratorResult<Worker[]> = first; !page.done && !out.closed; page = await pages.next()) {
-        await out.write(page.value.map((worker) => `${worker.workerId}\n`).join(""));
-      }
-      return;
-    }
-    const out = pagerOutput(options.pager !== false);
-    const format = formatter(options.fmt, palette(colorEnabled(process.stdout, options.ansi)));
-    try {
-      for (let page: IteratorResult<Worker[]> = first; !page.done && !out.closed; page = await pages.next()) {
-        await out.write(page.value.map((worker) => format.item(workerRecord(worker))).join(""));
-      }
-      await out.write(format.end());
-    } finally {
-      await out.end();
-    }
+    await printListing(pages, options, { id: (worker: Worker) => worker.workerId, record: workerRecord });
   });
 }
 

@@ -3,8 +3,10 @@
  * request, `-S` sorts, `--limit` as a page size, and iteration over every page.
  */
 import type { LsResult } from "../../broker/api.js";
+import type { JsonObject } from "../../json.js";
 import { UsageError } from "./errors.js";
-import { note } from "./terminal.js";
+import { formatter, type LsFormat } from "./output.js";
+import { colorEnabled, note, pagerOutput, palette, stdoutOutput } from "./terminal.js";
 
 /** The server's page size limit (v1: 1..1000). */
 export const MAX_PAGE_SIZE = 1000;
@@ -28,6 +30,48 @@ export async function* allPages<T>(
     if (!page.found || page.content.length === 0) return;
     yield page.content;
     if (page.content.length < limit) return;
+  }
+}
+
+/** The output flags of an `ls` command. */
+export interface ListingOutputOptions {
+  quiet?: boolean;
+  fmt: LsFormat;
+  pager?: boolean;
+  ansi?: boolean;
+}
+
+/**
+ * Prints a listing page by page: ids only with `--quiet`, else records in `--fmt` through the pager. The first page
+ * is fetched before the pager starts, so an error is printed on its own, not inside the pager; an empty listing is
+ * `[]` in JSON and nothing otherwise. Stops fetching once the reader closes the output (`| head`, quitting `less`).
+ */
+export async function printListing<T>(
+  pages: AsyncIterator<T[]>,
+  options: ListingOutputOptions,
+  item: { id: (value: T) => string; record: (value: T) => JsonObject },
+): Promise<void> {
+  const first = await pages.next();
+  if (first.done) {
+    if (!options.quiet && options.fmt === "json") process.stdout.write("[]\n");
+    return;
+  }
+  if (options.quiet) {
+    const out = stdoutOutput();
+    for (let page: IteratorResult<T[]> = first; !page.done && !out.closed; page = await pages.next()) {
+      await out.write(page.value.map((value) => `${item.id(value)}\n`).join(""));
+    }
+    return;
+  }
+  const out = pagerOutput(options.pager !== false);
+  const format = formatter(options.fmt, palette(colorEnabled(process.stdout, options.ansi)));
+  try {
+    for (let page: IteratorResult<T[]> = first; !page.done && !out.closed; page = await pages.next()) {
+      await out.write(page.value.map((value) => format.item(item.record(value))).join(""));
+    }
+    await out.write(format.end());
+  } finally {
+    await out.end();
   }
 }
 
