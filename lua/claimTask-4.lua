@@ -21,12 +21,11 @@
   ARGV[8] taskTimeout       seconds as JSON number text, "" to keep the task's
   ARGV[9] cmd               JSON text of the worker's command (may be "null")
 
-  Returns {OK, taskId, field, value, ...} when claimed; {OK} after checks only; {NOT_CLAIMABLE};
+  Returns {OK, taskId, packed task} when claimed (as fetchTask); {OK} after checks only; {NOT_CLAIMABLE};
   {QUEUE_NOT_FOUND}; {WORKER_NOT_FOUND}; {WORKER_NOT_ACTIVE, status}.
   Events: those of expired tasks, then task pending -> running.
 ]]
 --@include generated
---@include hash
 --@include expire
 --@include required
 --@include claim
@@ -43,10 +42,8 @@ if taskId == "" then return { E.OK } end
 local task = readTask(taskKey)
 if not task or task.status ~= "pending" then return { E.NOT_CLAIMABLE } end
 if not argsSatisfy(decodeRequiredSpec(ARGV[4]), task.args) then return { E.NOT_CLAIMABLE } end
-claimTask(root, queueKey, taskId, task, {
+local packed = claimTask(root, queueKey, taskId, task, {
   now = now, workerId = workerId, startHeartbeat = ARGV[6],
   heartbeatTimeout = ARGV[7], taskTimeout = ARGV[8], cmd = ARGV[9],
 })
-local reply = { E.OK, taskId }
-for _, item in ipairs(flattenRecord(task)) do reply[#reply + 1] = item end
-return reply
+return { E.OK, taskId, packed }

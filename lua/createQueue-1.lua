@@ -15,5 +15,5 @@
 
 if redis.call("EXISTS", KEYS[1]) == 1 then return { E.QUEUE_EXISTS } end
 redis.call("HSET", KEYS[1], "queue_name", ARGV[1], "password", ARGV[2], "created_at", ARGV[3],
-  "last_modified", ARGV[3], "metadata", ARGV[4], "rev", "1", "event_seq", "0", "task_seq", "0", "worker_seq", "0")
+  "last_modified", ARGV[3], "metadata", ARGV[4], "rev", "1", "event_seq", "0", "worker_seq", "0")
 return { E.OK }

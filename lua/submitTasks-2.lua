@@ -39,7 +39,8 @@ for i = 0, count - 1 do
   local at = 3 + i * FIELDS_PER_TASK
   local taskId = ARGV[at]
   if redis.call("EXISTS", K.task(root, taskId)) == 0 then
-    local seq = redis.call("HINCRBY", queueKey, "task_seq", 1)
+    -- The created event's sequence number is the task's creation sequence too: both count up per queue.
+    local seq = nextEventSequence(queueKey)
     local task = {
       status = "pending",
       task_name = nonEmpty(ARGV[at + 1]),
@@ -59,7 +60,7 @@ for i = 0, count - 1 do
     }
     local packed = storeTask(K.task(root, taskId), task)
     indexTask(root, taskId, task)
-    appendEvent(root, queueKey, now, "task", taskId, "created", "pending", packed)
+    appendEventAt(root, seq, now, "task", taskId, "created", "pending", packed)
   end
 end
 return { E.OK }

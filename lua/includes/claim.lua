@@ -1,12 +1,11 @@
 --@include generated
---@include hash
 --@include tasks
 --@include documents
 --@include events
 -- Claims a pending task for a fetch (contract 4, step 9): it becomes running with fresh timestamps, the fetching
 -- worker and command, an empty summary, and the fetch's timeout overrides; publishes pending -> running.
 -- `options` holds the fetch's ARGV: now, workerId ("" for none), startHeartbeat ("1"/"0"),
--- heartbeatTimeout and taskTimeout ("" to keep the task's own), cmd (JSON text).
+-- heartbeatTimeout and taskTimeout ("" to keep the task's own), cmd (JSON text). Returns the claimed task, packed.
 local function claimTask(root, queueKey, taskId, task, options)
   local changes = {
     status = "running",
@@ -23,7 +22,7 @@ local function claimTask(root, queueKey, taskId, task, options)
   if options.taskTimeout ~= "" then changes.task_timeout = options.taskTimeout end
   local packed = writeTask(root, taskId, task, changes)
   appendEvent(root, queueKey, options.now, "task", taskId, "pending", "running", packed)
-  return task
+  return packed
 end
 
 -- Fetch's checks before any claim: the worker, when one is named, must exist in the queue and be active.

@@ -1,5 +1,4 @@
 --@include generated
---@include hash
 --@include order
 --@include expire
 --@include required
@@ -7,7 +6,8 @@
 -- Fetch's choice and claim (contract 4): expire overdue tasks, check the worker, then claim the first candidate
 -- at the head of `candidates` that satisfies the required fields. `fetch` holds: workerKey, workerId ("" for
 -- none), requiredSpec ("" for none), offset, limit, expireLimit, startHeartbeat, heartbeatTimeout, taskTimeout, cmd.
--- Returns the reply: {OK, taskId, field, value, ...}, {OK}, {SCAN_MORE, nextOffset}, or a worker error.
+-- Returns the reply: {OK, taskId, packed task}, {OK}, {SCAN_MORE, nextOffset}, or a worker error. The claimed task
+-- goes back packed, as stored: a flat field/value list would cost Redis a reply element per field.
 local function fetchNext(root, queueKey, candidates, now, fetch)
   expireDueTasks(root, queueKey, now, tonumber(fetch.expireLimit))
   local refusal = refuseWorker(fetch.workerKey, fetch.workerId)
@@ -27,13 +27,11 @@ local function fetchNext(root, queueKey, candidates, now, fetch)
       redis.call("ZREM", K.status(root, "pending"), member)
       dropped = dropped + 1
     elseif spec == nil or argsSatisfy(spec, task.args) then
-      task = claimTask(root, queueKey, taskId, task, {
+      local packed = claimTask(root, queueKey, taskId, task, {
         now = now, workerId = fetch.workerId, startHeartbeat = fetch.startHeartbeat,
         heartbeatTimeout = fetch.heartbeatTimeout, taskTimeout = fetch.taskTimeout, cmd = fetch.cmd,
       })
-      local reply = { E.OK, taskId }
-      for _, item in ipairs(flattenRecord(task)) do reply[#reply + 1] = item end
-      return reply
+      return { E.OK, taskId, packed }
     end
   end
   -- Dropped entries moved the ones after them forward: the next scan starts that much earlier.

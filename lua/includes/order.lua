@@ -1,11 +1,13 @@
--- The member that orders a task in its status index and in the pending indexes: last_modified in ms (11 hex
--- digits), then the creation sequence number (10 hex digits), then the task id. With the score -priority, ZRANGE
--- yields labtasker's order: priority desc, last_modified asc, created_at asc, creation order on ties.
--- Fixed-width hex keeps lexicographic order equal to numeric order up to year 2527 and 2^40 tasks a queue.
-local ORDER_PREFIX_LENGTH = 21
+-- The member that orders a task in its status index and in the pending indexes: last_modified in ms (13 decimal
+-- digits), then the creation sequence number (11 decimal digits), then the task id. With the score -priority,
+-- ZRANGE yields labtasker's order: priority desc, last_modified asc, created_at asc, creation order on ties.
+-- Zero-padded to a fixed width, lexicographic order is numeric order up to year 2286 and 10^11 events a queue.
+-- 60 bytes in all: one byte more and Redis would store each member in an 80-byte allocation instead of 64.
+-- Padding the stored decimal strings costs less than half of a string.format, and every write builds two keys.
+local ORDER_PREFIX_LENGTH = 24
 
 local function orderKey(lastModified, seq, taskId)
-  return string.format("%011x%010x", tonumber(lastModified), tonumber(seq)) .. taskId
+  return string.rep("0", 13 - #lastModified) .. lastModified .. string.rep("0", 11 - #seq) .. seq .. taskId
 end
 
 local function taskIdOfMember(member)

@@ -46,7 +46,8 @@ local function unindexTask(root, taskId, task)
   redis.call("ZREM", K.status(root, task.status), order)
   if task.status == "pending" then
     redis.call("ZREM", K.signature(root, task.sig), order)
-  elseif task.status == "running" then
+  elseif task.status == "running" and taskDeadline(task) then
+    -- Only a running task with a deadline is in the deadline index (see indexTask).
     redis.call("ZREM", K.deadlines(root), taskId)
   end
 end

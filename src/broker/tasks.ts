@@ -3,8 +3,7 @@ import { stringifyJson, type JsonObject } from "../json.js";
 import type { Task } from "../model.js";
 import { decodeTask, hashFromPairs, taskFilterView } from "../store/codecs.js";
 import { ScriptCode } from "../store/scriptCodes.js";
-import type { ScriptReply } from "../store/scripts.js";
-import { taskIdOfMember, type ClaimOptions, type ReportRecord } from "../store/store.js";
+import { taskIdOfMember, type ClaimOptions, type ClaimReply, type ReportRecord } from "../store/store.js";
 import type {
   DocumentPredicate,
   FetchTaskOptions,
@@ -88,26 +87,26 @@ export class TaskService {
       await this.report(queueId, options.report.taskId, options.report.status, { summary: options.report.summary, workerId: claim.workerId });
       report = null;
     }
-    const reply = predicate === null
+    const { reply, claimed } = predicate === null
       ? await this.claimBest(queueId, rule, claim, report)
       : await this.claimFirstMatch(queueId, rule, claim, predicate);
     if (report && REPORT_FAILURES.has(reply[0])) expectOk(reply, { operation: "reportTask", queueId, taskId: report.taskId, workerId: claim.workerId });
     expectOk(reply, context);
-    return reply.length > 1 ? decodeTask(queueId, String(reply[1]), hashFromPairs(reply, 2)) : null;
+    return claimed === null ? null : decodeTask(queueId, claimed.taskId, claimed.hash);
   }
 
   /** Fetches from the head of the pending index; a report rides on the first script call when given. */
-  private async claimBest(queueId: string, rule: RequiredFieldsRule, claim: ClaimOptions, report: ReportRecord | null): Promise<ScriptReply> {
+  private async claimBest(queueId: string, rule: RequiredFieldsRule, claim: ClaimOptions, report: ReportRecord | null): Promise<ClaimReply> {
     const { store, limits } = this.ctx;
     const scan = { ...claim, requiredSpec: rule.indexSpecJson };
     let offset = 0;
     for (let limit = limits.fetchFirstScan; ; limit = limits.fetchScan) {
-      const reply = report
+      const result = report
         ? await store.reportAndFetch(queueId, this.ctx.now(), rule.signature, scan, offset, limit, report)
         : await store.fetchTask(queueId, this.ctx.now(), rule.signature, scan, offset, limit);
-      if (reply[0] !== ScriptCode.SCAN_MORE) return reply;
+      if (result.reply[0] !== ScriptCode.SCAN_MORE) return result;
       report = null;
-      offset = Number(reply[1]);
+      offset = Number(result.reply[1]);
     }
   }
 
@@ -116,7 +115,7 @@ export class TaskService {
     rule: RequiredFieldsRule,
     claim: ClaimOptions,
     predicate: DocumentPredicate,
-  ): Promise<ScriptReply> {
+  ): Promise<ClaimReply> {
     const { store, limits } = this.ctx;
     const index = store.candidateIndex(queueId, rule.signature);
     for (let offset = 0; ; offset += limits.filterBatch) {
@@ -128,9 +127,9 @@ export class TaskService {
         const taskId = taskIds[i]!;
         const view = taskFilterView(queueId, taskId, hash);
         if (!argsSatisfy(rule, view.args as JsonObject) || !(await predicate(view))) continue;
-        const reply = await store.claimTask(queueId, this.ctx.now(), taskId, claim);
+        const result = await store.claimTask(queueId, this.ctx.now(), taskId, claim);
         // Claimed or changed by someone else since it was read: keep looking.
-        if (reply[0] !== ScriptCode.NOT_CLAIMABLE) return reply;
+        if (result.reply[0] !== ScriptCode.NOT_CLAIMABLE) return result;
       }
       if (members.length < limits.filterBatch) break;
     }

@@ -4,6 +4,8 @@ import { LIBRARY, SCRIPTS, type ScriptName } from "./scripts.generated.js";
 
 /** A script's reply: its status code first (see scriptCodes.ts), then its data. */
 export type ScriptReply = [number, ...Array<string | number>];
+/** The same with bulk strings as Buffers. */
+export type BinaryScriptReply = [number, ...Array<Buffer | number>];
 
 type ScriptCaller = (...keysAndArgs: Array<string | number>) => Promise<unknown>;
 
@@ -17,7 +19,8 @@ type ScriptCaller = (...keysAndArgs: Array<string | number>) => Promise<unknown>
  * EVAL when the server answers NOSCRIPT. Scripts are never sent inside MULTI, where neither fallback could work.
  */
 export class ScriptRunner {
-  private readonly callers = new Map<ScriptName, ScriptCaller>();
+  /** ioredis's EVALSHA commands by script name, and by name + "Buffer" for their binary-reply form. */
+  private readonly callers = new Map<string, ScriptCaller>();
   /** Whether to use Redis Functions: the server has them and allows FUNCTION LOAD; learnt from the first call. */
   private functions: boolean;
   private loading: Promise<void> | undefined;
@@ -30,18 +33,32 @@ export class ScriptRunner {
     this.functions = options.functions ?? true;
     for (const [name, script] of Object.entries(SCRIPTS) as Array<[ScriptName, (typeof SCRIPTS)[ScriptName]]>) {
       redis.defineCommand(name, { numberOfKeys: script.numberOfKeys, lua: script.lua });
-      const caller = (redis as unknown as Record<string, ScriptCaller>)[name];
-      if (!caller) throw new Error(`script ${name} was not registered`);
-      this.callers.set(name, caller.bind(redis));
+      for (const command of [name, `${name}Buffer`]) {
+        const caller = (redis as unknown as Record<string, ScriptCaller>)[command];
+        if (!caller) throw new Error(`script ${command} was not registered`);
+        this.callers.set(command, caller.bind(redis));
+      }
     }
   }
 
-  /** Runs a script; `keys` must hold exactly the script's declared number of keys. */
-  async run(name: ScriptName, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<ScriptReply> {
+  /** Runs a script; `keys` must hold exactly the script's declared number of keys. Bulk replies come back as strings. */
+  run(name: ScriptName, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<ScriptReply> {
+    return this.invoke(name, keys, args, false) as Promise<ScriptReply>;
+  }
+
+  /** As {@link run}, with bulk replies as Buffers: for scripts that return binary (a packed task). */
+  runBinary(name: ScriptName, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<BinaryScriptReply> {
+    return this.invoke(name, keys, args, true) as Promise<BinaryScriptReply>;
+  }
+
+  private async invoke(name: ScriptName, keys: readonly string[], args: ReadonlyArray<string | number>, binary: boolean): Promise<unknown> {
     const script = SCRIPTS[name];
     if (keys.length !== script.numberOfKeys) throw new Error(`script ${name} takes ${script.numberOfKeys} keys (got ${keys.length})`);
     if (this.functions) {
-      const call = () => this.redis.call("FCALL", script.functionName, keys.length, ...keys, ...args) as Promise<ScriptReply>;
+      const call = () =>
+        binary
+          ? this.redis.callBuffer("FCALL", script.functionName, keys.length, ...keys, ...args)
+          : this.redis.call("FCALL", script.functionName, keys.length, ...keys, ...args);
       try {
         return await call();
       } catch (error) {
@@ -62,7 +79,7 @@ export class ScriptRunner {
         }
       }
     }
-    return (await this.callers.get(name)!(...keys, ...args)) as ScriptReply;
+    return this.callers.get(binary ? `${name}Buffer` : name)!(...keys, ...args);
   }
 
   /** Loads the library on every master (one node, or each master of a Cluster); concurrent callers share one load. */

@@ -6,6 +6,7 @@
 import type { RedisConnection } from "./connection.js";
 import { KeyBuilder } from "./keys.js";
 import { ScriptRunner, type ScriptReply } from "./scripts.js";
+import { ScriptCode } from "./scriptCodes.js";
 import { unpackTask, type EventEntry, type Hash } from "./codecs.js";
 import type { TaskStatus } from "../model.js";
 
@@ -48,8 +49,17 @@ export interface ReportRecord {
   summary: "keep" | { merge: Array<[string, string]> } | { replace: string; rev: string };
 }
 
+/**
+ * A fetch or claim script's reply: the status reply (code, then data, as strings) and the task it claimed, if any.
+ * The claimed task comes back packed, as stored, and is unpacked here.
+ */
+export interface ClaimReply {
+  reply: ScriptReply;
+  claimed: { taskId: string; hash: Hash } | null;
+}
+
 /** Length of the fixed-width prefix of an order key (lua/includes/order.lua) before the task id. */
-const ORDER_PREFIX_LENGTH = 21;
+const ORDER_PREFIX_LENGTH = 24;
 
 /** The task id inside a member of a status or pending index. */
 export function taskIdOfMember(member: string): string {
@@ -141,8 +151,8 @@ export class RedisStore {
     return signature === null ? this.keys.status(queueId, "pending") : this.keys.signature(queueId, signature);
   }
 
-  fetchTask(queueId: string, now: number, signature: string | null, claim: ClaimOptions, offset: number, limit: number): Promise<ScriptReply> {
-    return this.scripts.run("fetchTask", this.fetchKeys(queueId, signature, claim), this.fetchArgs(now, claim, offset, limit));
+  fetchTask(queueId: string, now: number, signature: string | null, claim: ClaimOptions, offset: number, limit: number): Promise<ClaimReply> {
+    return this.runClaim("fetchTask", this.fetchKeys(queueId, signature, claim), this.fetchArgs(now, claim, offset, limit));
   }
 
   /** Reports `report`'s task, then fetches as fetchTask does, in one script call (nothing is fetched if the report fails). */
@@ -154,8 +164,8 @@ export class RedisStore {
     offset: number,
     limit: number,
     report: ReportRecord,
-  ): Promise<ScriptReply> {
-    return this.scripts.run(
+  ): Promise<ClaimReply> {
+    return this.runClaim(
       "reportAndFetch",
       [...this.fetchKeys(queueId, signature, claim), this.keys.task(queueId, report.taskId)],
       [...this.fetchArgs(now, claim, offset, limit), ...this.reportArgs(report)],
@@ -191,10 +201,10 @@ export class RedisStore {
   }
 
   /** Claims one named task, or with `taskId` null runs only the fetch's checks. */
-  claimTask(queueId: string, now: number, taskId: string | null, claim: ClaimOptions): Promise<ScriptReply> {
+  claimTask(queueId: string, now: number, taskId: string | null, claim: ClaimOptions): Promise<ClaimReply> {
     const workerKey = claim.workerId ? this.keys.worker(queueId, claim.workerId) : this.keys.root(queueId);
     const taskKey = taskId ? this.keys.task(queueId, taskId) : this.keys.root(queueId);
-    return this.scripts.run(
+    return this.runClaim(
       "claimTask",
       [this.keys.root(queueId), this.keys.queue(queueId), taskKey, workerKey],
       [
@@ -209,6 +219,15 @@ export class RedisStore {
         claim.cmdJson,
       ],
     );
+  }
+
+  private async runClaim(name: "fetchTask" | "reportAndFetch" | "claimTask", keys: string[], args: Array<string | number>): Promise<ClaimReply> {
+    const reply = await this.scripts.runBinary(name, keys, args);
+    if (reply[0] === ScriptCode.OK && reply.length === 3) {
+      const taskId = String(reply[1]);
+      return { reply: [ScriptCode.OK, taskId], claimed: { taskId, hash: unpackTask(reply[2] as Buffer)! } };
+    }
+    return { reply: reply.map((item) => (Buffer.isBuffer(item) ? item.toString() : item)) as ScriptReply, claimed: null };
   }
 
   heartbeat(queueId: string, now: number, taskId: string, workerId: string | null): Promise<ScriptReply> {

@@ -31,6 +31,21 @@ describe("fetch order", () => {
     expect((await q.api.fetchTask())?.taskId).toBe(first);
   });
 
+  it("keeps the order where times and creation numbers gain a digit (the index members are zero-padded)", async () => {
+    await using q = await createTestQueue();
+    q.clock.ms = 9;
+    const ids = [];
+    // 12 tasks in the same ms: creation numbers run from 1 to 12, past 9.
+    for (let n = 0; n < 12; n++) ids.push(await q.api.submitTask({ args: { n } }));
+    q.clock.ms = 10;
+    ids.push(await q.api.submitTask({ args: { n: 12 } }));
+    q.clock.ms = 100;
+    ids.push(await q.api.submitTask({ args: { n: 13 } }));
+    const order: string[] = [];
+    for (let task = await q.api.fetchTask(); task; task = await q.api.fetchTask()) order.push(task.taskId);
+    expect(order).toEqual(ids);
+  });
+
   it("sorts priorities of any size, including negative ones", async () => {
     await using q = await createTestQueue();
     const ids = [];

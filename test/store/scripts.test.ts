@@ -26,6 +26,7 @@ describe("Lua scripts", () => {
   ] as const)("every script works as %s", async (_name, functions, flush) => {
     await using q = await createTestQueue({ functions });
     const run = vi.spyOn(q.broker.store.scripts, "run");
+    const runBinary = vi.spyOn(q.broker.store.scripts, "runBinary");
     await q.redis.call(flush, "FLUSH");
     await q.broker.queues.create({ queueName: `${q.queueName}-other`, password: "pw" });
     const workerId = await q.api.createWorker();
@@ -48,7 +49,7 @@ describe("Lua scripts", () => {
     await q.redis.call(flush, "FLUSH");
     await q.api.updateQueue({ newQueueName: `${q.queueName}-2`, metadataUpdate: { x: 1 } });
     await q.api.deleteQueue({ cascadeDelete: true });
-    const used = new Set(run.mock.calls.map(([name]) => name));
+    const used = new Set([...run.mock.calls, ...runBinary.mock.calls].map(([name]) => name));
     expect([...used].sort()).toEqual(Object.keys(SCRIPTS).sort());
   });
 });
