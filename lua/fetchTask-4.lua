@@ -24,8 +24,8 @@
   ARGV[9] taskTimeout       seconds as JSON number text, "" to keep the task's
   ARGV[10] cmd              JSON text of the worker's command (may be "null")
 
-  Returns {OK, taskId, packed task} when a task was claimed (the task as stored, see includes/tasks.lua); {OK} when none matches;
-  {SCAN_MORE, nextOffset}; {QUEUE_NOT_FOUND}; {WORKER_NOT_FOUND}; {WORKER_NOT_ACTIVE, status}.
+  Returns {OK, taskId, packed task} when a task was claimed (the task as stored, see includes/tasks.lua);
+  {OK} when none matches; {SCAN_MORE, nextOffset}; {QUEUE_NOT_FOUND}; {WORKER_NOT_FOUND}; {WORKER_NOT_ACTIVE, status}.
   Events: those of expired tasks (see includes/expire.lua), then task pending -> running.
 ]]
 --@include generated

@@ -221,6 +221,7 @@ export class RedisStore {
     );
   }
 
+  /** Runs a fetch or claim script and unpacks the task it claimed. */
   private async runClaim(name: "fetchTask" | "reportAndFetch" | "claimTask", keys: string[], args: Array<string | number>): Promise<ClaimReply> {
     const reply = await this.scripts.runBinary(name, keys, args);
     if (reply[0] === ScriptCode.OK && reply.length === 3) {

@@ -95,6 +95,11 @@ export interface Figures {
   claims: number;
   /** Claims that ended by a timeout (`running -> pending`), i.e. retries charged. */
   timeouts: number;
+  /**
+   * Claims whose run never started (ledger with start lines only): the claim was written but its answer was lost in
+   * a crash, so nobody ran it and it came back after its heartbeat timeout.
+   */
+  claimsNeverRun: number;
   /** Tasks not in `success` at the end, or missing. */
   lost: number;
   /** Tasks with more than one `running -> success`. */
@@ -217,6 +222,7 @@ export function account(input: AccountingInput): Accounting {
 
   // 4. The ledger: the successful claim's run got to its end; other complete runs belong to killed or frozen loops.
   let rerunsAfterComplete = 0;
+  let claimsNeverRun = 0;
   if (input.ledger) {
     const runs = new Map<string, LedgerLine[]>();
     for (const line of input.ledger) {
@@ -236,6 +242,7 @@ export function account(input: AccountingInput): Accounting {
       if (input.ledgerHasStarts !== false) {
         const starts = lines.filter((line) => line.kind === "start").length;
         if (walk && starts > walk.claims) violation("ledger", `task ${id}: ${starts} runs started for ${walk.claims} claims`);
+        if (walk) claimsNeverRun += Math.max(0, walk.claims - starts);
       }
       if (!walk?.successWorker) continue;
       const byWinner = done.filter((line) => line.workerId === walk.successWorker);
@@ -261,6 +268,7 @@ export function account(input: AccountingInput): Accounting {
       tasks: acked.size,
       claims,
       timeouts,
+      claimsNeverRun,
       lost,
       duplicateCompletions,
       doubleClaims,
