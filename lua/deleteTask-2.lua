@@ -12,7 +12,6 @@
   Events: none (v1 publishes none for deletes).
 ]]
 --@include generated
---@include hash
 --@include tasks
 
 local root, taskKey, taskId = KEYS[1], KEYS[2], ARGV[1]

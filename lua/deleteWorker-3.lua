@@ -16,7 +16,6 @@
   Events: none (v1 publishes none for deletes).
 ]]
 --@include generated
---@include hash
 --@include tasks
 
 local root, workerKey, workersKey = KEYS[1], KEYS[2], KEYS[3]

@@ -17,7 +17,6 @@
   Events: none (v1 publishes none for heartbeats).
 ]]
 --@include generated
---@include hash
 --@include tasks
 
 local taskKey, deadlines, workerKey = KEYS[2], KEYS[3], KEYS[4]

@@ -17,12 +17,11 @@
   ARGV[5..] field, value pairs to set; an empty value removes the field (null). Fields: status, task_name,
             heartbeat_timeout, task_timeout, max_retries, retries, priority, metadata, args, cmd, summary, sig
 
-  Returns {OK, field, value, ...} (the task after the write); {QUEUE_NOT_FOUND}; {TASK_NOT_FOUND}; {CONFLICT};
-  {INVALID_TRANSITION, from, to}.
+  Returns {OK, taskId, packed task} (the task after the write, as fetchTask returns a claimed one);
+  {QUEUE_NOT_FOUND}; {TASK_NOT_FOUND}; {CONFLICT}; {INVALID_TRANSITION, from, to}.
   Events: with reset, task X -> pending (pending -> pending too); without, old -> new when the status changed.
 ]]
 --@include generated
---@include hash
 --@include fsm
 --@include tasks
 --@include documents
@@ -59,4 +58,4 @@ if resetPending or new ~= old then
 else
   touchTasks(root)
 end
-return { E.OK, unpack(flattenRecord(task)) }
+return { E.OK, taskId, packed }

@@ -6,13 +6,3 @@ local function readHash(key)
   for i = 1, #flat, 2 do record[flat[i]] = flat[i + 1] end
   return record
 end
-
--- The table as a flat field/value list, the shape scripts return records in.
-local function flattenRecord(record)
-  local flat = {}
-  for field, value in pairs(record) do
-    flat[#flat + 1] = field
-    flat[#flat + 1] = value
-  end
-  return flat
-end

@@ -1,5 +1,4 @@
 --@include generated
---@include hash
 --@include json
 --@include fsm
 --@include tasks

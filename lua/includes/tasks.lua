@@ -1,5 +1,4 @@
 --@include generated
---@include hash
 --@include order
 --@include documents
 -- A task is one STRING: its fields (field -> string) packed as a MessagePack map. Args, metadata and summaries are

@@ -1,9 +1,9 @@
 /** Tasks: submit, get, delete, fetch (claim), report, heartbeat and update, with labtasker v1's semantics. */
 import { stringifyJson, type JsonObject } from "../json.js";
 import type { Task } from "../model.js";
-import { decodeTask, hashFromPairs, taskFilterView } from "../store/codecs.js";
+import { decodeTask, taskFilterView } from "../store/codecs.js";
 import { ScriptCode } from "../store/scriptCodes.js";
-import { taskIdOfMember, type ClaimOptions, type ClaimReply, type ReportRecord } from "../store/store.js";
+import { taskIdOfMember, type ClaimOptions, type TaskReply, type ReportRecord } from "../store/store.js";
 import type {
   DocumentPredicate,
   FetchTaskOptions,
@@ -87,16 +87,16 @@ export class TaskService {
       await this.report(queueId, options.report.taskId, options.report.status, { summary: options.report.summary, workerId: claim.workerId });
       report = null;
     }
-    const { reply, claimed } = predicate === null
+    const { reply, task } = predicate === null
       ? await this.claimBest(queueId, rule, claim, report)
       : await this.claimFirstMatch(queueId, rule, claim, predicate);
     if (report && REPORT_FAILURES.has(reply[0])) expectOk(reply, { operation: "reportTask", queueId, taskId: report.taskId, workerId: claim.workerId });
     expectOk(reply, context);
-    return claimed === null ? null : decodeTask(queueId, claimed.taskId, claimed.hash);
+    return task === null ? null : decodeTask(queueId, task.taskId, task.hash);
   }
 
   /** Fetches from the head of the pending index; a report rides on the first script call when given. */
-  private async claimBest(queueId: string, rule: RequiredFieldsRule, claim: ClaimOptions, report: ReportRecord | null): Promise<ClaimReply> {
+  private async claimBest(queueId: string, rule: RequiredFieldsRule, claim: ClaimOptions, report: ReportRecord | null): Promise<TaskReply> {
     const { store, limits } = this.ctx;
     const scan = { ...claim, requiredSpec: rule.indexSpecJson };
     let offset = 0;
@@ -115,7 +115,7 @@ export class TaskService {
     rule: RequiredFieldsRule,
     claim: ClaimOptions,
     predicate: DocumentPredicate,
-  ): Promise<ClaimReply> {
+  ): Promise<TaskReply> {
     const { store, limits } = this.ctx;
     const index = store.candidateIndex(queueId, rule.signature);
     for (let offset = 0; ; offset += limits.filterBatch) {
@@ -216,10 +216,10 @@ export class TaskService {
       const hash = await store.readTask(queueId, update.taskId);
       if (hash === null) throw errorFromReply([ScriptCode.TASK_NOT_FOUND], context);
       const fields = updatedFields(queueId, update, hash);
-      const reply = await store.updateTask(queueId, this.ctx.now(), update.taskId, hash.rev ?? "0", resetPending, fields);
+      const { reply, task } = await store.updateTask(queueId, this.ctx.now(), update.taskId, hash.rev ?? "0", resetPending, fields);
       if (reply[0] === ScriptCode.CONFLICT && attempt < limits.writeAttempts) continue;
       expectOk(reply, context);
-      return decodeTask(queueId, update.taskId, hashFromPairs(reply, 1));
+      return decodeTask(queueId, update.taskId, task!.hash);
     }
   }
 }

@@ -196,10 +196,3 @@ export function decodeEvent(queueId: string, [id, fields]: EventEntry): QueueEve
     entityData: data,
   };
 }
-
-/** A flat field/value reply (HGETALL shape) as a hash. */
-export function hashFromPairs(pairs: ReadonlyArray<string | number>, start = 0): Hash {
-  const hash: Hash = {};
-  for (let i = start; i + 1 < pairs.length; i += 2) hash[String(pairs[i])] = String(pairs[i + 1]);
-  return hash;
-}

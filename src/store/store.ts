@@ -50,12 +50,12 @@ export interface ReportRecord {
 }
 
 /**
- * A fetch or claim script's reply: the status reply (code, then data, as strings) and the task it claimed, if any.
- * The claimed task comes back packed, as stored, and is unpacked here.
+ * The reply of a script that hands back a task (fetch, claim, update): the status reply (code, then data, as
+ * strings) and the task it claimed or wrote, if any. The task comes back packed, as stored, and is unpacked here.
  */
-export interface ClaimReply {
+export interface TaskReply {
   reply: ScriptReply;
-  claimed: { taskId: string; hash: Hash } | null;
+  task: { taskId: string; hash: Hash } | null;
 }
 
 /** Length of the fixed-width prefix of an order key (lua/includes/order.lua) before the task id. */
@@ -151,8 +151,8 @@ export class RedisStore {
     return signature === null ? this.keys.status(queueId, "pending") : this.keys.signature(queueId, signature);
   }
 
-  fetchTask(queueId: string, now: number, signature: string | null, claim: ClaimOptions, offset: number, limit: number): Promise<ClaimReply> {
-    return this.runClaim("fetchTask", this.fetchKeys(queueId, signature, claim), this.fetchArgs(now, claim, offset, limit));
+  fetchTask(queueId: string, now: number, signature: string | null, claim: ClaimOptions, offset: number, limit: number): Promise<TaskReply> {
+    return this.runReturningTask("fetchTask", this.fetchKeys(queueId, signature, claim), this.fetchArgs(now, claim, offset, limit));
   }
 
   /** Reports `report`'s task, then fetches as fetchTask does, in one script call (nothing is fetched if the report fails). */
@@ -164,8 +164,8 @@ export class RedisStore {
     offset: number,
     limit: number,
     report: ReportRecord,
-  ): Promise<ClaimReply> {
-    return this.runClaim(
+  ): Promise<TaskReply> {
+    return this.runReturningTask(
       "reportAndFetch",
       [...this.fetchKeys(queueId, signature, claim), this.keys.task(queueId, report.taskId)],
       [...this.fetchArgs(now, claim, offset, limit), ...this.reportArgs(report)],
@@ -201,10 +201,10 @@ export class RedisStore {
   }
 
   /** Claims one named task, or with `taskId` null runs only the fetch's checks. */
-  claimTask(queueId: string, now: number, taskId: string | null, claim: ClaimOptions): Promise<ClaimReply> {
+  claimTask(queueId: string, now: number, taskId: string | null, claim: ClaimOptions): Promise<TaskReply> {
     const workerKey = claim.workerId ? this.keys.worker(queueId, claim.workerId) : this.keys.root(queueId);
     const taskKey = taskId ? this.keys.task(queueId, taskId) : this.keys.root(queueId);
-    return this.runClaim(
+    return this.runReturningTask(
       "claimTask",
       [this.keys.root(queueId), this.keys.queue(queueId), taskKey, workerKey],
       [
@@ -221,14 +221,18 @@ export class RedisStore {
     );
   }
 
-  /** Runs a fetch or claim script and unpacks the task it claimed. */
-  private async runClaim(name: "fetchTask" | "reportAndFetch" | "claimTask", keys: string[], args: Array<string | number>): Promise<ClaimReply> {
+  /** Runs a script that replies {OK, taskId, packed task} on success, and unpacks the task. */
+  private async runReturningTask(
+    name: "fetchTask" | "reportAndFetch" | "claimTask" | "updateTask",
+    keys: string[],
+    args: Array<string | number>,
+  ): Promise<TaskReply> {
     const reply = await this.scripts.runBinary(name, keys, args);
     if (reply[0] === ScriptCode.OK && reply.length === 3) {
       const taskId = String(reply[1]);
-      return { reply: [ScriptCode.OK, taskId], claimed: { taskId, hash: unpackTask(reply[2] as Buffer)! } };
+      return { reply: [ScriptCode.OK, taskId], task: { taskId, hash: unpackTask(reply[2] as Buffer)! } };
     }
-    return { reply: reply.map((item) => (Buffer.isBuffer(item) ? item.toString() : item)) as ScriptReply, claimed: null };
+    return { reply: reply.map((item) => (Buffer.isBuffer(item) ? item.toString() : item)) as ScriptReply, task: null };
   }
 
   heartbeat(queueId: string, now: number, taskId: string, workerId: string | null): Promise<ScriptReply> {
@@ -257,10 +261,10 @@ export class RedisStore {
     rev: string,
     resetPending: boolean,
     fields: Record<string, string | null>,
-  ): Promise<ScriptReply> {
+  ): Promise<TaskReply> {
     const args: Array<string | number> = [now, taskId, rev, resetPending ? "1" : "0"];
     for (const [field, value] of Object.entries(fields)) args.push(field, value ?? "");
-    return this.scripts.run(
+    return this.runReturningTask(
       "updateTask",
       [this.keys.root(queueId), this.keys.queue(queueId), this.keys.task(queueId, taskId)],
       args,
