@@ -3,7 +3,7 @@ import tseslint from "typescript-eslint";
 import vitest from "@vitest/eslint-plugin";
 
 export default tseslint.config(
-  { ignores: [".scratch/", "dist/", "node_modules/", "src/store/scripts.generated.ts", "test/compat/.venv/", "test/faults/.venv/", "bench/.anchors/"] },
+  { ignores: [".scratch/", "dist/", "node_modules/", "src/store/scripts.generated.ts", "**/.venv/", "test/conformance/.upstream/", "bench/.anchors/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

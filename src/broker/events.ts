@@ -44,10 +44,11 @@ class QueueReader {
     return this.listeners.size === 0;
   }
 
+  /** Ends the read in flight at once (it may be waiting for Redis to come back), then the loop. */
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.done;
     this.connection.disconnect();
+    await this.done;
   }
 
   private async loop(startAfter: number): Promise<void> {

@@ -134,7 +134,9 @@ export class HttpLabtasker implements Labtasker {
   }
 
   async health(): Promise<HealthStatus> {
-    return (await this.request("GET", "/health/full", { auth: false, retry: true, context: { operation: "health" } })) as unknown as HealthStatus;
+    const answer = (await this.request("GET", "/health/full", { auth: false, retry: true, context: { operation: "health" } })) as unknown as HealthStatus;
+    // v1's two fields: our server adds the sweep's last run and its warnings, which are for operators reading the route.
+    return { status: answer.status, database: answer.database };
   }
 
   async createQueue(options: CreateQueueOptions): Promise<string> {

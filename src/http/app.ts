@@ -27,6 +27,8 @@ export interface AppOptions {
   sweepIntervalSeconds?: number;
   /** Seconds between SSE pings. @defaultValue 15 */
   pingIntervalSeconds?: number;
+  /** What the server warns of about its Redis, for /health/full. */
+  warnings?: readonly string[];
   /** Where unexpected errors are reported. @defaultValue console.error */
   logError?: (error: unknown, req: Request) => void;
   /** The version reported in the OpenAPI document. */
@@ -65,7 +67,7 @@ export function createApp(options: AppOptions): LabtaskerApp {
   });
 
   const open: Router = express.Router();
-  healthRoutes(open, broker, { sweepIntervalSeconds: options.sweepIntervalSeconds ?? 0.5 });
+  healthRoutes(open, broker, { sweepIntervalSeconds: options.sweepIntervalSeconds ?? 0.5, warnings: options.warnings });
   openQueueRoutes(open, broker);
   const document = openApiDocument(options.version ?? "0.0.0");
   open.get("/openapi.json", (_req, res) => sendJson(res, 200, document));

@@ -6,7 +6,8 @@
 import { readFileSync } from "node:fs";
 import { Command, InvalidArgumentError, Option } from "commander";
 import { envFileArgument, loadEnvFile } from "./envFile.js";
-import { serve } from "./server.js";
+import { maskRedisUrl } from "../store/connection.js";
+import { STOP_BOUND_MS, serve, type RunningServer } from "./server.js";
 
 const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
 
@@ -39,6 +40,7 @@ interface ServeFlags {
   keyPrefix: string;
   sweepInterval: number;
   pingInterval: number;
+  allowEviction?: boolean;
 }
 
 /**
@@ -82,10 +84,44 @@ program
   .addOption(new Option("--key-prefix <prefix>", "prefix of every Redis key").env("LABTASKER_KEY_PREFIX").default("labtasker"))
   .addOption(new Option("--sweep-interval <seconds>", "seconds between timeout sweeps").env("PERIODIC_TASK_INTERVAL").default(0.5).argParser(positiveNumber))
   .addOption(new Option("--ping-interval <seconds>", "seconds between SSE pings").env("SSE_PING_INTERVAL").default(15).argParser(positiveNumber))
+  .addOption(new Option("--allow-eviction", "start even when Redis's maxmemory-policy (allkeys-*) can evict tasks").env("LABTASKER_ALLOW_EVICTION"))
   .addHelpText("after", "\nPrecedence: flag > environment variable > --env-file > default.")
   .action(async (options: ServeFlags) => {
     const log = (message: string) => console.error(`[${new Date().toISOString()}] ${message}`);
     const { redisUrl, dataDir } = storage(options);
+    // Signals are taken from the start: a server still waiting for its Redis stops as promptly as a running one.
+    const started: { server?: RunningServer } = {};
+    let signals = 0;
+    const shutdown = (signal: string) => {
+      if (++signals > 1) process.exit(130); // a second Ctrl-C stops at once
+      const { server } = started;
+      if (!server) {
+        log(`${signal}: stopping before the server started`);
+        process.exit(1);
+      }
+      log(`${signal}: finishing in-flight requests, then stopping (at most ${STOP_BOUND_MS / 1000} s)`);
+      // The stop is bounded inside; this is the last resort should something still hang.
+      setTimeout(() => {
+        log(`Stop not clean: still stopping after ${STOP_BOUND_MS / 1000} s, exiting anyway`);
+        process.exit(1);
+      }, STOP_BOUND_MS + 2000).unref();
+      server.close().then(
+        (report) => {
+          if (report.clean) {
+            log("Stopped");
+            process.exit(0);
+          }
+          log(`Stop not clean: ${report.problems.join("; ")}`);
+          process.exit(1);
+        },
+        (error: unknown) => {
+          log(`Stop not clean: ${(error as Error).message}`);
+          process.exit(1);
+        },
+      );
+    };
+    process.on("SIGINT", () => shutdown("SIGINT"));
+    process.on("SIGTERM", () => shutdown("SIGTERM"));
     const server = await serve({
       host: options.host,
       port: options.port,
@@ -94,24 +130,12 @@ program
       keyPrefix: options.keyPrefix,
       sweepIntervalSeconds: options.sweepInterval,
       pingIntervalSeconds: options.pingInterval,
+      allowEviction: options.allowEviction,
       version,
       log,
     });
-    log(`labtasker-server ${version} listening on ${server.url} (Redis: ${redisUrl ? server.redisUrl : "embedded"})`);
-    let signals = 0;
-    const shutdown = (signal: string) => {
-      if (++signals > 1) process.exit(130); // a second Ctrl-C stops at once
-      log(`${signal}: finishing in-flight requests, then stopping`);
-      server.close().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          log(`shutdown failed: ${(error as Error).message}`);
-          process.exit(1);
-        },
-      );
-    };
-    process.on("SIGINT", () => shutdown("SIGINT"));
-    process.on("SIGTERM", () => shutdown("SIGTERM"));
+    started.server = server;
+    log(`labtasker-server ${version} listening on ${server.url} (Redis: ${redisUrl ? maskRedisUrl(server.redisUrl) : "embedded"})`);
   });
 
 program.parseAsync().catch((error: unknown) => {

@@ -198,7 +198,19 @@ export const TaskLsResponse = Type.Object({ notification: Notification, found: T
 export const WorkerLsResponse = Type.Object({ notification: Notification, found: Type.Boolean(), content: Type.Array(Worker) });
 export const TaskFetchResponse = Type.Object({ notification: Notification, found: Type.Boolean(), task: Nullable(Task) });
 export const ErrorResponse = Type.Object({ detail: Type.Union([Type.String(), Type.Array(Type.Unknown())]) });
-export const HealthFullResponse = Type.Object({ status: Type.String({ pattern: "^(healthy|unhealthy)$" }), database: Type.String() });
+export const HealthFullResponse = Type.Object({
+  status: Type.String({ pattern: "^(healthy|unhealthy)$" }),
+  database: Type.String(),
+  // Extensions (v1 answers the two fields above only): when the timeout sweep last ran, for an operator to alert on,
+  // and what the server warns of about its Redis (an eviction policy that can delete tasks).
+  sweep: Type.Optional(Type.Object({
+    last_run: Nullable(Type.String({ format: "date-time", description: "ISO 8601 with its time zone" })),
+    seconds_ago: Nullable(Type.Number()),
+    interval_seconds: Type.Number(),
+    late: Type.Boolean({ description: "no sweep for more than 3 intervals: no replica is sweeping" }),
+  })),
+  warnings: Type.Optional(Type.Array(Type.String())),
+});
 
 export type QueueCreateBody = Static<typeof QueueCreateRequest>;
 export type QueueUpdateBody = Static<typeof QueueUpdateRequest>;

@@ -1,7 +1,7 @@
 /**
  * `labtasker-server serve`: the HTTP app on a port, the timeout sweep, and an embedded redis-server when no Redis URL
- * is given. Shutdown is graceful: stop accepting, end event streams, let in-flight requests finish, then stop the
- * sweep and (if it started one) the embedded Redis.
+ * is given. It starts only on a Redis that grants what it needs (src/store/access.ts). Stopping is bounded: requests
+ * in flight get their answer, or a 503 once the grace period is over, and the stop says whether it was clean.
  */
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -9,7 +9,9 @@ import { join } from "node:path";
 import { Broker } from "../broker/broker.js";
 import type { FilterEngine } from "../broker/context.js";
 import { TimeoutSweeper } from "../broker/sweeper.js";
+import { checkRedisAccess, evictionRisk } from "../store/access.js";
 import { startEmbeddedRedis, type EmbeddedRedis } from "../store/embeddedRedis.js";
+import { KeyBuilder } from "../store/keys.js";
 import { createApp } from "./app.js";
 
 export interface ServeOptions {
@@ -29,17 +31,29 @@ export interface ServeOptions {
   sweepIntervalSeconds?: number;
   /** Seconds between SSE pings. @defaultValue 15 */
   pingIntervalSeconds?: number;
+  /**
+   * Start on a Redis whose maxmemory-policy (allkeys-*) can evict tasks once a maxmemory is set; the risk is still
+   * logged and shown by /health/full. @defaultValue false
+   */
+  allowEviction?: boolean;
   bodyLimit?: string;
   version?: string;
   log?: (message: string) => void;
+}
+
+/** How a stop went: clean, or what was cut short (requests answered 503 or dropped, connections closed by force). */
+export interface StopReport {
+  clean: boolean;
+  /** What was not clean, one phrase each. */
+  problems: string[];
 }
 
 export interface RunningServer extends AsyncDisposable {
   readonly url: string;
   readonly redisUrl: string;
   readonly broker: Broker;
-  /** Graceful shutdown; idempotent. */
-  close(): Promise<void>;
+  /** Graceful shutdown within {@link STOP_BOUND_MS} whether or not Redis answers; idempotent. */
+  close(): Promise<StopReport>;
 }
 
 /**
@@ -48,8 +62,14 @@ export interface RunningServer extends AsyncDisposable {
  */
 const REQUEST_TIMEOUT_MS = 60_000;
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
-/** How long a graceful shutdown waits for requests in flight before it closes their connections. */
-const SHUTDOWN_GRACE_MS = 10_000;
+/**
+ * The bound on a stop, whether or not Redis answers: 10 s, what container runtimes wait between SIGTERM and SIGKILL.
+ * Requests in flight have {@link REQUEST_GRACE_MS} to finish; those still waiting (on a Redis that does not answer)
+ * are then answered 503, which clients retry elsewhere or later, and what is left after that is closed.
+ */
+export const STOP_BOUND_MS = 10_000;
+const REQUEST_GRACE_MS = 7_000;
+const ANSWER_GRACE_MS = 1_000;
 
 export async function serve(options: ServeOptions): Promise<RunningServer> {
   const log = options.log ?? ((message: string) => console.error(message));
@@ -60,7 +80,14 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     redisUrl = embedded.url;
     log(`Started embedded redis-server on ${redisUrl} (data in ${embedded.dataDir})`);
   }
-  const broker = Broker.connect(redisUrl, { filters: options.filters, keyPrefix: options.keyPrefix });
+  let connected: { broker: Broker; warnings: string[] };
+  try {
+    connected = await connectChecked(redisUrl, options, log);
+  } catch (error) {
+    await embedded?.stop();
+    throw error;
+  }
+  const { broker, warnings } = connected;
   let lastRedisError = "";
   broker.store.redis.on("error", (error: Error) => {
     // ioredis reconnects by itself; say so once per distinct error instead of once per attempt.
@@ -77,6 +104,12 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     intervalMs: sweepIntervalSeconds * 1000,
     onError: (error) => log(`Timeout sweep failed: ${error.message}`),
     onRecover: () => log("Timeout sweep running again"),
+    onDataLoss: (key) =>
+      log(
+        `Redis lost data: ${key} was missing (FLUSHALL or FLUSHDB, a restart without persistence, or a failover to a ` +
+          `replica that missed the last writes); queues, tasks and workers stored before may be gone. The timeout ` +
+          `sweep carries on; loops re-register their workers, and lost queues must be created again.`,
+      ),
   });
   const { app, openStreams } = createApp({
     broker,
@@ -84,6 +117,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     pingIntervalSeconds: options.pingIntervalSeconds,
     bodyLimit: options.bodyLimit,
     version: options.version,
+    warnings,
     logError: (error, req) => log(`${req.method} ${req.path} failed: ${(error as Error).stack ?? String(error)}`),
   });
   const server: Server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, app);
@@ -95,29 +129,94 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   const shownHost = address.address === "0.0.0.0" || address.address === "::" ? "127.0.0.1" : address.address;
   const url = `http://${shownHost}:${address.port}`;
 
-  let closing: Promise<void> | undefined;
+  let closing: Promise<StopReport> | undefined;
   // Once closing, every answer closes its connection: a keep-alive connection busy when close() is called would
   // otherwise become idle only afterwards, and a client (or proxy) that reuses it at once would keep the server
   // serving, never stopping.
+  // Requests without an answer yet, so that a stop can answer those still waiting on Redis after the grace period.
+  const unanswered = new Set<ServerResponse>();
   server.on("request", (_req, res: ServerResponse) => {
     if (closing) res.shouldKeepAlive = false;
+    unanswered.add(res);
+    res.on("finish", () => unanswered.delete(res)).on("close", () => unanswered.delete(res));
   });
-  const close = (): Promise<void> => {
+  const close = (): Promise<StopReport> => {
     closing ??= (async () => {
+      const problems: string[] = [];
+      await sweeper.close();
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const stream of openStreams) stream.end();
       server.closeIdleConnections();
-      // Connections still busy are closed as their answer completes; past the grace period, whatever is left.
+      // Connections still busy are closed as their answer completes.
       const idle = setInterval(() => server.closeIdleConnections(), 50);
-      const deadline = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
-      await stopped;
-      clearInterval(idle);
-      clearTimeout(deadline);
-      await sweeper.close();
-      await broker.close();
-      await embedded?.stop();
+      try {
+        if (!(await settlesWithin(stopped, REQUEST_GRACE_MS))) {
+          // Requests still waiting on Redis: cut it, so they fail now and are answered 503, then close what is left.
+          problems.push(`${unanswered.size} request(s) still waiting after ${REQUEST_GRACE_MS / 1000} s were answered 503`);
+          for (const res of unanswered) answerUnavailable(res);
+          if (!(await settlesWithin(stopped, ANSWER_GRACE_MS))) server.closeAllConnections();
+          await stopped;
+        }
+      } finally {
+        clearInterval(idle);
+      }
+      if (!(await settlesWithin(broker.close(), ANSWER_GRACE_MS))) {
+        problems.push("Redis did not answer the stop (its connection was dropped)");
+        broker.store.redis.disconnect();
+      }
+      if (embedded && !(await settlesWithin(embedded.stop(), ANSWER_GRACE_MS))) problems.push("the embedded redis-server did not stop in time");
+      return { clean: problems.length === 0, problems };
     })();
     return closing;
   };
-  return { url, redisUrl, broker, close, [Symbol.asyncDispose]: close };
+  return { url, redisUrl, broker, close, [Symbol.asyncDispose]: async () => void (await close()) };
+}
+
+/**
+ * Checks what the server needs of Redis (src/store/access.ts: one line naming what is missing), decides on the
+ * eviction policy, then connects the broker.
+ *
+ * An allkeys-* policy with a maxmemory set will delete tasks once Redis is full, so the server refuses it unless told
+ * otherwise: losing tasks silently breaks the promise that no task is dropped, and the fix is one setting that the
+ * Redis's owner can make. Without a maxmemory (nothing is evicted yet) or with --allow-eviction it warns instead.
+ */
+async function connectChecked(redisUrl: string, options: ServeOptions, log: (message: string) => void): Promise<{ broker: Broker; warnings: string[] }> {
+  const access = await checkRedisAccess(redisUrl, { keys: new KeyBuilder(options.keyPrefix), onWaiting: log });
+  const warnings: string[] = [];
+  const risk = evictionRisk(access);
+  if (risk !== null && access.maxmemory && !options.allowEviction) {
+    throw new Error(`${risk}, or start with --allow-eviction to accept that tasks can be lost.`);
+  }
+  if (risk !== null) {
+    warnings.push(risk);
+    log(`Warning: ${risk}.`);
+  }
+  const broker = Broker.connect(redisUrl, {
+    filters: options.filters,
+    keyPrefix: options.keyPrefix,
+    // ioredis's ready check runs INFO; for a user without it, the check would print a warning on every connect.
+    redisOptions: { enableReadyCheck: access.info },
+  });
+  return { broker, warnings };
+}
+
+/**
+ * A 503 for a request the stop cannot wait for. The request may still reach Redis afterwards (its command is queued
+ * by the connection): the v1 client repeats only what is safe to repeat, as after any lost answer.
+ */
+function answerUnavailable(res: ServerResponse): void {
+  if (res.headersSent) return;
+  const body = JSON.stringify({ detail: "Service unavailable: the server is stopping and Redis does not answer" });
+  res.writeHead(503, { "content-type": "application/json", "retry-after": "1", connection: "close" }).end(body);
+}
+
+/** Whether `promise` settles within `ms` (it goes on either way). */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([promise.then(() => true, () => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

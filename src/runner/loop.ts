@@ -270,7 +270,11 @@ class TaskRun implements ActiveRun {
           this.finishing = undefined;
           throw error;
         }
-        this.log.warn(`Task ${this.task.taskId} was changed while it ran (cancelled, reset or timed out): its ${status} report was refused: ${(error as Error).message}`);
+        this.log.warn(
+          error instanceof TaskNotFoundError
+            ? `Task ${this.task.taskId} no longer exists on the server (deleted, or the server's Redis lost data): its ${status} report was dropped; going on with the next task.`
+            : `Task ${this.task.taskId} was changed while it ran (cancelled, reset or timed out): its ${status} report was refused: ${(error as Error).message}`,
+        );
       }
     })();
     return this.finishing;
@@ -322,9 +326,9 @@ export async function runLoop(options: LoopOptions): Promise<LoopResult> {
 
   await client.getQueue(); // fails early on wrong credentials or a missing queue, as v1 does
 
-  let workerId = options.workerId || process.env[RUNNER_ENV.workerId] || null;
-  const workerCreated = workerId === null;
-  workerId ??= await client.createWorker(options.createWorker ?? {});
+  const givenWorkerId = options.workerId || process.env[RUNNER_ENV.workerId] || null;
+  const workerCreated = givenWorkerId === null;
+  let workerId: string = givenWorkerId ?? (await client.createWorker(options.createWorker ?? {}));
   log.debug(workerCreated ? `Created worker ${workerId}.` : `Running as worker ${workerId}.`);
 
   // The variables jobs and their children read; restored when the loop ends.
@@ -507,6 +511,16 @@ export async function runLoop(options: LoopOptions): Promise<LoopResult> {
           result.suspension = error;
           log.error(`Worker suspended. ${error.message}. Reactivate it with \`labtasker worker report ${workerId} active\`.`);
           break;
+        }
+        if (error instanceof WorkerNotFoundError && workerCreated) {
+          // The worker this loop registered is gone: deleted, or the server's Redis lost its data (a flush, a restart
+          // without persistence). A loop that owns its worker registers a new one and goes on, as it began.
+          const lostId = workerId;
+          workerId = await client.createWorker(options.createWorker ?? {});
+          process.env[RUNNER_ENV.workerId] = workerId;
+          result.workerId = workerId;
+          log.warn(`Worker ${lostId} no longer exists on the server (deleted, or the server's Redis lost data): registered again as worker ${workerId}.`);
+          continue;
         }
         if (isPermanentFetchError(error)) throw error;
         failures += 1;

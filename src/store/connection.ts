@@ -80,6 +80,16 @@ interface HostPort {
   port: number;
 }
 
+/**
+ * The URL with its password replaced by `***`, for logs, errors and health answers: the userinfo of any form
+ * (`redis://user:secret@host`, `redis+sentinel://:secret@h1,h2/name`) and a `password=` query parameter.
+ */
+export function maskRedisUrl(url: string): string {
+  return url
+    .replace(/^([a-z+]+:\/\/)([^@/]*?):([^@]*)@/i, (_all, scheme: string, user: string, password: string) => (password ? `${scheme}${user}:***@` : _all))
+    .replace(/([?&]password=)[^&]*/i, "$1***");
+}
+
 /** Splits a Redis URL into what ioredis needs; throws a RangeError naming the accepted forms otherwise. */
 export function parseRedisUrl(url: string): ParsedRedisUrl {
   const scheme = /^([a-z+]+):\/\//.exec(url)?.[1];
@@ -98,7 +108,7 @@ export function parseRedisUrl(url: string): ParsedRedisUrl {
     case "rediss+sentinel": {
       const { auth, hosts, path } = splitMultiHost(url, scheme, 26379);
       const [masterName = "", db = "0"] = path.split("/").filter(Boolean);
-      if (!masterName) throw new RangeError(`Redis Sentinel URL must name the master: ${scheme}://host:26379/mymaster (got '${url}')`);
+      if (!masterName) throw new RangeError(`Redis Sentinel URL must name the master: ${scheme}://host:26379/mymaster (got '${maskRedisUrl(url)}')`);
       return { kind: "sentinel", hosts, masterName, db: Number(db), password: auth, tls: scheme === "rediss+sentinel" };
     }
     case "redis+cluster":
@@ -108,7 +118,7 @@ export function parseRedisUrl(url: string): ParsedRedisUrl {
     }
     default:
       throw new RangeError(
-        `Redis URL must start with redis://, rediss://, unix://, redis+sentinel:// or redis+cluster:// (got '${url}')`,
+        `Redis URL must start with redis://, rediss://, unix://, redis+sentinel:// or redis+cluster:// (got '${maskRedisUrl(url)}')`,
       );
   }
 }
@@ -127,7 +137,7 @@ function splitMultiHost(url: string, scheme: string, defaultPort: number) {
       ? { host: item.slice(0, colon), port: Number(item.slice(colon + 1)) }
       : { host: item, port: defaultPort };
   });
-  if (hosts.length === 0) throw new RangeError(`Redis URL names no host (got '${url}')`);
+  if (hosts.length === 0) throw new RangeError(`Redis URL names no host (got '${maskRedisUrl(url)}')`);
   // "user:password" or ":password"; ioredis takes only the password for Sentinel and Cluster nodes.
   const password = credentials ? decodeURIComponent(credentials.slice(credentials.indexOf(":") + 1)) : undefined;
   return { auth: password, hosts, path };

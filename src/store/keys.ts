@@ -48,8 +48,10 @@ export const GLOBAL_KEY_SUFFIX = {
   queueNames: "queue-names",
   /** STRING: when the timeout sweep last ran, in ms since the epoch (for v1's GET /api/v1/polling). */
   lastSweep: "last-sweep",
-  /** Prefix of the BullMQ queue that schedules the timeout sweep (hash-tagged for Cluster). */
-  scheduler: "{scheduler}",
+  /** STRING, with a TTL shorter than one sweep interval: the server replica that takes the current sweep tick. */
+  sweepLease: "sweep-lease",
+  /** STRING: since when the servers have seen this Redis keep its data; found missing, it means Redis lost data. */
+  dataMarker: "data-marker",
 } as const;
 
 /** Builds every key name for one key prefix. */
@@ -102,8 +104,12 @@ export class KeyBuilder {
   lastSweep(): string {
     return `${this.prefix}:${GLOBAL_KEY_SUFFIX.lastSweep}`;
   }
-  /** The BullMQ prefix for the scheduler's own keys. */
-  schedulerPrefix(): string {
-    return `${this.prefix}:${GLOBAL_KEY_SUFFIX.scheduler}`;
+  /** STRING the replica id that holds the current sweep tick. */
+  sweepLease(): string {
+    return `${this.prefix}:${GLOBAL_KEY_SUFFIX.sweepLease}`;
+  }
+  /** STRING ISO time since when the data marker stands. */
+  dataMarker(): string {
+    return `${this.prefix}:${GLOBAL_KEY_SUFFIX.dataMarker}`;
   }
 }

@@ -54,7 +54,7 @@ describe("timeouts (contract 3.5)", () => {
     });
   });
 
-  it("expires tasks through the BullMQ sweep within a second of the deadline", async () => {
+  it("expires tasks through the periodic sweep within a second of the deadline", async () => {
     await using q = await createTestQueue({ now: Date.now });
     const taskId = await q.api.submitTask({ args: { a: 1 }, heartbeatTimeout: 0.2 });
     await q.api.fetchTask();

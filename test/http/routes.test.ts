@@ -12,7 +12,13 @@ describe("open routes", () => {
     await using s = await startTestServer();
     expect(await (await s.request("GET", "/")).json()).toMatchObject({ message: "Welcome to Labtasker!", versions: ["v1"], docs: "/docs", extensions: expect.arrayContaining(["report-and-fetch"]) });
     expect(await (await s.request("GET", "/health")).json()).toEqual({ connection: "ok" });
-    expect(await (await s.request("GET", "/health/full")).json()).toEqual({ status: "healthy", database: "connected" });
+    // v1's two fields, then ours: when the timeout sweep last ran (none in this app: no sweeper), and warnings.
+    expect(await (await s.request("GET", "/health/full")).json()).toEqual({
+      status: "healthy",
+      database: "connected",
+      sweep: { last_run: null, seconds_ago: null, interval_seconds: 0.5, late: true },
+      warnings: [],
+    });
     const polling = (await (await s.request("GET", "/api/v1/polling")).json()) as Record<string, number>;
     expect(Object.keys(polling).sort()).toEqual(["next_eta", "polling_interval", "prev_polling"]);
   });

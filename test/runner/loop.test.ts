@@ -306,6 +306,37 @@ describe("runLoop", () => {
     expect(Array.from({ length: 11 }, (_, i) => internalErrorDelay(i + 1))).toEqual([1, 2, 4, 8, 16, 32, 60, 60, 60, 60, null]);
   });
 
+  it("when Redis lost the data under it: a vanished task is one line and the next task runs; a vanished worker is registered again", async () => {
+    await using q = await queue();
+    const first = await q.api.submitTask({ args: { x: 1 }, priority: 2 });
+    const second = await q.api.submitTask({ args: { x: 2 }, priority: 1 });
+    const log = memoryLogger();
+    const ran: string[] = [];
+    const result = await runLoop(baseOptions(q.api, async (task, context) => {
+      ran.push(task.taskId);
+      if (task.taskId === first) {
+        // What a FLUSHALL does to this run: the task and the worker are gone from Redis.
+        await q.api.deleteTask(first);
+        await q.api.deleteWorker(context.workerId);
+      }
+    }, { log }));
+    expect(ran).toEqual([first, second]);
+    expect(result.succeeded).toBe(2); // the first run finished; only its report was dropped
+    expect((await q.api.getTask(second)).status).toBe("success");
+    const text = log.lines.join("\n");
+    expect(log.lines.filter((line) => line.includes(`Task ${first} no longer exists on the server`))).toHaveLength(1);
+    expect(text).toMatch(/Worker \S+ no longer exists on the server .*registered again as worker/);
+    expect((await q.api.getWorker(result.workerId)).status).toBe("active");
+  });
+
+  it("a worker named by the user that vanished ends the loop with the error, as v1", async () => {
+    await using q = await queue();
+    const workerId = await q.api.createWorker();
+    await q.api.deleteWorker(workerId);
+    await q.api.submitTask({ args: { x: 1 } });
+    await expect(runLoop(baseOptions(q.api, async () => undefined, { workerId }))).rejects.toBeInstanceOf(WorkerNotFoundError);
+  });
+
   it("ends with reason suspended when the worker is suspended, without running anything", async () => {
     await using q = await queue();
     const workerId = await q.api.createWorker();

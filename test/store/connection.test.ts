@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Broker } from "../../src/broker/broker.js";
 import { DirectLabtasker } from "../../src/broker/direct.js";
-import { connectRedis, parseRedisUrl } from "../../src/store/connection.js";
+import { connectRedis, maskRedisUrl, parseRedisUrl } from "../../src/store/connection.js";
 import { startEmbeddedRedis } from "../../src/store/embeddedRedis.js";
 
 describe("Redis URLs", () => {
@@ -25,6 +25,24 @@ describe("Redis URLs", () => {
   it("names the accepted forms for anything else", () => {
     expect(() => parseRedisUrl("http://x")).toThrow(/redis:\/\/, rediss:\/\/, unix:\/\/, redis\+sentinel:\/\/ or redis\+cluster:\/\//);
     expect(() => parseRedisUrl("redis+sentinel://s1:26379")).toThrow(/must name the master/);
+  });
+
+  it.each([
+    ["redis://user:s3cret@host:6379/0", "redis://user:***@host:6379/0"],
+    ["rediss://:s3cret@host", "rediss://:***@host"],
+    ["redis://u:pa:ss/w%40rd@host/1", "redis://u:***@host/1"],
+    ["redis+sentinel://:s3cret@s1:26379,s2:26379/mymaster", "redis+sentinel://:***@s1:26379,s2:26379/mymaster"],
+    ["rediss+cluster://default:s3cret@n1:7000,n2:7001", "rediss+cluster://default:***@n1:7000,n2:7001"],
+    ["unix:///run/redis.sock?db=2&password=s3cret", "unix:///run/redis.sock?db=2&password=***"],
+    ["redis://host:6379/0", "redis://host:6379/0"],
+    ["redis://user@host", "redis://user@host"],
+  ])("masks the password of %s", (url, masked) => {
+    expect(maskRedisUrl(url)).toBe(masked);
+  });
+
+  it("never repeats a password in its errors", () => {
+    expect(() => parseRedisUrl("redis+sentinel://:s3cret@s1:26379")).toThrow(/:\*\*\*@s1/);
+    expect(() => parseRedisUrl("http://u:s3cret@x")).not.toThrow(/s3cret/);
   });
 
   it("connects over a unix socket", async () => {

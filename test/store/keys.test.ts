@@ -14,7 +14,8 @@ describe("key layout", () => {
   it("documents the shared keys", () => {
     expect(doc).toContain(`<prefix>:${GLOBAL_KEY_SUFFIX.queueNames}`);
     expect(doc).toContain(`<prefix>:${GLOBAL_KEY_SUFFIX.lastSweep}`);
-    expect(doc).toContain(`<prefix>:${GLOBAL_KEY_SUFFIX.scheduler}`);
+    expect(doc).toContain(`<prefix>:${GLOBAL_KEY_SUFFIX.sweepLease}`);
+    expect(doc).toContain(`<prefix>:${GLOBAL_KEY_SUFFIX.dataMarker}`);
   });
 
   it("puts every key of a queue in the queue's hash slot", () => {
