@@ -1,4 +1,7 @@
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from "ioredis";
+import { maskRedisUrl } from "./maskUrl.js";
+
+export { maskRedisUrl };
 
 /** A connection to a single Redis, a Sentinel-managed master, or a Cluster. */
 export type RedisConnection = Redis | Cluster;
@@ -78,16 +81,6 @@ type ParsedRedisUrl =
 interface HostPort {
   host: string;
   port: number;
-}
-
-/**
- * The URL with its password replaced by `***`, for logs, errors and health answers: the userinfo of any form
- * (`redis://user:secret@host`, `redis+sentinel://:secret@h1,h2/name`) and a `password=` query parameter.
- */
-export function maskRedisUrl(url: string): string {
-  return url
-    .replace(/^([a-z+]+:\/\/)([^@/]*?):([^@]*)@/i, (_all, scheme: string, user: string, password: string) => (password ? `${scheme}${user}:***@` : _all))
-    .replace(/([?&]password=)[^&]*/i, "$1***");
 }
 
 /** Splits a Redis URL into what ioredis needs; throws a RangeError naming the accepted forms otherwise. */

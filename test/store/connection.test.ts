@@ -30,7 +30,8 @@ describe("Redis URLs", () => {
   it.each([
     ["redis://user:s3cret@host:6379/0", "redis://user:***@host:6379/0"],
     ["rediss://:s3cret@host", "rediss://:***@host"],
-    ["redis://u:pa:ss/w%40rd@host/1", "redis://u:***@host/1"],
+    ["redis://u:pa:ss%2Fw%40rd@host/1", "redis://u:***@host/1"],
+    ["http://host:9321/a@b", "http://host:9321/a@b"],
     ["redis+sentinel://:s3cret@s1:26379,s2:26379/mymaster", "redis+sentinel://:***@s1:26379,s2:26379/mymaster"],
     ["rediss+cluster://default:s3cret@n1:7000,n2:7001", "rediss+cluster://default:***@n1:7000,n2:7001"],
     ["unix:///run/redis.sock?db=2&password=s3cret", "unix:///run/redis.sock?db=2&password=***"],

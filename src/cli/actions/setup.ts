@@ -10,6 +10,7 @@ import { ConfigError } from "../../config/connect.js";
 import { configEnv, configLocation, globalOptions, loadCliConfig } from "../common/config.js";
 import { openApi } from "../common/connect.js";
 import { AbortedError, CliError, EXIT, UsageError, isUnreachable } from "../common/errors.js";
+import { maskRedisUrl } from "../../store/maskUrl.js";
 import { Prompter, editFile, resolveEditor } from "../common/input.js";
 import { prettyJson } from "../common/output.js";
 import { colorEnabled, note, palette } from "../common/terminal.js";
@@ -130,7 +131,7 @@ export async function init(command: Command): Promise<void> {
     for (;;) {
       verified = await healthy({ apiBaseUrl, redisUrl: redisUrl ?? null, keyPrefix });
       if (verified) break;
-      const where = redisUrl ? `Redis at ${redisUrl}` : `the server at ${apiBaseUrl}`;
+      const where = redisUrl ? `Redis at ${maskRedisUrl(redisUrl)}` : `the server at ${apiBaseUrl}`;
       if (local.yes || pick("apiBaseUrl") !== undefined || redisUrl !== undefined) {
         note(`Warning: cannot reach ${where}; writing the configuration anyway (the queue is not checked or created).`);
         break;
@@ -380,7 +381,7 @@ function showConfig(command: Command, config: ClientConfig, ENV: typeof CONFIG_E
   rows.push(["api_base_url", config.apiBaseUrl, source(globals.apiBaseUrl, ENV.apiBaseUrl, table("endpoint").api_base_url)]);
   rows.push(["queue_name", show(config.queueName), source(globals.queueName, ENV.queueName, table("queue").queue_name)]);
   rows.push(["password", config.password ? "******" : "-", source(globals.password, ENV.password, table("queue").password)]);
-  rows.push(["redis_url", show(config.redisUrl), source(globals.redisUrl, ENV.redisUrl, raw.redis_url)]);
+  rows.push(["redis_url", config.redisUrl ? maskRedisUrl(config.redisUrl) : "-", source(globals.redisUrl, ENV.redisUrl, raw.redis_url)]);
   rows.push(["key_prefix", config.keyPrefix, source(globals.keyPrefix, ENV.keyPrefix, raw.key_prefix)]);
   rows.push(["heartbeat_interval", String(config.heartbeatInterval), table("task").heartbeat_interval === undefined ? "default" : "file"]);
   const width = Math.max(...rows.map(([key]) => key.length)) + 2;

@@ -13,6 +13,7 @@ import { accessSync, constants, readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { parseTimeInterval } from "../../broker/validation.js";
 import { CONFIG_ENV } from "../../config/clientConfig.js";
+import { maskRedisUrl } from "../../store/maskUrl.js";
 import { JobFailedError, LoopOptionsError, exitBySignal, runLoop, stderrLogger, type LoopJob } from "../../runner/index.js";
 import { globalOptions, loadCliConfig } from "../common/config.js";
 import { openApi } from "../common/connect.js";
@@ -86,11 +87,6 @@ function exportGlobalFlags(command: Command): void {
 const SECRET_FLAGS = new Set(["--password"]);
 const URL_FLAGS = new Set(["--redis-url", "--api-base-url"]);
 
-/** A URL with the password of its user information masked. */
-function maskUrl(value: string): string {
-  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*):[^/@]*@/i, "$1:***@");
-}
-
 /**
  * The loop's command line as recorded on every task it fetches (v1 records `sys.argv`), without the queue password
  * or Redis credentials that global flags may carry: task records are readable by anyone with the queue's
@@ -105,7 +101,7 @@ export function recordedCommandLine(argv: readonly string[]): string[] {
       break;
     }
     const [name, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
-    const mask = SECRET_FLAGS.has(name) ? () => "***" : URL_FLAGS.has(name) ? maskUrl : null;
+    const mask = SECRET_FLAGS.has(name) ? () => "***" : URL_FLAGS.has(name) ? maskRedisUrl : null;
     if (mask === null) recorded.push(arg);
     else if (inline !== undefined) recorded.push(`${name}=${mask(inline)}`);
     else if (i + 1 < argv.length) recorded.push(arg, mask(argv[++i]!));
