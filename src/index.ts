@@ -13,10 +13,10 @@
  */
 export * from "./sdk/index.js";
 
-export type * from "./broker/api.js";
-export type { Queue, QueueEvent, Task, TaskCommand, TaskStatus, Worker, WorkerStatus } from "./model.js";
-export { TASK_STATUSES, WORKER_STATUSES } from "./model.js";
-export * from "./broker/errors.js";
+export type * from "./core/api.js";
+export type { Queue, QueueEvent, Task, TaskCommand, TaskStatus, Worker, WorkerStatus } from "./core/model.js";
+export { TASK_STATUSES, WORKER_STATUSES } from "./core/model.js";
+export * from "./core/errors.js";
 export { FilterError, FilterSyntaxError, PythonLiteralError } from "./filter/errors.js";
 export { LosslessNumber, isLosslessNumber, parseJson, stringifyJson, type JsonObject, type JsonValue } from "./json.js";
 export { DirectLabtasker, type QueueCredentials } from "./broker/direct.js";

@@ -6,7 +6,7 @@ import { Queue, Worker, type ConnectionOptions, type Job } from "bullmq";
 import { Redis } from "ioredis";
 import { Broker } from "../../src/broker/broker.js";
 import { DirectLabtasker } from "../../src/broker/direct.js";
-import type { SubmitTaskOptions } from "../../src/broker/api.js";
+import type { SubmitTaskOptions } from "../../src/core/api.js";
 import { benchFilters } from "./filters.js";
 
 /** The keys of every task's args, in the order a worker asks for them. */

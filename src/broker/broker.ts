@@ -6,7 +6,7 @@ import { connectRedis, type ConnectOptions, type RedisConnection } from "../stor
 import { KeyBuilder } from "../store/keys.js";
 import { ScriptCode } from "../store/scriptCodes.js";
 import { RedisStore } from "../store/store.js";
-import type { HealthStatus } from "./api.js";
+import type { HealthStatus } from "../core/api.js";
 import { DEFAULT_LIMITS, type BrokerContext, type BrokerLimits, type FilterEngine } from "./context.js";
 import { defaultFilters } from "./defaultFilters.js";
 import { EventHub } from "./events.js";

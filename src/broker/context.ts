@@ -1,5 +1,5 @@
 import type { RedisStore } from "../store/store.js";
-import type { DocumentPredicate, FilterInput, SortSpec } from "./api.js";
+import type { DocumentPredicate, FilterInput, SortSpec } from "../core/api.js";
 
 /** Compiles user filters and sort specs over v1-shaped documents (src/filter provides the default). */
 export interface FilterEngine {

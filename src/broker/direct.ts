@@ -3,7 +3,7 @@
  * Whoever can reach Redis can read and change every queue there; the queue password is still checked (once per
  * process) so a misconfigured client fails as it would against a server, but it protects nothing on its own.
  */
-import type { Queue, QueueEvent, Task, Worker, WorkerStatus } from "../model.js";
+import type { Queue, QueueEvent, Task, Worker, WorkerStatus } from "../core/model.js";
 import { retryBackoffMs, sleep } from "../sleep.js";
 import type {
   CreateQueueOptions,
@@ -21,7 +21,7 @@ import type {
   TaskUpdate,
   UpdateQueueOptions,
   UpdateTasksOptions,
-} from "./api.js";
+} from "../core/api.js";
 import { isRedisUnavailable } from "../store/unavailable.js";
 import type { Broker } from "./broker.js";
 

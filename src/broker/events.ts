@@ -8,7 +8,7 @@
 import { duplicateConnection, type RedisConnection } from "../store/connection.js";
 import { decodeEvent } from "../store/codecs.js";
 import type { RedisStore } from "../store/store.js";
-import type { QueueEvent } from "../model.js";
+import type { QueueEvent } from "../core/model.js";
 
 /** How long one blocking read waits before looping, so a stopped reader exits within this time. */
 const BLOCK_MS = 1000;

@@ -1,7 +1,7 @@
 import { FilterError } from "../filter/errors.js";
-import type { DocumentPredicate, FilterInput } from "./api.js";
+import type { DocumentPredicate, FilterInput } from "../core/api.js";
 import type { FilterEngine } from "./context.js";
-import { BadRequestError, LabtaskerError } from "./errors.js";
+import { BadRequestError, LabtaskerError } from "../core/errors.js";
 
 /**
  * A user filter as a predicate; a filter that does not compile is a 400 whose detail says where and why, and so is

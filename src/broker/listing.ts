@@ -7,14 +7,14 @@
  * list is kept briefly, keyed by the query and the queue's task revision, so a client paging through it (v1's CLI
  * asks page after page) pays for one evaluation, not one per page, and never sees a stale page.
  */
-import type { Task, TaskStatus, Worker } from "../model.js";
-import { TASK_STATUSES, WORKER_STATUSES } from "../model.js";
+import type { Task, TaskStatus, Worker } from "../core/model.js";
+import { TASK_STATUSES, WORKER_STATUSES } from "../core/model.js";
 import { decodeTask, decodeWorker, taskFilterView, workerFilterView, type Hash } from "../store/codecs.js";
 import { taskIdOfMember } from "../store/store.js";
-import type { DocumentPredicate, FilterInput, LsOptions, LsResult, LsTasksOptions, LsWorkersOptions, SortSpec } from "./api.js";
+import type { DocumentPredicate, FilterInput, LsOptions, LsResult, LsTasksOptions, LsWorkersOptions, SortSpec } from "../core/api.js";
 import type { BrokerContext } from "./context.js";
 import { compilePredicate } from "./filterInput.js";
-import { ValidationError, type ValidationIssue } from "./errors.js";
+import { ValidationError, type ValidationIssue } from "../core/errors.js";
 
 /**
  * Cached match lists: 8 recent listings, each for 30 s at most (a filter with a relative date such as

@@ -3,7 +3,7 @@
  * `$set {"args.foo.bar": 1}` creates missing objects on the way and refuses to go through a scalar.
  */
 import { cloneJson, type JsonObject, type JsonValue } from "../json.js";
-import { isJsonObject } from "./validation.js";
+import { isJsonObject } from "../core/validation.js";
 
 /** Raised for a path Mongo would refuse; its message follows MongoDB's wording. */
 export class PathConflictError extends Error {}

@@ -1,12 +1,12 @@
 /** Queues: creation with unique names, authentication, updates, and deletion with or without cascade. */
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import { stringifyJson, type JsonObject } from "../json.js";
-import type { Queue } from "../model.js";
+import type { Queue } from "../core/model.js";
 import { decodeQueue } from "../store/codecs.js";
 import { ScriptCode } from "../store/scriptCodes.js";
-import type { CreateQueueOptions, UpdateQueueOptions } from "./api.js";
+import type { CreateQueueOptions, UpdateQueueOptions } from "../core/api.js";
 import type { BrokerContext } from "./context.js";
-import { AuthError, LabtaskerError, QueueNameTakenError, QueueNotFoundError } from "./errors.js";
+import { AuthError, LabtaskerError, QueueNameTakenError, QueueNotFoundError } from "../core/errors.js";
 import { hashPassword, verifyPassword } from "./password.js";
 import { expectOk } from "./scriptErrors.js";
 import {
@@ -17,7 +17,7 @@ import {
   nameIssues,
   passwordIssues,
   unflatten,
-} from "./validation.js";
+} from "../core/validation.js";
 import { mergePaths } from "./paths.js";
 
 /**

@@ -3,8 +3,8 @@
  * what the fetch scripts need: the leaf paths that must exist, the exact key tree, and the pending index to read.
  */
 import { createHash } from "node:crypto";
-import { BadRequestError } from "./errors.js";
-import { DOTTED_KEY_PATTERN, isJsonObject, pythonStrListRepr } from "./validation.js";
+import { BadRequestError } from "../core/errors.js";
+import { DOTTED_KEY_PATTERN, isJsonObject, pythonStrListRepr } from "../core/validation.js";
 import type { JsonObject } from "../json.js";
 
 /** A key tree whose leaves are `true`. */

@@ -15,7 +15,7 @@ import {
   WorkerMismatchError,
   WorkerNotFoundError,
   WorkerSuspendedError,
-} from "./errors.js";
+} from "../core/errors.js";
 
 export type Operation =
   | "createQueue"

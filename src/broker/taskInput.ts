@@ -2,8 +2,8 @@
 import { randomUUID } from "node:crypto";
 import { stringifyJson, type JsonObject } from "../json.js";
 import type { NewTaskRecord } from "../store/store.js";
-import type { SubmitTaskOptions } from "./api.js";
-import { BadRequestError, type ValidationIssue } from "./errors.js";
+import type { SubmitTaskOptions } from "../core/api.js";
+import { BadRequestError, type ValidationIssue } from "../core/errors.js";
 import { argsSignature } from "./requiredFields.js";
 import {
   assertNoIssues,
@@ -13,7 +13,7 @@ import {
   nameIssues,
   numberIssues,
   unflatten,
-} from "./validation.js";
+} from "../core/validation.js";
 
 /** v1's defaults for a submitted task (TaskSubmitRequest). */
 export const TASK_DEFAULTS = { maxRetries: 3, priority: 10 } as const;

@@ -5,11 +5,11 @@
  * the result only if the task has not changed since.
  */
 import { stringifyJson, type JsonObject } from "../json.js";
-import { TASK_STATUSES } from "../model.js";
+import { TASK_STATUSES } from "../core/model.js";
 import type { Hash } from "../store/codecs.js";
 import { decodeTask } from "../store/codecs.js";
-import { TASK_UPDATE_FIELDS, type TaskUpdate } from "./api.js";
-import type { ValidationIssue } from "./errors.js";
+import { TASK_UPDATE_FIELDS, type TaskUpdate } from "../core/api.js";
+import type { ValidationIssue } from "../core/errors.js";
 import { mergePaths } from "./paths.js";
 import { argsSignature } from "./requiredFields.js";
 import {
@@ -19,7 +19,7 @@ import {
   nameIssues,
   numberIssues,
   unflatten,
-} from "./validation.js";
+} from "../core/validation.js";
 
 
 type UpdatableKey = keyof typeof TASK_UPDATE_FIELDS;

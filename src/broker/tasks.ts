@@ -1,6 +1,6 @@
 /** Tasks: submit, get, delete, fetch (claim), report, heartbeat and update, with labtasker v1's semantics. */
 import { stringifyJson, type JsonObject } from "../json.js";
-import type { Task } from "../model.js";
+import type { Task } from "../core/model.js";
 import { decodeTask, taskFilterView } from "../store/codecs.js";
 import { ScriptCode } from "../store/scriptCodes.js";
 import { taskIdOfMember, type ClaimOptions, type TaskReply, type ReportRecord } from "../store/store.js";
@@ -13,16 +13,16 @@ import type {
   SubmitTaskOptions,
   TaskUpdate,
   UpdateTasksOptions,
-} from "./api.js";
+} from "../core/api.js";
 import type { BrokerContext } from "./context.js";
 import { compilePredicate } from "./filterInput.js";
-import { BadRequestError, LabtaskerError, TaskNotFoundError, UpdateFailedError, ValidationError } from "./errors.js";
+import { BadRequestError, LabtaskerError, TaskNotFoundError, UpdateFailedError, ValidationError } from "../core/errors.js";
 import { PathConflictError, mergePaths } from "./paths.js";
 import { argsSatisfy, requiredFieldsRule, type RequiredFieldsRule } from "./requiredFields.js";
 import { errorFromReply, expectOk } from "./scriptErrors.js";
 import { newTaskRecord } from "./taskInput.js";
 import { updateIssues, updatedFields } from "./taskUpdate.js";
-import { assertNoIssues, assertSafeKeys, isCommand, isJsonObject, parseTimeInterval } from "./validation.js";
+import { assertNoIssues, assertSafeKeys, isCommand, isJsonObject, parseTimeInterval } from "../core/validation.js";
 
 const REPORT_STATUSES: readonly ReportStatus[] = ["success", "failed", "cancelled", "running"];
 /** Codes with which the report half of reportAndFetch refuses; the fetch half's own refusals concern the worker. */

@@ -1,14 +1,14 @@
 /** Workers: creation, status reports (activate, suspend), lookup and deletion (contract 3.2, 3.3). */
 import { randomUUID } from "node:crypto";
 import { stringifyJson } from "../json.js";
-import type { Worker, WorkerStatus } from "../model.js";
-import { WORKER_STATUSES } from "../model.js";
+import type { Worker, WorkerStatus } from "../core/model.js";
+import { WORKER_STATUSES } from "../core/model.js";
 import { decodeWorker } from "../store/codecs.js";
-import type { CreateWorkerOptions } from "./api.js";
+import type { CreateWorkerOptions } from "../core/api.js";
 import type { BrokerContext } from "./context.js";
-import { BadRequestError, ValidationError, WorkerNotFoundError } from "./errors.js";
+import { BadRequestError, ValidationError, WorkerNotFoundError } from "../core/errors.js";
 import { expectOk } from "./scriptErrors.js";
-import { assertNoIssues, dictKeyIssues, integerIssues, nameIssues, unflatten } from "./validation.js";
+import { assertNoIssues, dictKeyIssues, integerIssues, nameIssues, unflatten } from "../core/validation.js";
 
 export class WorkerService {
   constructor(private readonly ctx: BrokerContext) {}

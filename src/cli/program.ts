@@ -4,7 +4,7 @@
  * than they use. `loop` is registered by main.ts from `./loop/command.js`.
  */
 import { Command, Option } from "commander";
-import { TASK_STATUSES, WORKER_STATUSES } from "../model.js";
+import { TASK_STATUSES, WORKER_STATUSES } from "../core/model.js";
 import { LS_FORMATS, collect, float, integer, oneOf } from "./common/options.js";
 
 /** An action that imports its module when it runs; the module's function gets the command (options, arguments). */

@@ -18,7 +18,7 @@ import {
   WorkerNotFoundError,
   WorkerSuspendedError,
   type ValidationIssue,
-} from "../broker/errors.js";
+} from "../core/errors.js";
 
 /** What the client was doing, so the same status maps to the right error class. */
 export type ClientOperation =

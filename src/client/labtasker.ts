@@ -21,10 +21,10 @@ import {
   type TaskUpdate,
   type UpdateQueueOptions,
   type UpdateTasksOptions,
-} from "../broker/api.js";
-import { BadRequestError, LabtaskerError } from "../broker/errors.js";
+} from "../core/api.js";
+import { BadRequestError, LabtaskerError } from "../core/errors.js";
 import { parseJson, stringifyJson, type JsonObject, type JsonValue } from "../json.js";
-import type { Queue, QueueEvent, Task, Worker, WorkerStatus } from "../model.js";
+import type { Queue, QueueEvent, Task, Worker, WorkerStatus } from "../core/model.js";
 import { errorFromResponse, type ErrorContext } from "./errors.js";
 import { retryBackoffMs, sleep } from "../sleep.js";
 import { readSseFrames } from "./sse.js";

@@ -1,6 +1,6 @@
 /** Records from labtasker v1's wire format (any server: ours or v1's own). */
 import type { JsonObject } from "../json.js";
-import type { Queue, QueueEvent, Task, TaskCommand, TaskStatus, Worker, WorkerStatus } from "../model.js";
+import type { Queue, QueueEvent, Task, TaskCommand, TaskStatus, Worker, WorkerStatus } from "../core/model.js";
 
 /** v1 sends naive ISO datetimes meaning UTC; offsets are honoured when present. */
 export function parseWireDate(value: unknown): Date | null {

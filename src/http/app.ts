@@ -4,7 +4,7 @@
  */
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import type { Broker } from "../broker/broker.js";
-import { LabtaskerError } from "../broker/errors.js";
+import { LabtaskerError } from "../core/errors.js";
 import { isRedisUnavailable } from "../store/unavailable.js";
 import { basicAuth } from "./auth.js";
 import { ROUTES, openApiDocument } from "./openapi.js";

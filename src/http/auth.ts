@@ -5,7 +5,7 @@
  */
 import type { NextFunction, Request, Response } from "express";
 import type { Broker } from "../broker/broker.js";
-import { AuthError } from "../broker/errors.js";
+import { AuthError } from "../core/errors.js";
 
 /** Puts the authenticated queue's id in `res.locals.queueId`. */
 export function basicAuth(broker: Broker) {

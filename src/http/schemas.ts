@@ -4,7 +4,7 @@
  * are v1's (contract 2.3); `extra` keys are allowed and ignored, as v1's models ignore them.
  */
 import { Type, type Static, type TSchema } from "@sinclair/typebox";
-import { DOTTED_KEY_PATTERN, NAME_MAX_LENGTH, NAME_PATTERN, PASSWORD_MAX_LENGTH } from "../broker/validation.js";
+import { DOTTED_KEY_PATTERN, NAME_MAX_LENGTH, NAME_PATTERN, PASSWORD_MAX_LENGTH } from "../core/validation.js";
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 const Name = Type.String({ pattern: NAME_PATTERN.source, minLength: 1, maxLength: NAME_MAX_LENGTH });

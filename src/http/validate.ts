@@ -5,7 +5,7 @@
 import type { Static, TSchema } from "@sinclair/typebox";
 import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import { parseJson, toPlain, type JsonValue } from "../json.js";
-import { ValidationError, type ValidationIssue } from "../broker/errors.js";
+import { ValidationError, type ValidationIssue } from "../core/errors.js";
 
 const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: false, validateFormats: false });
 const compiled = new WeakMap<TSchema, ValidateFunction>();

@@ -3,7 +3,7 @@
  * `queue_id`, naive ISO datetimes, `"notification": null` on every response model, every Task key present.
  */
 import type { JsonObject, JsonValue } from "../json.js";
-import type { Queue, QueueEvent, Task, Worker } from "../model.js";
+import type { Queue, QueueEvent, Task, Worker } from "../core/model.js";
 import { formatNaiveIso } from "../time.js";
 
 function time(date: Date | null): string | null {

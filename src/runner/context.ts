@@ -8,9 +8,9 @@
  * `finish()` of a task reports it, whichever process calls it.
  */
 import { join } from "node:path";
-import type { Labtasker } from "../broker/api.js";
+import type { Labtasker } from "../core/api.js";
 import type { JsonObject } from "../json.js";
-import type { Task } from "../model.js";
+import type { Task } from "../core/model.js";
 import { RUN_FILES, readTaskInfo, stopHeartbeat, writeOutcome } from "./files.js";
 
 /** The variables the loop exports to its jobs. */

@@ -12,7 +12,7 @@ import { stringify } from "lossless-json";
 import { taskFromWire } from "../client/wire.js";
 import { taskToWire } from "../http/wire.js";
 import { parseJson, pythonFloat, type JsonObject } from "../json.js";
-import type { Task } from "../model.js";
+import type { Task } from "../core/model.js";
 import { localTime } from "./logger.js";
 
 /** The file names of a run directory. */

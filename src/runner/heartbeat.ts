@@ -6,7 +6,7 @@
  * reached through all the client's retries.
  */
 import { constants, closeSync, existsSync, openSync, unlinkSync } from "node:fs";
-import type { Labtasker } from "../broker/api.js";
+import type { Labtasker } from "../core/api.js";
 import type { LoopLogger } from "./logger.js";
 
 export interface HeartbeatOptions {

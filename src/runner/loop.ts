@@ -20,7 +20,7 @@
 import { existsSync } from "node:fs";
 import { constants } from "node:os";
 import { join } from "node:path";
-import type { CreateWorkerOptions, FilterInput, Labtasker } from "../broker/api.js";
+import type { CreateWorkerOptions, FilterInput, Labtasker } from "../core/api.js";
 import {
   BadRequestError,
   InvalidStateTransitionError,
@@ -31,12 +31,12 @@ import {
   WorkerMismatchError,
   WorkerNotFoundError,
   WorkerSuspendedError,
-} from "../broker/errors.js";
-import { parseTimeInterval } from "../broker/validation.js";
+} from "../core/errors.js";
+import { parseTimeInterval } from "../core/validation.js";
 import { CONFIG_DEFAULTS, labtaskerRoot } from "../config/clientConfig.js";
 import { toWireFilter } from "../filter/index.js";
 import type { JsonObject } from "../json.js";
-import type { Task, TaskCommand } from "../model.js";
+import type { Task, TaskCommand } from "../core/model.js";
 import { sleep } from "../sleep.js";
 import { captureOutput } from "./capture.js";
 import { RUNNER_ENV, setActiveRun, type ActiveRun, type FinishStatus } from "./context.js";
@@ -512,20 +512,27 @@ export async function runLoop(options: LoopOptions): Promise<LoopResult> {
           log.error(`Worker suspended. ${error.message}. Reactivate it with \`labtasker worker report ${workerId} active\`.`);
           break;
         }
+        let failure = error;
         if (error instanceof WorkerNotFoundError && workerCreated) {
           // The worker this loop registered is gone: deleted, or the server's Redis lost its data (a flush, a restart
-          // without persistence). A loop that owns its worker registers a new one and goes on, as it began.
-          const lostId = workerId;
-          workerId = await client.createWorker(options.createWorker ?? {});
-          process.env[RUNNER_ENV.workerId] = workerId;
-          result.workerId = workerId;
-          log.warn(`Worker ${lostId} no longer exists on the server (deleted, or the server's Redis lost data): registered again as worker ${workerId}.`);
-          continue;
+          // without persistence). A loop that owns its worker registers a new one and goes on, as it began; if even
+          // that fails (the queue is gone too, the server unreachable), it backs off like any internal error.
+          try {
+            const lostId = workerId;
+            workerId = await client.createWorker(options.createWorker ?? {});
+            process.env[RUNNER_ENV.workerId] = workerId;
+            result.workerId = workerId;
+            log.warn(`Worker ${lostId} no longer exists on the server (deleted, or the server's Redis lost data): registered again as worker ${workerId}.`);
+            continue;
+          } catch (createError) {
+            failure = createError;
+          }
+        } else if (isPermanentFetchError(error)) {
+          throw error;
         }
-        if (isPermanentFetchError(error)) throw error;
         failures += 1;
-        log.error(`Error in task loop: ${(error as Error).message}`);
-        await onInternalError(error, failures, stop.signal);
+        log.error(`Error in task loop: ${(failure as Error).message}`);
+        await onInternalError(failure, failures, stop.signal);
         continue;
       }
       if (task === null) {

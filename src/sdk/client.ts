@@ -24,9 +24,9 @@ import type {
   TaskUpdate,
   UpdateQueueOptions,
   UpdateTasksOptions,
-} from "../broker/api.js";
-import { LabtaskerError, QueueExistsError, UpdateFailedError } from "../broker/errors.js";
-import type { Queue, QueueEvent, Task, Worker, WorkerStatus } from "../model.js";
+} from "../core/api.js";
+import { LabtaskerError, QueueExistsError, UpdateFailedError } from "../core/errors.js";
+import type { Queue, QueueEvent, Task, Worker, WorkerStatus } from "../core/model.js";
 import { sleep } from "../sleep.js";
 import { reportStatus } from "./current.js";
 import { IdleGuard } from "./idle.js";

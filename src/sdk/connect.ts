@@ -6,9 +6,8 @@
  * `./.labtasker`). The transport's code (the HTTP client, or the broker with ioredis) loads only when connecting.
  */
 import { resolve } from "node:path";
-import type { Labtasker } from "../broker/api.js";
 import { CONFIG_DEFAULTS, CONFIG_ENV, loadClientConfig } from "../config/clientConfig.js";
-import { ConfigError } from "../config/connect.js";
+import { ConfigError, openTransport } from "../config/connect.js";
 import { LabtaskerClient } from "./client.js";
 import { redisIdleGuard } from "./idle.js";
 
@@ -96,18 +95,9 @@ export async function connect(options: ConnectOptions = {}): Promise<LabtaskerCl
   const heartbeatInterval = options.heartbeatInterval ?? config?.heartbeatInterval ?? null;
   const credentials = { queueName, password };
 
-  if (redisUrl !== null) {
-    const [{ Broker }, { DirectLabtasker }] = await Promise.all([import("../broker/broker.js"), import("../broker/direct.js")]);
-    const keyPrefix = given(options.keyPrefix) ?? config?.keyPrefix ?? CONFIG_DEFAULTS.keyPrefix;
-    const broker = Broker.connect(redisUrl, { keyPrefix });
-    // ioredis reconnects by itself; without a listener it would print every failed attempt.
-    broker.store.redis.on("error", () => undefined);
-    const idle = redisIdleGuard(broker.store.redis as unknown as Parameters<typeof redisIdleGuard>[0]);
-    const transport: Labtasker = new DirectLabtasker(broker, credentials, true);
-    return new LabtaskerClient(transport, { mode: "direct", ...credentials, root, heartbeatInterval, idle });
-  }
-  const { HttpLabtasker } = await import("../client/labtasker.js");
-  const baseUrl = explicitServer ?? config?.apiBaseUrl ?? CONFIG_DEFAULTS.apiBaseUrl;
-  const transport = new HttpLabtasker({ baseUrl, ...credentials, networkAttempts: options.networkAttempts, timeoutMs: options.timeoutMs });
-  return new LabtaskerClient(transport, { mode: "http", ...credentials, root, heartbeatInterval });
+  const keyPrefix = given(options.keyPrefix) ?? config?.keyPrefix ?? CONFIG_DEFAULTS.keyPrefix;
+  const apiBaseUrl = explicitServer ?? config?.apiBaseUrl ?? CONFIG_DEFAULTS.apiBaseUrl;
+  const transport = await openTransport({ apiBaseUrl, redisUrl, keyPrefix, ...credentials }, { networkAttempts: options.networkAttempts, timeoutMs: options.timeoutMs });
+  const idle = transport.redis === undefined ? undefined : redisIdleGuard(transport.redis as Parameters<typeof redisIdleGuard>[0]);
+  return new LabtaskerClient(transport.api, { mode: transport.mode, ...credentials, root, heartbeatInterval, idle });
 }

@@ -10,7 +10,7 @@
  *   reports over it nor retries it;
  * - `"running"` merges the summary, fenced by the worker id, so a run that lost its task cannot write into the next.
  */
-import type { Labtasker, ReportStatus, ReportTaskStatusOptions } from "../broker/api.js";
+import type { Labtasker, ReportStatus, ReportTaskStatusOptions } from "../core/api.js";
 import type { JsonObject } from "../json.js";
 import { currentLogDir, currentTaskId, currentWorkerId, finish as finishRun, type FinishOptions, type FinishStatus } from "../runner/context.js";
 import { stopHeartbeat, writeOutcome } from "../runner/files.js";

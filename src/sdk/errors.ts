@@ -1,6 +1,6 @@
 /**
  * The SDK's own errors. The API's errors (one class per condition labtasker v1 answers with, such as
- * `TaskNotFoundError` or `WorkerSuspendedError`) live in src/broker/errors.ts and are re-exported by the package root,
+ * `TaskNotFoundError` or `WorkerSuspendedError`) live in src/core/errors.ts and are re-exported by the package root,
  * as are `FilterError` (src/filter/errors.ts), `ConfigError` (src/config/connect.ts) and `NoTaskError`
  * (src/runner/context.ts). Match every one of them with `instanceof`, never on message text.
  */

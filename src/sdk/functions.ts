@@ -14,9 +14,9 @@ import type {
   TaskUpdate,
   UpdateQueueOptions,
   UpdateTasksOptions,
-} from "../broker/api.js";
+} from "../core/api.js";
 import type { JsonObject } from "../json.js";
-import type { Queue, QueueEvent, Task, Worker, WorkerStatus } from "../model.js";
+import type { Queue, QueueEvent, Task, Worker, WorkerStatus } from "../core/model.js";
 import { currentTaskId, type FinishOptions, type FinishStatus } from "../runner/context.js";
 import type {
   ClientCreateQueueOptions,

@@ -5,10 +5,10 @@
  * and signals. What this module adds is the handler's side: the args schema (./schema.ts), the context, reports of
  * the handler about its own task (./current.ts), and the module-level functions bound to the loop's client.
  */
-import type { CreateWorkerOptions, FilterInput, Labtasker } from "../broker/api.js";
-import type { WorkerSuspendedError } from "../broker/errors.js";
+import type { CreateWorkerOptions, FilterInput, Labtasker } from "../core/api.js";
+import type { WorkerSuspendedError } from "../core/errors.js";
 import type { JsonObject } from "../json.js";
-import type { Task, TaskCommand } from "../model.js";
+import type { Task, TaskCommand } from "../core/model.js";
 import type { FinishStatus } from "../runner/context.js";
 import type { InternalErrorHandler, LoopJob, LoopLogger, Prompter, StopSignal } from "../runner/index.js";
 import { asClient, type LabtaskerClient } from "./client.js";

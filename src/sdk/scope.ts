@@ -7,7 +7,7 @@
  * calls reports to the queue its loop fetches from.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { Labtasker } from "../broker/api.js";
+import type { Labtasker } from "../core/api.js";
 import { LabtaskerClient, asClient } from "./client.js";
 import { connect, type ConnectOptions } from "./connect.js";
 

@@ -2,7 +2,7 @@
  * Sort orders as the SDK takes them: v1's `[[field, 1 | -1], ...]`, or the CLI's `field:asc|desc` text (one string,
  * a comma-separated list, or an array), so `sort: "summary.acc:desc"` reads as `-S summary.acc:desc` does.
  */
-import type { SortSpec } from "../broker/api.js";
+import type { SortSpec } from "../core/api.js";
 
 /**
  * A sort order: `[["summary.acc", -1], ["created_at", 1]]`, `"summary.acc:desc"`, `"summary.acc:desc,created_at"`

@@ -1,10 +1,10 @@
 /**
- * Converts between the Redis records the Lua scripts write (hashes, packed tasks) and the records of src/model.ts.
+ * Converts between the Redis records the Lua scripts write (hashes, packed tasks) and the records of src/core/model.ts.
  * JSON fields are stored as the exact text received; see src/json.ts for why numbers keep their form.
  */
 import { unpack } from "msgpackr";
 import { parseJson, type JsonObject, type JsonValue } from "../json.js";
-import type { Queue, QueueEvent, Task, TaskCommand, TaskStatus, Worker, WorkerStatus } from "../model.js";
+import type { Queue, QueueEvent, Task, TaskCommand, TaskStatus, Worker, WorkerStatus } from "../core/model.js";
 import { dateFromMs, formatNaiveIso } from "../time.js";
 
 /** A Redis hash as ioredis returns it, or a task's fields (see {@link unpackTask}). */

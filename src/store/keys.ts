@@ -1,4 +1,4 @@
-import type { TaskStatus } from "../model.js";
+import type { TaskStatus } from "../core/model.js";
 
 /**
  * The one place where Redis key names are spelled.

@@ -1,6 +1,6 @@
 /**
  * Status codes the Lua scripts return as the first element of their reply. `lua/includes/generated.lua` defines the
- * same names as `E.<NAME>`; src/broker/errors.ts turns each into a typed error.
+ * same names as `E.<NAME>`; src/core/errors.ts turns each into a typed error.
  */
 export const ScriptCode = {
   OK: 0,

@@ -8,7 +8,7 @@ import { KeyBuilder } from "./keys.js";
 import { ScriptRunner, type ScriptReply } from "./scripts.js";
 import { ScriptCode } from "./scriptCodes.js";
 import { unpackTask, type EventEntry, type Hash } from "./codecs.js";
-import type { TaskStatus } from "../model.js";
+import type { TaskStatus } from "../core/model.js";
 
 /** One task as submitTasks takes it; JSON fields are already serialized. */
 export interface NewTaskRecord {

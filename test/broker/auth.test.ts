@@ -4,7 +4,7 @@
  * test/faults/security.test.ts: wrong passwords took two scrypts, unknown queues one).
  */
 import { describe, expect, it, vi } from "vitest";
-import { AuthError } from "../../src/broker/errors.js";
+import { AuthError } from "../../src/core/errors.js";
 import * as password from "../../src/broker/password.js";
 import { createTestBroker } from "../support/redis.js";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { QueueEvent } from "../../src/model.js";
+import type { QueueEvent } from "../../src/core/model.js";
 import { createTestQueue } from "../support/redis.js";
 
 function summary(event: QueueEvent): string {

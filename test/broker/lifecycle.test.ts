@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { InvalidStateTransitionError, TaskNotFoundError } from "../../src/broker/errors.js";
+import { InvalidStateTransitionError, TaskNotFoundError } from "../../src/core/errors.js";
 import { parseJson } from "../../src/json.js";
 import { createTestQueue } from "../support/redis.js";
 

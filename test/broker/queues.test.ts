@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Broker } from "../../src/broker/broker.js";
 import { DirectLabtasker } from "../../src/broker/direct.js";
-import { AuthError, QueueExistsError, QueueNameTakenError } from "../../src/broker/errors.js";
+import { AuthError, QueueExistsError, QueueNameTakenError } from "../../src/core/errors.js";
 import { createTestBroker, createTestQueue } from "../support/redis.js";
 
 describe("queues", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { WorkerMismatchError, WorkerSuspendedError } from "../../src/broker/errors.js";
+import { WorkerMismatchError, WorkerSuspendedError } from "../../src/core/errors.js";
 import { createTestQueue } from "../support/redis.js";
 
 describe("retries (contract 3.1 fail())", () => {

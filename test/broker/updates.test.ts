@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { UpdateFailedError } from "../../src/broker/errors.js";
+import { UpdateFailedError } from "../../src/core/errors.js";
 import { parseJson, type JsonObject } from "../../src/json.js";
 import { createTestQueue } from "../support/redis.js";
 

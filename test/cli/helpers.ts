@@ -13,7 +13,7 @@ import { join, resolve } from "node:path";
 import { expect } from "vitest";
 import { DirectLabtasker } from "../../src/broker/direct.js";
 import { saveClientConfig } from "../../src/config/clientConfig.js";
-import type { Task } from "../../src/model.js";
+import type { Task } from "../../src/core/model.js";
 import { startTestServerWithQueue } from "../support/http.js";
 import { createTestBroker, redisUrl } from "../support/redis.js";
 

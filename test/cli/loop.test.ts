@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { WorkerNotFoundError } from "../../src/broker/errors.js";
+import { WorkerNotFoundError } from "../../src/core/errors.js";
 import { isLosslessNumber, parseJson, type JsonObject } from "../../src/json.js";
 import { RUNNER_DIST, loopHarness, waitFor, type LoopHarness } from "../runner/support.js";
 

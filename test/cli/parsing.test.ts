@@ -11,7 +11,7 @@ import { palette } from "../../src/cli/common/terminal.js";
 import { parseDictOption, parseTaskArgs, parseUpdates, taskUpdate } from "../../src/cli/common/values.js";
 import { YamlError, YamlTimestamp, dumpYaml, parseYaml } from "../../src/cli/common/yaml.js";
 import { LosslessNumber, parseJson, stringifyJson } from "../../src/json.js";
-import type { Task } from "../../src/model.js";
+import type { Task } from "../../src/core/model.js";
 
 const json = (value: unknown) => stringifyJson(value);
 

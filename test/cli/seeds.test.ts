@@ -7,7 +7,7 @@
 import { renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import type { SubmitTaskOptions } from "../../src/broker/api.js";
+import type { SubmitTaskOptions } from "../../src/core/api.js";
 import type { JsonObject } from "../../src/json.js";
 import { cliWithServer, expectCode, ids, settle, type CliHarness } from "./helpers.js";
 

@@ -12,9 +12,9 @@ import {
   ValidationError,
   WorkerMismatchError,
   WorkerSuspendedError,
-} from "../../src/broker/errors.js";
+} from "../../src/core/errors.js";
 import { parseJson, type JsonObject } from "../../src/json.js";
-import type { QueueEvent } from "../../src/model.js";
+import type { QueueEvent } from "../../src/core/model.js";
 import { TRANSPORTS, queueOver } from "../support/transports.js";
 
 describe.each(TRANSPORTS)("the Labtasker API over %s", (transport) => {

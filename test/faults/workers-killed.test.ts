@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { LabtaskerError } from "../../src/broker/errors.js";
+import type { LabtaskerError } from "../../src/core/errors.js";
 import { account, allTasks, EventCollector, lastEventSequence } from "./support/accounting.js";
 import { scenarioFleet } from "./support/fleet.js";
 import { readLedger, writeJob } from "./support/ledger.js";

@@ -9,9 +9,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync } from "node:
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import type { Labtasker } from "../../src/broker/api.js";
-import { LabtaskerError, WorkerNotFoundError, WorkerSuspendedError } from "../../src/broker/errors.js";
-import type { Task } from "../../src/model.js";
+import type { Labtasker } from "../../src/core/api.js";
+import { LabtaskerError, WorkerNotFoundError, WorkerSuspendedError } from "../../src/core/errors.js";
+import type { Task } from "../../src/core/model.js";
 import {
   JobFailedError,
   LoopOptionsError,

@@ -13,7 +13,7 @@ import { join, resolve } from "node:path";
 import { DirectLabtasker } from "../../src/broker/direct.js";
 import { saveClientConfig } from "../../src/config/clientConfig.js";
 import { createApp } from "../../src/http/app.js";
-import type { Task } from "../../src/model.js";
+import type { Task } from "../../src/core/model.js";
 import { createTestBroker, redisUrl, type TestBroker } from "../support/redis.js";
 
 export const CLI = resolve(import.meta.dirname, "../../dist/cli/main.js");

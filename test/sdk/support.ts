@@ -13,7 +13,7 @@ import { join, resolve } from "node:path";
 import { afterEach } from "vitest";
 import { DirectLabtasker } from "../../src/broker/direct.js";
 import { createApp } from "../../src/http/app.js";
-import type { Task } from "../../src/model.js";
+import type { Task } from "../../src/core/model.js";
 import { closeDefaultClient, configure, connect, type ConnectOptions, type LabtaskerClient, type LoopLogger } from "../../src/index.js";
 import { createTestBroker, redisUrl } from "../support/redis.js";
 

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Labtasker } from "../../src/broker/api.js";
+import type { Labtasker } from "../../src/core/api.js";
 import { DirectLabtasker } from "../../src/broker/direct.js";
 import { HttpLabtasker } from "../../src/client/labtasker.js";
 import { startTestServer } from "./http.js";

@@ -3,7 +3,7 @@
  * or one JSON object per line (`--raw`, v1's EventResponse shape, for jq). Runs until Ctrl+C.
  */
 import type { Command } from "commander";
-import type { QueueEvent } from "../../model.js";
+import type { QueueEvent } from "../../core/model.js";
 import { eventToWire } from "../../http/wire.js";
 import { stringifyJson } from "../../json.js";
 import { formatNaiveIso } from "../../time.js";

@@ -1,6 +1,6 @@
 /** `queue create | create-from-config | get | update | delete`. */
 import type { Command } from "commander";
-import type { Labtasker } from "../../broker/api.js";
+import type { Labtasker } from "../../core/api.js";
 import type { JsonObject } from "../../json.js";
 import { loadCliConfig } from "../common/config.js";
 import { missingCredentials, openApi, withApi } from "../common/connect.js";

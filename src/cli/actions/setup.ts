@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
-import type { Labtasker } from "../../broker/api.js";
-import { AuthError, QueueExistsError } from "../../broker/errors.js";
+import type { Labtasker } from "../../core/api.js";
+import { AuthError, QueueExistsError } from "../../core/errors.js";
 import type { ClientConfig, CONFIG_ENV } from "../../config/clientConfig.js";
 import { ConfigError } from "../../config/connect.js";
 import { configEnv, configLocation, globalOptions, loadCliConfig } from "../common/config.js";

@@ -3,7 +3,7 @@
  * JSON. Counts are exact (every page is counted); `--limit N` stops at N and prints ">= N", as the plugin does.
  */
 import type { Command } from "commander";
-import { TASK_STATUSES, type TaskStatus } from "../../model.js";
+import { TASK_STATUSES, type TaskStatus } from "../../core/model.js";
 import { withApi } from "../common/connect.js";
 import { allPages, compileExtraFilter, MAX_PAGE_SIZE } from "../common/listing.js";
 import { colorEnabled, palette } from "../common/terminal.js";

@@ -3,8 +3,8 @@
  * ids). A missing id is reported and the others are still deleted (v1 stops at the first one).
  */
 import type { Command } from "commander";
-import type { Labtasker } from "../../broker/api.js";
-import { TaskNotFoundError, WorkerNotFoundError } from "../../broker/errors.js";
+import type { Labtasker } from "../../core/api.js";
+import { TaskNotFoundError, WorkerNotFoundError } from "../../core/errors.js";
 import { withApi } from "../common/connect.js";
 import { AbortedError, CliError, EXIT, UsageError } from "../common/errors.js";
 import { Prompter, readStdinLines, stdinHasData } from "../common/input.js";

@@ -1,7 +1,7 @@
 /** `task ls`: every matching task, page after page, as ids (-q), YAML, JSON lines or JSON; paged on a terminal. */
 import type { Command } from "commander";
-import type { Labtasker, LsTasksOptions } from "../../broker/api.js";
-import type { Task, TaskStatus } from "../../model.js";
+import type { Labtasker, LsTasksOptions } from "../../core/api.js";
+import type { Task, TaskStatus } from "../../core/model.js";
 import { withApi } from "../common/connect.js";
 import { UsageError } from "../common/errors.js";
 import { readStdinLines, stdinHasData } from "../common/input.js";

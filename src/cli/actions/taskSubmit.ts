@@ -6,7 +6,7 @@
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
-import type { SubmitTaskOptions } from "../../broker/api.js";
+import type { SubmitTaskOptions } from "../../core/api.js";
 import { isLosslessNumber, parseJson, type JsonObject, type JsonValue } from "../../json.js";
 import { withApi } from "../common/connect.js";
 import { UsageError } from "../common/errors.js";

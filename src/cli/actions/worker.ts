@@ -1,7 +1,7 @@
 /** `worker create | ls | report | delete`. */
 import type { Command } from "commander";
-import type { LsWorkersOptions } from "../../broker/api.js";
-import type { Worker, WorkerStatus } from "../../model.js";
+import type { LsWorkersOptions } from "../../core/api.js";
+import type { Worker, WorkerStatus } from "../../core/model.js";
 import { withApi } from "../common/connect.js";
 import { UsageError } from "../common/errors.js";
 import { allPages, compileExtraFilter, pageSize, parseSorts, printListing } from "../common/listing.js";

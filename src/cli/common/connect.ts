@@ -3,7 +3,7 @@
  * `redis_url` / LABTASKER_REDIS_URL / `--redis-url` is set. Commands never speak HTTP or Redis themselves.
  */
 import type { Command } from "commander";
-import type { Labtasker } from "../../broker/api.js";
+import type { Labtasker } from "../../core/api.js";
 import type { ClientConfig } from "../../config/clientConfig.js";
 import { ConfigError } from "../../config/connect.js";
 import { loadCliConfig } from "./config.js";

@@ -14,7 +14,7 @@ import {
   UpdateFailedError,
   ValidationError,
   type ValidationIssue,
-} from "../../broker/errors.js";
+} from "../../core/errors.js";
 import { ConfigError } from "../../config/connect.js";
 import { FilterError } from "../../filter/errors.js";
 

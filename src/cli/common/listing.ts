@@ -2,7 +2,7 @@
  * Listing helpers shared by `task ls|update|count` and `worker ls`: `-f` filters compiled (and checked) before any
  * request, `-S` sorts, `--limit` as a page size, and iteration over every page.
  */
-import type { LsResult } from "../../broker/api.js";
+import type { LsResult } from "../../core/api.js";
 import type { JsonObject } from "../../json.js";
 import { UsageError } from "./errors.js";
 import { formatter, type LsFormat } from "./output.js";

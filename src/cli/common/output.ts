@@ -5,7 +5,7 @@
  */
 import { stringify } from "lossless-json";
 import { stringifyJson, pythonFloat, type JsonObject } from "../../json.js";
-import type { Queue, Task, Worker } from "../../model.js";
+import type { Queue, Task, Worker } from "../../core/model.js";
 import { queueToWire, taskToWire, workerToWire } from "../../http/wire.js";
 import type { LsFormat } from "./options.js";
 import type { Palette } from "./terminal.js";

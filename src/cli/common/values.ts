@@ -11,7 +11,7 @@
  * - conflicting dotted keys (`--a 1 --a.b 2`) and stray tokens: v1 shows a traceback; here one line, exit 2.
  */
 import { isLosslessNumber, type JsonObject, type JsonValue } from "../../json.js";
-import { TASK_UPDATE_FIELDS, type TaskUpdate } from "../../broker/api.js";
+import { TASK_UPDATE_FIELDS, type TaskUpdate } from "../../core/api.js";
 import { FilterError } from "../../filter/errors.js";
 import { parsePythonLiteral } from "../../filter/python/literal.js";
 import { UsageError } from "./errors.js";

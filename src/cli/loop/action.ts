@@ -11,7 +11,7 @@
  */
 import { accessSync, constants, readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { parseTimeInterval } from "../../broker/validation.js";
+import { parseTimeInterval } from "../../core/validation.js";
 import { CONFIG_ENV } from "../../config/clientConfig.js";
 import { maskRedisUrl } from "../../store/maskUrl.js";
 import { JobFailedError, LoopOptionsError, exitBySignal, runLoop, stderrLogger, type LoopJob } from "../../runner/index.js";

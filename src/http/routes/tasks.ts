@@ -1,9 +1,9 @@
 import type { Router } from "express";
-import { TASK_UPDATE_FIELDS, type ReportStatus, type SubmitTaskOptions, type TaskUpdate } from "../../broker/api.js";
+import { TASK_UPDATE_FIELDS, type ReportStatus, type SubmitTaskOptions, type TaskUpdate } from "../../core/api.js";
 import type { Broker } from "../../broker/broker.js";
-import { ValidationError } from "../../broker/errors.js";
+import { ValidationError } from "../../core/errors.js";
 import type { JsonObject, JsonValue } from "../../json.js";
-import type { TaskStatus } from "../../model.js";
+import type { TaskStatus } from "../../core/model.js";
 import { queueIdOf } from "../auth.js";
 import { sendJson } from "../respond.js";
 import {

@@ -1,7 +1,7 @@
 import type { Router } from "express";
 import type { Broker } from "../../broker/broker.js";
 import type { JsonObject } from "../../json.js";
-import type { WorkerStatus } from "../../model.js";
+import type { WorkerStatus } from "../../core/model.js";
 import { queueIdOf } from "../auth.js";
 import { sendJson } from "../respond.js";
 import { WorkerCreateRequest, WorkerLsRequest, WorkerStatusUpdateRequest } from "../schemas.js";

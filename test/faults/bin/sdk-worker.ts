@@ -8,7 +8,7 @@
  */
 import { appendFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Labtasker } from "../../../src/broker/api.js";
+import type { Labtasker } from "../../../src/core/api.js";
 import { Broker } from "../../../src/broker/broker.js";
 import { DirectLabtasker } from "../../../src/broker/direct.js";
 import { HttpLabtasker } from "../../../src/client/labtasker.js";

@@ -10,7 +10,7 @@
 import { Redis } from "ioredis";
 import type { HttpLabtasker } from "../../../src/client/labtasker.js";
 import { KeyBuilder } from "../../../src/store/keys.js";
-import type { QueueEvent, Task } from "../../../src/model.js";
+import type { QueueEvent, Task } from "../../../src/core/model.js";
 import type { LedgerLine } from "./ledger.js";
 
 /** Reads a queue's events over SSE into memory until stopped; reconnects (with Last-Event-ID) through any failure. */

@@ -61,3 +61,38 @@ export function readLedger(file: string): LedgerLine[] {
   }
   return lines;
 }
+
+/** Two runs of one task that were under way at the same time, by their command's pid and loop. */
+export interface OverlappingRuns {
+  taskId: string;
+  first: { pid: number; loopPid: number; start: number; end: number | null };
+  second: { pid: number; loopPid: number; start: number; end: number | null };
+}
+
+/**
+ * Runs of the same task whose spans (`start` to `done`, or to the end of the record when no `done` came) overlap: a
+ * task run twice at once. Needs the `start` lines of {@link writeJob}.
+ */
+export function overlappingRuns(lines: LedgerLine[]): OverlappingRuns[] {
+  const runs = new Map<string, Array<{ pid: number; loopPid: number; start: number; end: number | null }>>();
+  for (const line of lines) {
+    const list = runs.get(line.taskId) ?? [];
+    if (line.kind === "start") list.push({ pid: line.pid, loopPid: line.loopPid, start: line.time, end: null });
+    else {
+      const run = list.find((candidate) => candidate.pid === line.pid && candidate.loopPid === line.loopPid && candidate.end === null);
+      if (run) run.end = line.time;
+    }
+    runs.set(line.taskId, list);
+  }
+  const found: OverlappingRuns[] = [];
+  for (const [taskId, list] of runs) {
+    const sorted = [...list].sort((x, y) => x.start - y.start);
+    // The run of those started so far that ends last (null: never ended).
+    let latest = sorted[0];
+    for (const run of sorted.slice(1)) {
+      if (latest!.end === null || latest!.end > run.start) found.push({ taskId, first: latest!, second: run });
+      if (latest!.end !== null && (run.end === null || run.end > latest!.end)) latest = run;
+    }
+  }
+  return found;
+}

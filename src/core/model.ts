@@ -3,7 +3,7 @@
  * to labtasker v1's snake_case wire names, and filters and sort specs use the v1 document names (`task_name`,
  * `summary.acc`) because that is what users write.
  */
-import type { JsonObject } from "./json.js";
+import type { JsonObject } from "../json.js";
 
 export const TASK_STATUSES = ["pending", "running", "success", "failed", "cancelled"] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];

@@ -4,7 +4,7 @@
  * A `Labtasker` is bound to one queue by its credentials, as labtasker's own client is by its config.
  */
 import type { JsonObject } from "../json.js";
-import type { Queue, QueueEvent, Task, TaskCommand, TaskStatus, Worker, WorkerStatus } from "../model.js";
+import type { Queue, QueueEvent, Task, TaskCommand, TaskStatus, Worker, WorkerStatus } from "./model.js";
 
 /**
  * A filter over task or worker documents (v1 field names): a Python-style expression (`args.lr > 0.01`), a Python
