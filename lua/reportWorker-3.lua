@@ -4,8 +4,8 @@
   activate() is valid from every state and resets retries from crashed only; suspend() only from active.
   Atomic so the state machine check and the write see the same state.
 
-  KEYS[1] root     labtasker:{<queue_id>}:                   queue root
-  KEYS[2] queue    labtasker:{<queue_id>}:queue              HASH
+  KEYS[1] queue    labtasker:{<queue_id>}:queue              HASH
+  KEYS[2] events   labtasker:{<queue_id>}:events             STREAM
   KEYS[3] worker   labtasker:{<queue_id>}:worker:<worker_id> HASH
 
   ARGV[1] now       ms since the epoch, integer
@@ -21,7 +21,7 @@
 --@include documents
 --@include events
 
-local root, queueKey, workerKey = KEYS[1], KEYS[2], KEYS[3]
+local queueKey, eventsKey, workerKey = KEYS[1], KEYS[2], KEYS[3]
 local now, workerId, status = ARGV[1], ARGV[2], ARGV[3]
 if redis.call("EXISTS", queueKey) == 0 then return { E.QUEUE_NOT_FOUND } end
 local worker = readHash(workerKey)
@@ -32,5 +32,5 @@ if not canTransitionWorker(old, status) then return { E.INVALID_WORKER_TRANSITIO
 if status == "active" and old == "crashed" then worker.retries = "0" end
 worker.status, worker.last_modified = status, now
 redis.call("HSET", workerKey, "status", status, "retries", worker.retries, "last_modified", now)
-appendEvent(root, queueKey, now, "worker", workerId, old, status, packRecord(worker))
+appendEvent(queueKey, eventsKey, now, "worker", workerId, old, status, packRecord(worker))
 return { E.OK }

@@ -40,3 +40,5 @@ fi
 npm run build --silent
 test/compat/setup_venv.sh
 test/faults/setup_venv.sh
+# labtasker 1.0.1's own end-to-end client tests, from its sdist on PyPI, and their environment (test/conformance).
+test/conformance/setup.sh

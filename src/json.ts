@@ -17,6 +17,14 @@ export interface JsonObject {
   [key: string]: JsonValue;
 }
 
+/**
+ * Whether a value is a JSON object (a document, or an object of a filter's document view): not null, an array, a
+ * number kept as text, or a Date (filters hold dates). The one guard for "is this an object" across the project.
+ */
+export function isJsonObject(value: unknown): value is JsonObject {
+  return value !== null && typeof value === "object" && !Array.isArray(value) && !isLosslessNumber(value) && !(value instanceof Date);
+}
+
 /** Keeps `text` as a plain number when JavaScript prints it back the same way, else as its exact text. */
 function parseNumber(text: string): number | LosslessNumber {
   const value = Number(text);

@@ -14,7 +14,12 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/** The wait before retry number `attempt` (1-based): `firstMs`, doubling with each attempt, at most `maxMs`. */
+export function backoffMs(attempt: number, firstMs: number, maxMs: number): number {
+  return Math.min(firstMs * 2 ** Math.max(0, attempt - 1), maxMs);
+}
+
 /** The wait before retry number `attempt` (1-based) of a request: 0.5 s, doubling, at most 10 s. */
 export function retryBackoffMs(attempt: number): number {
-  return Math.min(500 * 2 ** (attempt - 1), 10_000);
+  return backoffMs(attempt, 500, 10_000);
 }

@@ -5,8 +5,9 @@
 -- Claims a pending task for a fetch (contract 4, step 9): it becomes running with fresh timestamps, the fetching
 -- worker and command, an empty summary, and the fetch's timeout overrides; publishes pending -> running.
 -- `options` holds the fetch's ARGV: now, workerId ("" for none), startHeartbeat ("1"/"0"),
--- heartbeatTimeout and taskTimeout ("" to keep the task's own), cmd (JSON text). Returns the claimed task, packed.
-local function claimTask(root, queueKey, taskId, task, options)
+-- heartbeatTimeout and taskTimeout ("" to keep the task's own), cmd (JSON text). The claiming worker is the one the
+-- caller named, whose keys are in `keys` (lua/includes/keys.lua). Returns the claimed task, packed.
+local function claimTask(keys, taskKey, taskId, task, options)
   local changes = {
     status = "running",
     start_time = options.now,
@@ -20,16 +21,16 @@ local function claimTask(root, queueKey, taskId, task, options)
   if options.workerId ~= "" then changes.worker_id = options.workerId end
   if options.heartbeatTimeout ~= "" then changes.heartbeat_timeout = options.heartbeatTimeout end
   if options.taskTimeout ~= "" then changes.task_timeout = options.taskTimeout end
-  local packed = writeTask(root, taskId, task, changes)
-  appendEvent(root, queueKey, options.now, "task", taskId, "pending", "running", packed)
+  local packed = writeTask(keys, taskKey, taskId, task, changes)
+  appendEvent(keys[QUEUE_KEY], keys[EVENTS_KEY], options.now, "task", taskId, "pending", "running", packed)
   return packed
 end
 
--- Fetch's checks before any claim: the worker, when one is named, must exist in the queue and be active.
--- Returns nil when it may fetch, else the error reply.
-local function refuseWorker(workerKey, workerId)
-  if workerId == "" then return nil end
-  local status = redis.call("HGET", workerKey, "status")
+-- Fetch's checks before any claim: the worker the caller named (keys.workerId, "" for none) must exist in the
+-- queue and be active. Returns nil when it may fetch, else the error reply.
+local function refuseWorker(keys)
+  if keys.workerId == "" then return nil end
+  local status = redis.call("HGET", keys[WORKER_KEY], "status")
   if not status then return { E.WORKER_NOT_FOUND } end
   if status ~= "active" then return { E.WORKER_NOT_ACTIVE, status } end
   return nil

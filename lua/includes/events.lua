@@ -4,17 +4,18 @@
 -- sequence number labtasker v1 sends, which also lets SSE clients resume from Last-Event-ID. `record` is the
 -- entity after the transition, packed (lua/includes/documents.lua).
 -- appendEventAt takes a sequence number already drawn with nextEventSequence; appendEvent draws it.
+-- `queueKey` is the queue's HASH (it holds the sequence counter), `eventsKey` its STREAM.
 local function nextEventSequence(queueKey)
   return redis.call("HINCRBY", queueKey, "event_seq", 1)
 end
 
-local function appendEventAt(root, sequence, now, entityType, entityId, oldState, newState, record)
-  redis.call("XADD", K.events(root), "MAXLEN", "~", EVENT_STREAM_MAXLEN, sequence .. "-0",
+local function appendEventAt(eventsKey, sequence, now, entityType, entityId, oldState, newState, record)
+  redis.call("XADD", eventsKey, "MAXLEN", "~", EVENT_STREAM_MAXLEN, sequence .. "-0",
     "entity_type", entityType, "entity_id", entityId, "old_state", oldState, "new_state", newState,
     "time", now, "record", record)
   return sequence
 end
 
-local function appendEvent(root, queueKey, now, entityType, entityId, oldState, newState, record)
-  return appendEventAt(root, nextEventSequence(queueKey), now, entityType, entityId, oldState, newState, record)
+local function appendEvent(queueKey, eventsKey, now, entityType, entityId, oldState, newState, record)
+  return appendEventAt(eventsKey, nextEventSequence(queueKey), now, entityType, entityId, oldState, newState, record)
 end

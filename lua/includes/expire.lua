@@ -7,25 +7,27 @@
 --@include events
 -- Fails running tasks whose deadline has passed, as v1's timeout handler does (contract 3.5): retry or fail the
 -- task, charge its worker, clear worker_id, and write summary.labtasker_error. Handles at most `limit` tasks so
--- one call never blocks Redis for long; returns how many it handled.
-local function expireDueTasks(root, queueKey, now, limit)
-  local deadlines = K.deadlines(root)
+-- one call never blocks Redis for long; returns how many it handled. `keys` is the script's KEYS
+-- (lua/includes/keys.lua). The key of each due task is derived from the root: its id is read from the deadline index.
+local function expireDueTasks(keys, now, limit)
+  local deadlines = keys[DEADLINES_KEY]
   local due = redis.call("ZRANGEBYSCORE", deadlines, "-inf", "(" .. now, "LIMIT", 0, limit)
   for _, taskId in ipairs(due) do
-    local task = readTask(K.task(root, taskId))
+    local taskKey = K.task(keys[ROOT_KEY], taskId)
+    local task = readTask(taskKey)
     if not task or task.status ~= "running" then
       redis.call("ZREM", deadlines, taskId)
     else
       local status, retries = taskStateAfterFailure(task)
-      if task.worker_id then chargeWorkerFailure(root, queueKey, task.worker_id, now) end
-      local packed = writeTask(root, taskId, task, {
+      if task.worker_id then chargeWorkerFailure(keys, task.worker_id, now) end
+      local packed = writeTask(keys, taskKey, taskId, task, {
         status = status,
         retries = tostring(retries),
         last_modified = tostring(now),
         worker_id = false,
         summary = setTopLevelKey(task.summary, TIMEOUT_SUMMARY_KEY, cjson.encode(TIMEOUT_SUMMARY_MESSAGE)),
       })
-      appendEvent(root, queueKey, now, "task", taskId, "running", status, packed)
+      appendEvent(keys[QUEUE_KEY], keys[EVENTS_KEY], now, "task", taskId, "running", status, packed)
     end
   end
   return #due

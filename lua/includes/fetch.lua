@@ -4,13 +4,15 @@
 --@include required
 --@include claim
 -- Fetch's choice and claim (contract 4): expire overdue tasks, check the worker, then claim the first candidate
--- at the head of `candidates` that satisfies the required fields. `fetch` holds: workerKey, workerId ("" for
--- none), requiredSpec ("" for none), offset, limit, expireLimit, startHeartbeat, heartbeatTimeout, taskTimeout, cmd.
+-- at the head of `candidates` that satisfies the required fields. `keys` is the script's KEYS, with the fetching
+-- worker's (lua/includes/keys.lua); `fetch` holds: workerId ("" for none), requiredSpec ("" for none), offset,
+-- limit, expireLimit, startHeartbeat, heartbeatTimeout, taskTimeout, cmd. The key of each candidate task is
+-- derived from the root: its id is read from the index.
 -- Returns the reply: {OK, taskId, packed task}, {OK}, {SCAN_MORE, nextOffset}, or a worker error. The claimed task
 -- goes back packed, as stored: a flat field/value list would cost Redis a reply element per field.
-local function fetchNext(root, queueKey, candidates, now, fetch)
-  expireDueTasks(root, queueKey, now, tonumber(fetch.expireLimit))
-  local refusal = refuseWorker(fetch.workerKey, fetch.workerId)
+local function fetchNext(keys, candidates, now, fetch)
+  expireDueTasks(keys, now, tonumber(fetch.expireLimit))
+  local refusal = refuseWorker(keys)
   if refusal then return refusal end
 
   local spec = decodeRequiredSpec(fetch.requiredSpec)
@@ -19,15 +21,15 @@ local function fetchNext(root, queueKey, candidates, now, fetch)
   local dropped = 0
   for _, member in ipairs(members) do
     local taskId = taskIdOfMember(member)
-    local taskKey = K.task(root, taskId)
+    local taskKey = K.task(keys[ROOT_KEY], taskId)
     local task = readTask(taskKey)
     if not task or task.status ~= "pending" then
       -- An index entry of a task that is not pending (an index written twice): drop it, never claim a task twice.
       redis.call("ZREM", candidates, member)
-      redis.call("ZREM", K.status(root, "pending"), member)
+      redis.call("ZREM", K.status(keys[ROOT_KEY], "pending"), member)
       dropped = dropped + 1
     elseif spec == nil or argsSatisfy(spec, task.args) then
-      local packed = claimTask(root, queueKey, taskId, task, {
+      local packed = claimTask(keys, taskKey, taskId, task, {
         now = now, workerId = fetch.workerId, startHeartbeat = fetch.startHeartbeat,
         heartbeatTimeout = fetch.heartbeatTimeout, taskTimeout = fetch.taskTimeout, cmd = fetch.cmd,
       })
@@ -40,9 +42,9 @@ local function fetchNext(root, queueKey, candidates, now, fetch)
 end
 
 -- The fetch fields of argv[2..10] (argv[1] is now), shared by fetchTask and reportAndFetch.
-local function fetchFromArgv(argv, workerKey)
+local function fetchFromArgv(argv)
   return {
-    workerKey = workerKey, workerId = argv[2], requiredSpec = argv[3], offset = argv[4], limit = argv[5],
+    workerId = argv[2], requiredSpec = argv[3], offset = argv[4], limit = argv[5],
     expireLimit = argv[6], startHeartbeat = argv[7], heartbeatTimeout = argv[8], taskTimeout = argv[9],
     cmd = argv[10],
   }

@@ -8,8 +8,9 @@
 -- A task's reported outcome (contract 3.4): success, failed (retry or fail, charging the worker), cancelled, or the
 -- "running" extension that only merges a summary. `report` holds: taskId, status, workerId ("" for no fence),
 -- summaryMode ("keep" | "merge" | "replace"), expectedRev ("" for none), and summary: for "merge" a list
--- {key, json, key, json, ...}, for "replace" the JSON text. Returns nil when applied, else the error reply.
-local function applyReport(root, queueKey, taskKey, now, report)
+-- {key, json, key, json, ...}, for "replace" the JSON text. `keys` is the script's KEYS (lua/includes/keys.lua);
+-- `taskKey` is the reported task's. Returns nil when applied, else the error reply.
+local function applyReport(keys, taskKey, now, report)
   local taskId, status, workerId = report.taskId, report.status, report.workerId
   local task = readTask(taskKey)
   if not task then return { E.TASK_NOT_FOUND } end
@@ -42,17 +43,17 @@ local function applyReport(root, queueKey, taskKey, now, report)
   end
 
   if status == "failed" and old == "running" and task.worker_id then
-    chargeWorkerFailure(root, queueKey, task.worker_id, now)
+    chargeWorkerFailure(keys, task.worker_id, now)
   end
 
   local changes = { status = new, retries = tostring(retries), last_modified = now, summary = summary }
   if status ~= "running" then changes.worker_id = false end
-  local packed = writeTask(root, taskId, task, changes)
+  local packed = writeTask(keys, taskKey, taskId, task, changes)
 
   if status ~= "running" and not (status == "failed" and old == "failed") then
-    appendEvent(root, queueKey, now, "task", taskId, old, new, packed)
+    appendEvent(keys[QUEUE_KEY], keys[EVENTS_KEY], now, "task", taskId, old, new, packed)
   else
-    touchTasks(root)
+    touchTasks(keys[QUEUE_KEY])
   end
   return nil
 end

@@ -22,7 +22,7 @@ import type {
   UpdateQueueOptions,
   UpdateTasksOptions,
 } from "../core/api.js";
-import { isRedisUnavailable } from "../store/unavailable.js";
+import { isRedisUnavailable } from "../core/transient.js";
 import type { Broker } from "./broker.js";
 
 export interface QueueCredentials {

@@ -7,6 +7,7 @@
  * list is kept briefly, keyed by the query and the queue's task revision, so a client paging through it (v1's CLI
  * asks page after page) pays for one evaluation, not one per page, and never sees a stale page.
  */
+import { LRUCache } from "lru-cache";
 import type { Task, TaskStatus, Worker } from "../core/model.js";
 import { TASK_STATUSES, WORKER_STATUSES } from "../core/model.js";
 import { decodeTask, decodeWorker, taskFilterView, workerFilterView, type Hash } from "../store/codecs.js";
@@ -15,10 +16,12 @@ import type { DocumentPredicate, FilterInput, LsOptions, LsResult, LsTasksOption
 import type { BrokerContext } from "./context.js";
 import { compilePredicate } from "./filterInput.js";
 import { ValidationError, type ValidationIssue } from "../core/errors.js";
+import { DEFAULT_API_ORDER, DEFAULT_TASK_ORDER, PAGE } from "../core/defaults.js";
 
 /**
- * Cached match lists: 8 recent listings, each for 30 s at most (a filter with a relative date such as
- * `date("3 hours ago")` changes meaning with time even when no task changes).
+ * Cached match lists: the 8 most recently used listings (a match list may hold every id of a large queue, megabytes,
+ * so only a few), each for 30 s at most (a filter with a relative date such as `date("3 hours ago")` changes meaning
+ * with time even when no task changes).
  */
 const CACHE_ENTRIES = 8;
 const CACHE_TTL_MS = 30_000;
@@ -26,15 +29,14 @@ const CACHE_TTL_MS = 30_000;
 interface CachedListing {
   revision: string;
   ids: string[];
-  expires: number;
 }
 
 /** v1's page size bounds (TaskLsRequest.limit). */
-const MAX_LIMIT = 1000;
+const MAX_LIMIT = PAGE.maxLimit;
 /** v1's server default order for listings. */
-const DEFAULT_SORT: SortSpec = [["last_modified", 1]];
+const DEFAULT_SORT = DEFAULT_API_ORDER as SortSpec;
 /** The order of the status indexes, which is also the CLI's default `task ls` order. */
-const INDEX_ORDER: SortSpec = [["priority", -1], ["last_modified", 1], ["created_at", 1]];
+const INDEX_ORDER = DEFAULT_TASK_ORDER as SortSpec;
 
 interface Page {
   offset: number;
@@ -75,23 +77,19 @@ function withoutKeys(filter: FilterInput, keys: string[]): FilterInput {
 }
 
 export class ListingService {
-  private readonly cache = new Map<string, CachedListing>();
+  private readonly cache = new LRUCache<string, CachedListing>({ max: CACHE_ENTRIES, ttl: CACHE_TTL_MS });
 
   constructor(private readonly ctx: BrokerContext) {}
 
   private cached(key: string | null, revision: string): string[] | null {
     if (key === null) return null;
     const entry = this.cache.get(key);
-    if (!entry || entry.revision !== revision || entry.expires < Date.now()) return null;
-    this.cache.delete(key);
-    this.cache.set(key, entry); // most recently used last
-    return entry.ids;
+    return entry !== undefined && entry.revision === revision ? entry.ids : null;
   }
 
   private remember(key: string | null, revision: string, ids: string[]): void {
     if (key === null) return;
-    this.cache.set(key, { revision, ids, expires: Date.now() + CACHE_TTL_MS });
-    if (this.cache.size > CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(key, { revision, ids });
   }
 
   async tasks(queueId: string, options: LsTasksOptions = {}): Promise<LsResult<Task>> {

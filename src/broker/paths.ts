@@ -2,8 +2,8 @@
  * MongoDB's `$set` of dotted paths inside JSON objects, for labtasker's merge updates (contract 6.1, 3.4):
  * `$set {"args.foo.bar": 1}` creates missing objects on the way and refuses to go through a scalar.
  */
-import { cloneJson, type JsonObject, type JsonValue } from "../json.js";
-import { isJsonObject } from "../core/validation.js";
+import { cloneJson, isJsonObject, type JsonObject, type JsonValue } from "../json.js";
+
 
 /** Raised for a path Mongo would refuse; its message follows MongoDB's wording. */
 export class PathConflictError extends Error {}

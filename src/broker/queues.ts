@@ -1,6 +1,7 @@
 /** Queues: creation with unique names, authentication, updates, and deletion with or without cascade. */
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
-import { stringifyJson, type JsonObject } from "../json.js";
+import { LRUCache } from "lru-cache";
+import { isJsonObject, stringifyJson, type JsonObject } from "../json.js";
 import type { Queue } from "../core/model.js";
 import { decodeQueue } from "../store/codecs.js";
 import { ScriptCode } from "../store/scriptCodes.js";
@@ -9,15 +10,7 @@ import type { BrokerContext } from "./context.js";
 import { AuthError, LabtaskerError, QueueNameTakenError, QueueNotFoundError } from "../core/errors.js";
 import { hashPassword, verifyPassword } from "./password.js";
 import { expectOk } from "./scriptErrors.js";
-import {
-  assertNoIssues,
-  assertSafeKeys,
-  dictKeyIssues,
-  isJsonObject,
-  nameIssues,
-  passwordIssues,
-  unflatten,
-} from "../core/validation.js";
+import { assertNoIssues, assertSafeKeys, dictKeyIssues, nameIssues, passwordIssues, unflatten } from "../core/validation.js";
 import { mergePaths } from "./paths.js";
 
 /**
@@ -27,15 +20,22 @@ import { mergePaths } from "./paths.js";
  * leaves this process, and is keyed by the stored hash, so a password change takes effect at once.
  */
 const VERIFIED_TTL_MS = 60_000;
-const VERIFIED_MAX_ENTRIES = 10_000;
+/**
+ * Entries of each cache below: each holds one entry per queue in use (all the workers of a queue share it), far
+ * fewer than this; when it is full, least-recently-used eviction drops one idle queue at a time, where clearing the
+ * whole map made every client pay the scrypt at once. 10,000 entries of about 200 bytes is 2 MB.
+ */
+const CACHE_MAX_ENTRIES = 10_000;
 /** Queue name -> id is remembered this long; a renamed queue answers to its old name at most this long. */
 const NAME_TTL_MS = 5_000;
 const UUID_SHAPE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class QueueService {
   private readonly cacheKey = randomBytes(32);
-  private readonly verified = new Map<string, { mac: Buffer; expires: number }>();
-  private readonly names = new Map<string, { queueId: string; expires: number }>();
+  /** `<queue id>\0<stored hash>` -> HMAC of the password that matched it. */
+  private readonly verified = new LRUCache<string, Buffer>({ max: CACHE_MAX_ENTRIES, ttl: VERIFIED_TTL_MS });
+  /** Queue name -> queue id. */
+  private readonly names = new LRUCache<string, string>({ max: CACHE_MAX_ENTRIES, ttl: NAME_TTL_MS });
 
   constructor(private readonly ctx: BrokerContext) {}
 
@@ -120,14 +120,13 @@ export class QueueService {
     };
     const byName = async () => {
       const cached = this.names.get(username);
-      if (cached && cached.expires > Date.now()) {
-        const hit = await byId(cached.queueId);
+      if (cached !== undefined) {
+        const hit = await byId(cached);
         if (hit) return hit;
       }
       const queueId = await store.queueIdByName(username);
       if (queueId === null) return null;
-      this.names.set(username, { queueId, expires: Date.now() + NAME_TTL_MS });
-      if (this.names.size > VERIFIED_MAX_ENTRIES) this.names.clear();
+      this.names.set(username, queueId);
       return byId(queueId);
     };
     return UUID_SHAPE.test(username) ? ((await byId(username)) ?? (await byName())) : ((await byName()) ?? (await byId(username)));
@@ -136,11 +135,10 @@ export class QueueService {
   private async passwordMatches(queueId: string, storedHash: string, password: string): Promise<boolean> {
     const mac = createHmac("sha256", this.cacheKey).update(password).digest();
     const entryKey = `${queueId}\0${storedHash}`;
-    const entry = this.verified.get(entryKey);
-    if (entry && entry.expires > Date.now() && timingSafeEqual(entry.mac, mac)) return true;
+    const remembered = this.verified.get(entryKey);
+    if (remembered !== undefined && timingSafeEqual(remembered, mac)) return true;
     if (!(await verifyPassword(password, storedHash))) return false;
-    if (this.verified.size >= VERIFIED_MAX_ENTRIES) this.verified.clear();
-    this.verified.set(entryKey, { mac, expires: Date.now() + VERIFIED_TTL_MS });
+    this.verified.set(entryKey, mac);
     return true;
   }
 

@@ -3,9 +3,11 @@
  * what the fetch scripts need: the leaf paths that must exist, the exact key tree, and the pending index to read.
  */
 import { createHash } from "node:crypto";
+import { LRUCache } from "lru-cache";
 import { BadRequestError } from "../core/errors.js";
-import { DOTTED_KEY_PATTERN, isJsonObject, pythonStrListRepr } from "../core/validation.js";
+import { DOTTED_KEY_PATTERN, pythonStrListRepr } from "../core/validation.js";
 import type { JsonObject } from "../json.js";
+import { isJsonObject } from "../json.js";
 
 /** A key tree whose leaves are `true`. */
 export type KeyTree = { [key: string]: KeyTree | true };
@@ -26,9 +28,12 @@ export interface RequiredFieldsRule {
   exact: KeyTree | null;
 }
 
-/** Signatures of recent key sets: a sweep submits thousands of tasks with the same keys. */
-const signatures = new Map<string, string>();
-const SIGNATURE_CACHE_SIZE = 1000;
+/**
+ * Signatures of recent key sets: a sweep submits thousands of tasks with the same keys. A signature never goes
+ * stale (it is a hash of the keys), so no ttl; 1,000 key sets of a few hundred bytes each is well under a megabyte,
+ * and least-recently-used eviction keeps the busy ones when a client submits many shapes.
+ */
+const signatures = new LRUCache<string, string>({ max: 1000 });
 
 /** The signature of a set of top-level arg keys: tasks with the same keys share one pending index. */
 export function argsSignature(topLevelKeys: Iterable<string>): string {
@@ -36,7 +41,6 @@ export function argsSignature(topLevelKeys: Iterable<string>): string {
   let signature = signatures.get(joined);
   if (signature === undefined) {
     signature = createHash("sha1").update(joined).digest("hex").slice(0, 16);
-    if (signatures.size >= SIGNATURE_CACHE_SIZE) signatures.clear();
     signatures.set(joined, signature);
   }
   return signature;

@@ -10,6 +10,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Broker } from "./broker.js";
+import { SWEEP_INTERVAL_SECONDS } from "../core/defaults.js";
 
 export interface SweeperOptions {
   /**
@@ -61,7 +62,7 @@ export class TimeoutSweeper implements AsyncDisposable {
 
   /** Puts the data marker in place (once, without a word: a new Redis has none) and starts ticking in this process. */
   static async start(broker: Broker, options: SweeperOptions = {}): Promise<TimeoutSweeper> {
-    const intervalMs = options.intervalMs ?? 500;
+    const intervalMs = options.intervalMs ?? SWEEP_INTERVAL_SECONDS * 1000;
     if (!(intervalMs > 0)) throw new RangeError(`intervalMs must be positive (got ${intervalMs})`);
     await broker.store.redis.set(broker.store.keys.dataMarker(), markerValue(), "NX");
     return new TimeoutSweeper(broker, intervalMs, options);

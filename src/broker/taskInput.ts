@@ -14,9 +14,7 @@ import {
   numberIssues,
   unflatten,
 } from "../core/validation.js";
-
-/** v1's defaults for a submitted task (TaskSubmitRequest). */
-export const TASK_DEFAULTS = { maxRetries: 3, priority: 10 } as const;
+import { TASK_DEFAULTS } from "../core/defaults.js";
 
 /** Problems with one submitted task, located under `loc` (e.g. ["body"] or ["body", 3]). */
 export function submitIssues(task: SubmitTaskOptions, loc: Array<string | number>): ValidationIssue[] {

@@ -1,5 +1,5 @@
 /** Tasks: submit, get, delete, fetch (claim), report, heartbeat and update, with labtasker v1's semantics. */
-import { stringifyJson, type JsonObject } from "../json.js";
+import { isJsonObject, stringifyJson, type JsonObject } from "../json.js";
 import type { Task } from "../core/model.js";
 import { decodeTask, taskFilterView } from "../store/codecs.js";
 import { ScriptCode } from "../store/scriptCodes.js";
@@ -22,7 +22,7 @@ import { argsSatisfy, requiredFieldsRule, type RequiredFieldsRule } from "./requ
 import { errorFromReply, expectOk } from "./scriptErrors.js";
 import { newTaskRecord } from "./taskInput.js";
 import { updateIssues, updatedFields } from "./taskUpdate.js";
-import { assertNoIssues, assertSafeKeys, isCommand, isJsonObject, parseTimeInterval } from "../core/validation.js";
+import { assertNoIssues, assertSafeKeys, isCommand, parseTimeInterval } from "../core/validation.js";
 
 const REPORT_STATUSES: readonly ReportStatus[] = ["success", "failed", "cancelled", "running"];
 /** Codes with which the report half of reportAndFetch refuses; the fetch half's own refusals concern the worker. */

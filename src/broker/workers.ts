@@ -9,6 +9,7 @@ import type { BrokerContext } from "./context.js";
 import { BadRequestError, ValidationError, WorkerNotFoundError } from "../core/errors.js";
 import { expectOk } from "./scriptErrors.js";
 import { assertNoIssues, dictKeyIssues, integerIssues, nameIssues, unflatten } from "../core/validation.js";
+import { WORKER_DEFAULTS } from "../core/defaults.js";
 
 export class WorkerService {
   constructor(private readonly ctx: BrokerContext) {}
@@ -18,7 +19,7 @@ export class WorkerService {
    * fails with 500 on every listing of the queue's workers.
    */
   async create(queueId: string, options: CreateWorkerOptions = {}): Promise<string> {
-    const maxRetries = options.maxRetries ?? 3;
+    const maxRetries = options.maxRetries ?? WORKER_DEFAULTS.maxRetries;
     assertNoIssues([
       ...(options.workerName == null ? [] : nameIssues(options.workerName, ["body", "worker_name"])),
       ...dictKeyIssues(options.metadata, ["body", "metadata"]),

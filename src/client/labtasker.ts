@@ -29,7 +29,7 @@ import { errorFromResponse, type ErrorContext } from "./errors.js";
 import { retryBackoffMs, sleep } from "../sleep.js";
 import { readSseFrames } from "./sse.js";
 import { NetworkError, open, send } from "./transport.js";
-import { eventFromWire, queueFromWire, taskFromWire, workerFromWire } from "./wire.js";
+import { eventFromWire, queueFromWire, taskFromWire, workerFromWire } from "../wire/v1/index.js";
 
 export interface HttpLabtaskerOptions {
   /** The server's base URL, e.g. `http://localhost:9321`. */
@@ -134,9 +134,7 @@ export class HttpLabtasker implements Labtasker {
   }
 
   async health(): Promise<HealthStatus> {
-    const answer = (await this.request("GET", "/health/full", { auth: false, retry: true, context: { operation: "health" } })) as unknown as HealthStatus;
-    // v1's two fields: our server adds the sweep's last run and its warnings, which are for operators reading the route.
-    return { status: answer.status, database: answer.database };
+    return (await this.request("GET", "/health/full", { auth: false, retry: true, context: { operation: "health" } })) as unknown as HealthStatus;
   }
 
   async createQueue(options: CreateQueueOptions): Promise<string> {

@@ -5,11 +5,11 @@
  *
  * Precedence for every setting: explicit option (a CLI flag) > environment variable > file > default.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import type Conf from "conf";
 import { parse as parseToml, stringify as stringifyToml } from "smol-toml";
+import { HEARTBEAT_INTERVAL_SECONDS } from "../core/defaults.js";
+import { isJsonObject } from "../json.js";
 
 export interface ClientConfig {
   /** The directory holding the config file and run logs. */
@@ -38,7 +38,7 @@ export type ConfigOverrides = Partial<Pick<ClientConfig, "apiBaseUrl" | "queueNa
 export const CONFIG_DEFAULTS = {
   apiBaseUrl: "http://localhost:9321/",
   /** v1's template value (its model's default is 30). */
-  heartbeatInterval: 10,
+  heartbeatInterval: HEARTBEAT_INTERVAL_SECONDS,
   displayServerNotificationsLevel: "medium",
   keyPrefix: "labtasker",
 } as const;
@@ -58,22 +58,22 @@ export function labtaskerRoot(env: NodeJS.ProcessEnv = process.env): string {
   return resolve(env[CONFIG_ENV.root] || ".labtasker");
 }
 
-/**
- * The file as conf manages it (atomic writes, dotted keys), for writing. Loaded on first write only: conf and its
- * schema validator take about 60 ms to load, which every command would otherwise pay at start-up just to read.
- */
-function configStore(root: string, name: "client" | "config"): Conf<Record<string, unknown>> {
-  const { default: ConfClass } = createRequire(import.meta.url)("conf") as { default: typeof Conf };
-  return new ConfClass<Record<string, unknown>>({
-    cwd: root,
-    configName: name,
-    fileExtension: "toml",
-    projectName: "labtasker",
-    serialize: (value) => stringifyToml(value),
-    deserialize: (text) => parseToml(text) as Record<string, unknown>,
-    accessPropertiesByDotNotation: true,
-    clearInvalidConfig: false,
-  });
+/** Sets `value` at a dotted path (`queue.password`) of a TOML document, creating the tables on the way. */
+function setPath(document: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split(".");
+  let node = document;
+  for (const key of keys.slice(0, -1)) {
+    const next = node[key];
+    node = isJsonObject(next) ? next : (node[key] = {});
+  }
+  node[keys.at(-1)!] = value;
+}
+
+/** Writes a file whole or not at all: a crash mid-write leaves the old file, never half of the new one. */
+function writeFileAtomic(file: string, text: string): void {
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, text);
+  renameSync(temporary, file);
 }
 
 function table(raw: Record<string, unknown>, key: string): Record<string, unknown> {
@@ -96,6 +96,10 @@ export function loadClientConfig(overrides: ConfigOverrides = {}, env: NodeJS.Pr
   const queue = table(raw, "queue");
   const task = table(raw, "task");
   const interval = overrides.heartbeatInterval ?? Number(task.heartbeat_interval ?? CONFIG_DEFAULTS.heartbeatInterval);
+  if (!(Number.isFinite(interval) && interval > 0)) {
+    // Said, not replaced by the default: a loop would otherwise heart-beat at another rate than the file says.
+    throw new RangeError(`task.heartbeat_interval in ${file} must be a positive number of seconds (got ${JSON.stringify(task.heartbeat_interval)})`);
+  }
   return {
     root,
     file,
@@ -105,7 +109,7 @@ export function loadClientConfig(overrides: ConfigOverrides = {}, env: NodeJS.Pr
     password: overrides.password ?? text(env[CONFIG_ENV.password]) ?? text(queue.password),
     redisUrl: overrides.redisUrl ?? text(env[CONFIG_ENV.redisUrl]) ?? text(raw.redis_url),
     keyPrefix: overrides.keyPrefix ?? text(env[CONFIG_ENV.keyPrefix]) ?? text(raw.key_prefix) ?? CONFIG_DEFAULTS.keyPrefix,
-    heartbeatInterval: Number.isFinite(interval) && interval > 0 ? interval : CONFIG_DEFAULTS.heartbeatInterval,
+    heartbeatInterval: interval,
     displayServerNotificationsLevel: (text(raw.display_server_notifications_level) ?? CONFIG_DEFAULTS.displayServerNotificationsLevel) as ClientConfig["displayServerNotificationsLevel"],
     raw,
   };
@@ -127,15 +131,17 @@ export function saveClientConfig(root: string, config: NewConfig): string {
   mkdirSync(join(root, "logs"), { recursive: true });
   const gitignore = join(root, ".gitignore");
   if (!existsSync(gitignore)) writeFileSync(gitignore, "*.toml\n.last-version-check\nlogs\n");
-  const store = configStore(root, "client");
-  store.set("display_server_notifications_level", store.get("display_server_notifications_level") ?? CONFIG_DEFAULTS.displayServerNotificationsLevel);
-  store.set("enable_traceback_filter", store.get("enable_traceback_filter") ?? false);
-  store.set("version_check", store.get("version_check") ?? false);
-  store.set("endpoint.api_base_url", config.apiBaseUrl);
-  store.set("queue.queue_name", config.queueName);
-  store.set("queue.password", config.password);
-  store.set("task.heartbeat_interval", config.heartbeatInterval ?? CONFIG_DEFAULTS.heartbeatInterval);
-  if (config.redisUrl) store.set("redis_url", config.redisUrl);
-  else store.delete("redis_url");
-  return store.path;
+  const file = join(root, "client.toml");
+  const document = existsSync(file) ? (parseToml(readFileSync(file, "utf8")) as Record<string, unknown>) : {};
+  document.display_server_notifications_level ??= CONFIG_DEFAULTS.displayServerNotificationsLevel;
+  document.enable_traceback_filter ??= false;
+  document.version_check ??= false;
+  setPath(document, "endpoint.api_base_url", config.apiBaseUrl);
+  setPath(document, "queue.queue_name", config.queueName);
+  setPath(document, "queue.password", config.password);
+  setPath(document, "task.heartbeat_interval", config.heartbeatInterval ?? CONFIG_DEFAULTS.heartbeatInterval);
+  if (config.redisUrl) document.redis_url = config.redisUrl;
+  else delete document.redis_url;
+  writeFileAtomic(file, stringifyToml(document));
+  return file;
 }

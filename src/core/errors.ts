@@ -3,6 +3,7 @@
  * condition, so the HTTP layer maps them one to one and the client turns responses back into the same classes.
  * Match them with `instanceof`, never on message text.
  */
+import { pythonStrRepr } from "./python.js";
 
 /** One problem in a request, in the shape of FastAPI's validation errors (`loc`, `msg`, `type`, `input`). */
 export interface ValidationIssue {
@@ -141,16 +142,4 @@ export class UpdateFailedError extends LabtaskerError {
 /** Python's repr of a list of (str, str) tuples, as v1 writes its update failures. */
 function pythonListRepr(pairs: Array<[string, string]>): string {
   return `[${pairs.map(([a, b]) => `(${pythonStrRepr(a)}, ${pythonStrRepr(b)})`).join(", ")}]`;
-}
-
-/** Python's repr of a str: single quotes unless the text has a single quote and no double quote. */
-export function pythonStrRepr(text: string): string {
-  const quote = text.includes("'") && !text.includes('"') ? '"' : "'";
-  const escaped = text
-    .replace(/\\/g, "\\\\")
-    .replace(/\n/g, "\\n")
-    .replace(/\r/g, "\\r")
-    .replace(/\t/g, "\\t")
-    .replaceAll(quote, `\\${quote}`);
-  return `${quote}${escaped}${quote}`;
 }

@@ -1,7 +1,7 @@
 /**
- * The records labtasker keeps, as every layer sees them. Field names are camelCase here; the HTTP layer maps them
- * to labtasker v1's snake_case wire names, and filters and sort specs use the v1 document names (`task_name`,
- * `summary.acc`) because that is what users write.
+ * The records labtasker keeps, as every layer sees them. Field names are camelCase here; each wire protocol maps
+ * them to its own documents (src/wire/v1: labtasker v1's snake_case names), and filters and sort specs use the v1
+ * document names (`task_name`, `summary.acc`) because that is what users write.
  */
 import type { JsonObject } from "../json.js";
 

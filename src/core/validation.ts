@@ -2,8 +2,9 @@
  * Checks on user-supplied names, keys and values, with labtasker v1's rules and wording. Schema-level problems
  * (wrong type, length) become {@link ValidationError}s with FastAPI's issue shape; semantic ones carry v1's detail.
  */
-import { isLosslessNumber, type JsonObject, type JsonValue } from "../json.js";
-import { BadRequestError, ValidationError, pythonStrRepr, type ValidationIssue } from "./errors.js";
+import { isJsonObject, isLosslessNumber, type JsonObject, type JsonValue } from "../json.js";
+import { BadRequestError, ValidationError, type ValidationIssue } from "./errors.js";
+import { pythonStrRepr } from "./python.js";
 
 /** Queue, task and worker names (v1 `^[a-zA-Z0-9_-]+$`, 1..100 characters). */
 export const NAME_PATTERN = /^[a-zA-Z0-9_-]+$/;
@@ -11,10 +12,6 @@ export const NAME_PATTERN = /^[a-zA-Z0-9_-]+$/;
 export const DOTTED_KEY_PATTERN = /^[a-zA-Z0-9_-]+(\.[a-zA-Z0-9_-]+)*$/;
 export const NAME_MAX_LENGTH = 100;
 export const PASSWORD_MAX_LENGTH = 100;
-
-export function isJsonObject(value: unknown): value is JsonObject {
-  return value !== null && typeof value === "object" && !Array.isArray(value) && !isLosslessNumber(value);
-}
 
 /** Issues for a name that breaks v1's pattern or length, at `loc`. */
 export function nameIssues(value: unknown, loc: Array<string | number>): ValidationIssue[] {

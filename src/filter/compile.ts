@@ -26,7 +26,7 @@ import {
   evaluateProgram,
   evaluateUserJsonata,
 } from "./jsonata.js";
-import { LruCache } from "./lru.js";
+import { LRUCache } from "lru-cache";
 import { parseQuery } from "./mongo/query.js";
 import { parseLocatedLiteral } from "./python/literal.js";
 import { transpilePythonFilter } from "./python/transpile.js";
@@ -79,8 +79,12 @@ export interface CompiledFilter {
   evaluateJsonata(document: object): Promise<boolean>;
 }
 
-/** Compiled filters by source; 1,000 entries hold every filter a server sees in practice at a few MB at most. */
-const cache = new LruCache<string, CompiledFilter>(1000);
+/**
+ * Compiled filters by source, least recently used evicted first; 1,000 entries hold every filter a server sees in
+ * practice at a few MB at most. No ttl: a compiled filter never goes stale (filters whose meaning moves with the
+ * clock, `date(...)`, are not cached).
+ */
+const cache = new LRUCache<string, CompiledFilter>({ max: 1000 });
 
 /** Compiles a filter (see the module comment for how inputs are told apart). Throws {@link FilterError}. */
 export function compileFilter(input: FilterInput, options: CompileOptions = {}): CompiledFilter {

@@ -15,7 +15,7 @@
 import jsonata from "jsonata";
 import { assertSafeRegex } from "./regex.js";
 import { FilterError } from "./errors.js";
-import { LruCache } from "./lru.js";
+import { LRUCache } from "lru-cache";
 
 /** The text prefix that marks a filter as JSONata (`-f 'jsonata: args.lr > 0.01'`). */
 export const JSONATA_PREFIX = "jsonata:";
@@ -32,7 +32,12 @@ export const JSONATA_LIMITS = { timeout: 100, stack: 500, sequence: 100_000 } as
 /** Codes of the guard-rail errors (depth, time, range and sequence size). */
 const GUARD_CODES = new Set(["D1011", "D1012", "D2014", "D2015"]);
 
-const programCache = new LruCache<string, jsonata.Expression>(256);
+/**
+ * The programs of compiled filters (`evaluateJsonata()`, the reference evaluator) compiled by JSONata, by text, least
+ * recently used evicted first. 256: the reference evaluator serves tests and checks, a handful of programs at a time.
+ * No ttl: a program never goes stale.
+ */
+const programCache = new LRUCache<string, jsonata.Expression>({ max: 256 });
 
 interface JsonataFailure {
   code?: string;

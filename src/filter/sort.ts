@@ -8,18 +8,15 @@ import { FilterError } from "./errors.js";
 import { compareValues } from "./runtime/bson.js";
 import { anyFromObject, ownField } from "./runtime/path.js";
 import { isPlainObject } from "./values.js";
+import { DEFAULT_API_ORDER, DEFAULT_TASK_ORDER } from "../core/defaults.js";
 
 /** Sort keys, v1's `[[field, 1 | -1], ...]`. */
 export type SortSpec = Array<[string, 1 | -1]>;
 
 /** `task ls` without `-S` (v1's CLI default). */
-export const DEFAULT_TASK_LS_SORT: SortSpec = [
-  ["priority", -1],
-  ["last_modified", 1],
-  ["created_at", 1],
-];
+export const DEFAULT_TASK_LS_SORT = DEFAULT_TASK_ORDER as SortSpec;
 /** The server's order when a request has no `sort` (v1's `query_collection`). */
-export const DEFAULT_API_SORT: SortSpec = [["last_modified", 1]];
+export const DEFAULT_API_SORT = DEFAULT_API_ORDER as SortSpec;
 
 /** Sorts before null: what an empty array is in MongoDB's sort order. */
 const EMPTY_ARRAY = Symbol("empty array");

@@ -4,15 +4,13 @@
  * parsing, markers become Dates (exactly where labtasker v1's server converts them: any marker whose string
  * `fromisoformat` accepts) and LosslessNumbers become numbers, since matching compares values, not their text.
  */
-import { isLosslessNumber, type LosslessNumber } from "../json.js";
+import { isJsonObject, isLosslessNumber, type LosslessNumber } from "../json.js";
 import type { Value } from "./ir.js";
 import { setOwn } from "./python/literal.js";
 import { isDatetimeMarker, parseIsoDatetime } from "./wire.js";
 
 /** Whether a value is a plain object (a document), as opposed to an array, a Date or a number wrapper. */
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === "object" && !Array.isArray(value) && !(value instanceof Date) && !isLosslessNumber(value);
-}
+export const isPlainObject: (value: unknown) => value is Record<string, unknown> = isJsonObject;
 
 /**
  * The matcher's view of a filter document (see the module comment). Values that JSON cannot hold (functions,

@@ -5,7 +5,7 @@
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import type { Broker } from "../broker/broker.js";
 import { LabtaskerError } from "../core/errors.js";
-import { isRedisUnavailable } from "../store/unavailable.js";
+import { isRedisUnavailable } from "../core/transient.js";
 import { basicAuth } from "./auth.js";
 import { ROUTES, openApiDocument } from "./openapi.js";
 import { sendJson } from "./respond.js";

@@ -8,6 +8,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { envFileArgument, loadEnvFile } from "./envFile.js";
 import { maskRedisUrl } from "../store/connection.js";
 import { STOP_BOUND_MS, serve, type RunningServer } from "./server.js";
+import { SWEEP_INTERVAL_SECONDS } from "../core/defaults.js";
 
 const { version } = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
 
@@ -82,7 +83,7 @@ program
   .addOption(new Option("--db-path <path>", "v1's flag: the embedded store's location, here the data directory (as --data-dir)"))
   .addOption(new Option("--env-file <path>", "read settings from a file of KEY=VALUE lines, as v1 does (environment variables win)"))
   .addOption(new Option("--key-prefix <prefix>", "prefix of every Redis key").env("LABTASKER_KEY_PREFIX").default("labtasker"))
-  .addOption(new Option("--sweep-interval <seconds>", "seconds between timeout sweeps").env("PERIODIC_TASK_INTERVAL").default(0.5).argParser(positiveNumber))
+  .addOption(new Option("--sweep-interval <seconds>", "seconds between timeout sweeps").env("PERIODIC_TASK_INTERVAL").default(SWEEP_INTERVAL_SECONDS).argParser(positiveNumber))
   .addOption(new Option("--ping-interval <seconds>", "seconds between SSE pings").env("SSE_PING_INTERVAL").default(15).argParser(positiveNumber))
   .addOption(new Option("--allow-eviction", "start even when Redis's maxmemory-policy (allkeys-*) can evict tasks").env("LABTASKER_ALLOW_EVICTION"))
   .addHelpText("after", "\nPrecedence: flag > environment variable > --env-file > default.")

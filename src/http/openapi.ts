@@ -23,7 +23,8 @@ const workerId = "{worker_id}";
 export const ROUTES: RouteDoc[] = [
   { method: "get", path: "/", summary: "Welcome, and the protocol extensions offered", auth: false, status: 200, response: Type.Object({ message: Type.String(), versions: Type.Array(Type.String()), docs: Type.String(), extensions: Type.Array(Type.String()) }) },
   { method: "get", path: "/health", summary: "Liveness", auth: false, status: 200, response: Type.Object({ connection: Type.String() }) },
-  { method: "get", path: "/health/full", summary: "Health including Redis", auth: false, status: 200, response: S.HealthFullResponse },
+  { method: "get", path: "/health/full", summary: "Health including Redis", auth: false, status: 200, response: S.HealthFullResponse, query: { details: { schema: Type.Boolean({ default: false }), description: "add the timeout sweep's last run and the server's warnings (an extension; v1's client warns about fields it does not know)" } } },
+  { method: "get", path: "/health/sweep", summary: "When the timeout sweep last ran: 200, or 503 when no replica has swept for 3 intervals (an extension)", auth: false, status: 200, response: S.SweepReport },
   { method: "get", path: "/api/v1/polling", summary: "Timeout sweep timing", auth: false, status: 200, response: Type.Object({ prev_polling: Type.Number(), next_eta: Type.Number(), polling_interval: Type.Number() }) },
   { method: "post", path: "/api/v1/queues", summary: "Create a queue", auth: false, body: S.QueueCreateRequest, status: 201, response: S.IdResponse("queue_id") },
   { method: "get", path: "/api/v1/queues/me", summary: "Get the queue", auth: true, status: 200, response: S.QueueGetResponse },

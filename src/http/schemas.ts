@@ -3,17 +3,12 @@
  * (src/http/validate.ts) and for the OpenAPI document (src/http/openapi.ts). Field names, defaults and constraints
  * are v1's (contract 2.3); `extra` keys are allowed and ignored, as v1's models ignore them.
  */
-import { Type, type Static, type TSchema } from "@sinclair/typebox";
+import { Type, type Static } from "@sinclair/typebox";
 import { DOTTED_KEY_PATTERN, NAME_MAX_LENGTH, NAME_PATTERN, PASSWORD_MAX_LENGTH } from "../core/validation.js";
+import { Command, Dict, Nullable, QueueSchema, TASK_STATUS_PATTERN, TaskSchema, WORKER_STATUS_PATTERN, WorkerSchema } from "../wire/v1/schema.js";
 
-const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 const Name = Type.String({ pattern: NAME_PATTERN.source, minLength: 1, maxLength: NAME_MAX_LENGTH });
 const Password = Type.String({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH });
-const Dict = Type.Object({}, { additionalProperties: true });
-const Command = Type.Union([Type.String(), Type.Array(Type.String())]);
-const TASK_STATUS = "^(pending|running|success|failed|cancelled)$";
-const WORKER_STATUS = "^(active|suspended|crashed)$";
-const DateTime = Type.String({ format: "date-time", description: "naive ISO 8601 in UTC, e.g. 2025-02-23T11:41:41.908000" });
 
 /** Every v1 request carries the client's version; the server ignores it, but it must be a PEP 440 version. */
 const clientVersion = {
@@ -66,7 +61,7 @@ export const TaskLsRequest = Type.Object(
     ...lsFields,
     task_id: Type.Optional(Nullable(Type.String())),
     task_name: Type.Optional(Nullable(Type.String())),
-    status: Type.Optional(Nullable(Type.String({ pattern: TASK_STATUS }))),
+    status: Type.Optional(Nullable(Type.String({ pattern: TASK_STATUS_PATTERN }))),
   },
   open,
 );
@@ -76,7 +71,7 @@ export const WorkerLsRequest = Type.Object(
     ...lsFields,
     worker_id: Type.Optional(Nullable(Type.String())),
     worker_name: Type.Optional(Nullable(Type.String())),
-    status: Type.Optional(Nullable(Type.String({ pattern: WORKER_STATUS }))),
+    status: Type.Optional(Nullable(Type.String({ pattern: WORKER_STATUS_PATTERN }))),
   },
   open,
 );
@@ -124,7 +119,7 @@ const TaskUpdateItem = Type.Object(
     replace_fields: Type.Optional(Type.Array(Type.String())),
     task_id: Type.Optional(Type.String()),
     _id: Type.Optional(Type.String()),
-    status: Type.Optional(Nullable(Type.String({ pattern: TASK_STATUS }))),
+    status: Type.Optional(Nullable(Type.String({ pattern: TASK_STATUS_PATTERN }))),
     task_name: Type.Optional(Nullable(Name)),
     heartbeat_timeout: Type.Optional(Nullable(Type.Number())),
     task_timeout: Type.Optional(Nullable(Type.Integer())),
@@ -149,80 +144,37 @@ export const WorkerCreateRequest = Type.Object(
   },
   open,
 );
-export const WorkerStatusUpdateRequest = Type.Object({ ...clientVersion, status: Type.String({ pattern: WORKER_STATUS }) }, open);
+export const WorkerStatusUpdateRequest = Type.Object({ ...clientVersion, status: Type.String({ pattern: WORKER_STATUS_PATTERN }) }, open);
 
-// Responses (for the OpenAPI document; the wire shapes are built in src/http/wire.ts).
+// Responses (for the OpenAPI document): the documents' schemas come from their tables in src/wire/v1.
 
 const Notification = Nullable(Type.Array(Type.Object({ type: Type.String(), level: Type.String(), details: Type.Unknown() })));
-export const Task = Type.Object({
-  task_id: Type.String(),
-  queue_id: Type.String(),
-  status: Type.String({ pattern: TASK_STATUS }),
-  task_name: Nullable(Type.String()),
-  created_at: DateTime,
-  start_time: Nullable(DateTime),
-  last_heartbeat: Nullable(DateTime),
-  last_modified: DateTime,
-  heartbeat_timeout: Nullable(Type.Number()),
-  task_timeout: Nullable(Type.Integer()),
-  max_retries: Type.Integer(),
-  retries: Type.Integer(),
-  priority: Type.Integer(),
-  metadata: Dict,
-  args: Dict,
-  cmd: Nullable(Command),
-  summary: Dict,
-  worker_id: Nullable(Type.String()),
-});
-export const Worker = Type.Object({
-  worker_id: Type.String(),
-  queue_id: Type.String(),
-  status: Type.String({ pattern: WORKER_STATUS }),
-  worker_name: Nullable(Type.String()),
-  metadata: Dict,
-  retries: Type.Integer(),
-  max_retries: Type.Integer(),
-  created_at: DateTime,
-  last_modified: DateTime,
-});
-export const QueueGetResponse = Type.Object({
-  notification: Notification,
-  queue_id: Type.String(),
-  queue_name: Type.String(),
-  created_at: DateTime,
-  last_modified: DateTime,
-  metadata: Dict,
-});
+export const Task = TaskSchema;
+export const Worker = WorkerSchema;
+export const QueueGetResponse = Type.Object({ notification: Notification, ...QueueSchema.properties });
 export const IdResponse = (field: string) => Type.Object({ notification: Notification, [field]: Type.String() });
 export const TaskLsResponse = Type.Object({ notification: Notification, found: Type.Boolean(), content: Type.Array(Task) });
 export const WorkerLsResponse = Type.Object({ notification: Notification, found: Type.Boolean(), content: Type.Array(Worker) });
 export const TaskFetchResponse = Type.Object({ notification: Notification, found: Type.Boolean(), task: Nullable(Task) });
 export const ErrorResponse = Type.Object({ detail: Type.Union([Type.String(), Type.Array(Type.Unknown())]) });
+/** When the timeout sweep last ran (by any replica), for an operator to alert on. */
+export const SweepReport = Type.Object({
+  last_run: Nullable(Type.String({ format: "date-time", description: "ISO 8601 with its time zone" })),
+  seconds_ago: Nullable(Type.Number()),
+  interval_seconds: Type.Number(),
+  late: Type.Boolean({ description: "no sweep for more than 3 intervals: no replica is sweeping" }),
+});
 export const HealthFullResponse = Type.Object({
   status: Type.String({ pattern: "^(healthy|unhealthy)$" }),
   database: Type.String(),
-  // Extensions (v1 answers the two fields above only): when the timeout sweep last ran, for an operator to alert on,
-  // and what the server warns of about its Redis (an eviction policy that can delete tasks).
-  sweep: Type.Optional(Type.Object({
-    last_run: Nullable(Type.String({ format: "date-time", description: "ISO 8601 with its time zone" })),
-    seconds_ago: Nullable(Type.Number()),
-    interval_seconds: Type.Number(),
-    late: Type.Boolean({ description: "no sweep for more than 3 intervals: no replica is sweeping" }),
-  })),
+  // Only with ?details=true (v1 answers the two fields above, and its client warns about any other): the sweep, and
+  // what the server warns of about its Redis (an eviction policy that can delete tasks).
+  sweep: Type.Optional(Nullable(SweepReport)),
   warnings: Type.Optional(Type.Array(Type.String())),
 });
 
-export type QueueCreateBody = Static<typeof QueueCreateRequest>;
-export type QueueUpdateBody = Static<typeof QueueUpdateRequest>;
 export type TaskSubmitBody = Static<typeof TaskSubmitRequest>;
-export type TaskBatchSubmitBody = Static<typeof TaskBatchSubmitRequest>;
-export type TaskLsBody = Static<typeof TaskLsRequest>;
-export type WorkerLsBody = Static<typeof WorkerLsRequest>;
-export type TaskFetchBody = Static<typeof TaskFetchRequest>;
-export type TaskStatusUpdateBody = Static<typeof TaskStatusUpdateRequest>;
 export type TaskUpdateBody = Static<typeof TaskUpdateItem>;
-export type WorkerCreateBody = Static<typeof WorkerCreateRequest>;
-export type WorkerStatusUpdateBody = Static<typeof WorkerStatusUpdateRequest>;
 
 /** Keys of args, metadata and summary, documented in OpenAPI descriptions. */
 export const KEY_PATTERN_DESCRIPTION = `keys after flattening match ${DOTTED_KEY_PATTERN.source}`;

@@ -13,6 +13,7 @@ import { checkRedisAccess, evictionRisk } from "../store/access.js";
 import { startEmbeddedRedis, type EmbeddedRedis } from "../store/embeddedRedis.js";
 import { KeyBuilder } from "../store/keys.js";
 import { createApp } from "./app.js";
+import { SWEEP_INTERVAL_SECONDS } from "../core/defaults.js";
 
 export interface ServeOptions {
   /** @defaultValue "0.0.0.0" (as v1) */
@@ -99,7 +100,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     lastRedisError = "";
   });
 
-  const sweepIntervalSeconds = options.sweepIntervalSeconds ?? 0.5;
+  const sweepIntervalSeconds = options.sweepIntervalSeconds ?? SWEEP_INTERVAL_SECONDS;
   const sweeper = await TimeoutSweeper.start(broker, {
     intervalMs: sweepIntervalSeconds * 1000,
     onError: (error) => log(`Timeout sweep failed: ${error.message}`),

@@ -9,10 +9,9 @@ import { randomUUID } from "node:crypto";
 import { closeSync, constants, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "lossless-json";
-import { taskFromWire } from "../client/wire.js";
-import { taskToWire } from "../http/wire.js";
-import { parseJson, pythonFloat, type JsonObject } from "../json.js";
+import { parseJson, type JsonObject } from "../json.js";
 import type { Task } from "../core/model.js";
+import { taskFromWire, taskToWire } from "../wire/v1/index.js";
 import { localTime } from "./logger.js";
 
 /** The file names of a run directory. */
@@ -50,9 +49,7 @@ export function createRunDir(root: string, task: Task, now: Date = new Date()): 
  * with naive ISO datetimes, and `heartbeat_timeout` as a float (`30.0`), as that model types it.
  */
 export function taskInfoJson(task: Task): string {
-  const wire = taskToWire(task);
-  if (typeof wire.heartbeat_timeout === "number") wire.heartbeat_timeout = pythonFloat(wire.heartbeat_timeout);
-  return stringify(wire, undefined, 4) ?? "{}";
+  return stringify(taskToWire(task, { pythonFloats: true }), undefined, 4) ?? "{}";
 }
 
 /** The task a run directory was written for. */

@@ -16,6 +16,7 @@ export {
   type LoopJobContext,
   type LoopOptions,
   type LoopResult,
+  type LoopSettings,
   type StopSignal,
 } from "./loop.js";
 export {
@@ -33,4 +34,4 @@ export {
 export { RUN_FILES, readTaskInfo, runDirName } from "./files.js";
 export { stderrLogger, silentLogger, type LoopLogger, type StderrLoggerOptions } from "./logger.js";
 export { canPrompt, defaultChoice, processPrompter, terminalPrompter, type Choice, type ChoiceRequest, type Prompter, type PromptStreams } from "./prompt.js";
-export { pythonRepr, pythonStr, pythonStrRepr, shellQuote } from "./python.js";
+export { pythonRepr, pythonStr, pythonStrRepr, shellQuote } from "../core/python.js";

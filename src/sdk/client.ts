@@ -25,15 +25,17 @@ import type {
   UpdateQueueOptions,
   UpdateTasksOptions,
 } from "../core/api.js";
-import { LabtaskerError, QueueExistsError, UpdateFailedError } from "../core/errors.js";
+import { QueueExistsError, UpdateFailedError } from "../core/errors.js";
 import type { Queue, QueueEvent, Task, Worker, WorkerStatus } from "../core/model.js";
-import { sleep } from "../sleep.js";
+import { backoffMs, sleep } from "../sleep.js";
 import { reportStatus } from "./current.js";
 import { IdleGuard } from "./idle.js";
 import { toSortSpec, type SortInput } from "./sort.js";
+import { isTransient } from "../core/transient.js";
+import { PAGE } from "../core/defaults.js";
 
 /** The largest page a server returns (v1's `limit` bound), and the largest update batch it takes. */
-const MAX_PAGE = 1000;
+const MAX_PAGE = PAGE.maxLimit;
 
 /** Options of `lsTasks`: v1's, with {@link SortInput} sort orders and any `limit` (pages of 1,000 are read as needed). */
 export interface TaskListOptions extends Omit<LsTasksOptions, "sort"> {
@@ -89,22 +91,6 @@ export interface LabtaskerClientOptions {
   heartbeatInterval?: number | null;
   /** Holds the process open only while calls are in flight. @defaultValue none (nothing to hold) */
   idle?: IdleGuard;
-}
-
-/**
- * Whether an error of an event stream is a lost connection worth reconnecting after: the server or Redis could not
- * be reached (status 0), answered with a server error, or ioredis gave up on a command while reconnecting.
- * A refusal (4xx) or a bug is not.
- */
-function isTransient(error: unknown): boolean {
-  if (error instanceof LabtaskerError) return error.status === 0 || error.status >= 500;
-  const { name, code, message } = (error ?? {}) as { name?: string; code?: string; message?: string };
-  return (
-    name === "MaxRetriesPerRequestError" ||
-    name === "NetworkError" ||
-    (code !== undefined && /^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH)$/.test(code)) ||
-    /Connection is closed|Stream isn't writeable/i.test(message ?? "")
-  );
 }
 
 /** A filter and `{_id: {$gt: after}}`, both: keeps a JSONata part (`$jsonata`, top level only) at the top level. */
@@ -257,7 +243,7 @@ export class LabtaskerClient implements Labtasker {
 
   /** A listing whose limit may exceed a page: pages read by offset, repeats (from changes meanwhile) dropped. */
   private async pages<T, O extends LsOptions>(list: (options: O) => Promise<LsResult<T>>, options: O, idOf: (item: T) => string): Promise<LsResult<T>> {
-    const limit = options.limit ?? 100;
+    const limit = options.limit ?? PAGE.limit;
     // Limits a server refuses (not an integer, below 1) go to it as they are, for its validation error.
     if (!Number.isInteger(limit) || limit <= MAX_PAGE) return list(options);
     const seen = new Set<string>();
@@ -449,7 +435,7 @@ export class LabtaskerClient implements Labtasker {
       }
       if (signal?.aborted || !reconnect) return;
       // The same backoff as the loop's internal errors (1, 2, 4 ... 60 s), from 250 ms: a restart is usually quick.
-      await sleep(Math.min(60_000, 250 * 2 ** Math.max(0, failures - 1)), signal);
+      await sleep(backoffMs(failures, 250, 60_000), signal);
     }
   }
 

@@ -5,20 +5,22 @@
  * and signals. What this module adds is the handler's side: the args schema (./schema.ts), the context, reports of
  * the handler about its own task (./current.ts), and the module-level functions bound to the loop's client.
  */
-import type { CreateWorkerOptions, FilterInput, Labtasker } from "../core/api.js";
-import type { WorkerSuspendedError } from "../core/errors.js";
+import type { CreateWorkerOptions, Labtasker } from "../core/api.js";
 import type { JsonObject } from "../json.js";
-import type { Task, TaskCommand } from "../core/model.js";
+import type { Task } from "../core/model.js";
 import type { FinishStatus } from "../runner/context.js";
-import type { InternalErrorHandler, LoopJob, LoopLogger, Prompter, StopSignal } from "../runner/index.js";
+import type { LoopJob, LoopLogger, LoopResult as RuntimeLoopResult, LoopSettings } from "../runner/index.js";
 import { asClient, type LabtaskerClient } from "./client.js";
 import { noteOutcome, reportStatus, trackRun, type OwnOutcome } from "./current.js";
 import { LoopOptionsError } from "./errors.js";
 import { compileSchema, type ArgsSchema, type ParsedArgs } from "./schema.js";
 import { defaultClient, withClient } from "./scope.js";
 
-/** Options of {@link loop}; all optional. */
-export interface LoopOptions<S extends ArgsSchema = ArgsSchema, P extends boolean = boolean> {
+/**
+ * Options of {@link loop}; all optional. Besides the args, the runtime's {@link LoopSettings} (see docs/loop.md), with
+ * the SDK's own defaults for the worker, the heartbeat interval and the root.
+ */
+export interface LoopOptions<S extends ArgsSchema = ArgsSchema, P extends boolean = boolean> extends LoopSettings {
   /**
    * The args the handler needs (see {@link ArgsSchema}): they are the fetch's required fields, so only tasks whose
    * args have exactly these keys ("no more, no less") are run, and they are parsed into the handler's typed args.
@@ -32,48 +34,18 @@ export interface LoopOptions<S extends ArgsSchema = ArgsSchema, P extends boolea
    * the schema still decides which tasks are fetched and is still checked. @defaultValue false
    */
   passArgsDict?: P;
-  /** Only run tasks that also match this (Python-style text, MongoDB query or JSONata), compiled once. */
-  extraFilter?: FilterInput | null;
   /** The queue to work on. @defaultValue the module-level default client (see `configure()`) */
   client?: Labtasker;
-  /** Run as this worker. @defaultValue LABTASKER_WORKER_ID, else a worker created for this loop */
-  workerId?: string | null;
   /**
    * The worker created when none is named (v1's `create_worker_kwargs`). Its `maxRetries` is the crash budget: after
    * that many failed runs in all, the worker is crashed and the loop ends with reason `suspended`.
    * @defaultValue `{ maxRetries: 3 }`
    */
   createWorker?: CreateWorkerOptions;
-  /** Time limit of each run, e.g. "1h30m" (overrides the task's `taskTimeout`). @defaultValue none */
-  etaMax?: string | null;
   /** Seconds between heartbeats. @defaultValue the client's (client.toml's `[task] heartbeat_interval`), else 10 */
   heartbeatInterval?: number;
-  /** Seconds without a heartbeat before the server fails the run. @defaultValue 3 × heartbeatInterval */
-  heartbeatTimeout?: number | null;
-  /** The command recorded on each fetched task. @defaultValue this process's argv */
-  cmd?: TaskCommand;
   /** Where `logs/run/` goes. @defaultValue the client's root, else `$LABTASKER_ROOT`, else `./.labtasker` */
   root?: string;
-  /**
-   * After a failure, ask Report/Ignore and Continue/Exit for 10 s each (v1's `set_prompt_on_task_failure`). Without a
-   * terminal the defaults (Report, Continue) are taken at once. @defaultValue true
-   */
-  promptOnFailure?: boolean;
-  /** How to ask. @defaultValue a terminal prompt when stdin and stderr are terminals, else the defaults */
-  prompter?: Prompter;
-  /**
-   * Handle SIGINT, SIGTERM and SIGHUP while the loop runs: the first one aborts the handler's `signal` and ends the
-   * loop once the handler returns (its task is reported: success if it returns, failed as interrupted if it throws)
-   * and deletes a worker the loop created; a second one exits the process at once, without a report.
-   * @defaultValue true
-   */
-  handleSignals?: boolean;
-  /** Stops the loop as a SIGTERM would. */
-  signal?: AbortSignal;
-  /** What to do after an internal error (network, server). @defaultValue back off min(60, 2^(n-1)) s, give up after 10 */
-  onInternalError?: InternalErrorHandler;
-  /** Where the loop's own lines go. @defaultValue v1-style lines on stderr (`silentLogger` drops them) */
-  log?: LoopLogger;
 }
 
 /** What a handler gets besides its args. */
@@ -115,27 +87,12 @@ export type HandlerArgs<S extends ArgsSchema, P extends boolean> = P extends tru
  */
 export type LoopHandler<A> = (args: A, context: LoopContext) => unknown;
 
-/** How a loop ended, and what it ran. */
-export interface LoopResult {
-  /**
-   * `done`: no matching pending task is left. `exit`: Exit was chosen after a failure. `suspended`: the worker is
-   * suspended or crashed (see `suspension`). `stopped`: a signal or `options.signal` stopped the loop.
-   */
-  reason: "done" | "exit" | "suspended" | "stopped";
-  /** The signal that stopped the loop (reason `stopped`). */
-  signal: StopSignal | null;
-  /** The worker the loop ran as. */
-  workerId: string;
-  /** Whether the loop created its worker (deleted again on Exit or a stop, kept otherwise, as v1). */
-  workerCreated: boolean;
-  /** The server's refusal, for reason `suspended`. */
-  suspension: WorkerSuspendedError | null;
-  /** Runs reported success. */
+/** How a loop ended, and what it ran: the runtime's result, with the handler's own reports counted. */
+export interface LoopResult extends RuntimeLoopResult {
+  /** Runs reported success (by a return, or by the handler itself). */
   succeeded: number;
   /** Runs reported failed (by a throw, or by the handler itself). */
   failed: number;
-  /** Failed runs put back to pending with Ignore. */
-  ignored: number;
   /** Runs the handler cancelled. */
   cancelled: number;
 }
@@ -177,6 +134,8 @@ export async function loop(first: LoopOptions | LoopHandler<never>, second?: Loo
   try {
     const client = options.client ? asClient(options.client) : await defaultClient();
     const runner = await import("../runner/loop.js");
+    // Everything but the handler's side and what this function resolves goes to the runtime as it is.
+    const { args: _args, passArgsDict: _passArgsDict, client: _client, requiredFields: _requiredFields, ...settings } = options;
     const counts = { succeededToOther: 0, failed: 0, cancelled: 0, success: 0 };
     const job: LoopJob = async (task, run) => {
       trackRun(task.taskId);
@@ -216,23 +175,12 @@ export async function loop(first: LoopOptions | LoopHandler<never>, second?: Loo
     const result = await client
       .hold(() =>
         runner.runLoop({
+          ...settings,
           client: client.transport,
           job,
           requiredFields,
-          extraFilter: options.extraFilter ?? null,
-          workerId: options.workerId ?? null,
-          createWorker: options.createWorker,
-          etaMax: options.etaMax ?? null,
           heartbeatInterval: options.heartbeatInterval ?? client.heartbeatInterval ?? undefined,
-          heartbeatTimeout: options.heartbeatTimeout ?? null,
-          cmd: options.cmd,
           root: options.root ?? client.root ?? undefined,
-          promptOnFailure: options.promptOnFailure,
-          prompter: options.prompter,
-          handleSignals: options.handleSignals,
-          signal: options.signal,
-          onInternalError: options.onInternalError,
-          log: options.log,
         }),
       )
       .catch((error: unknown) => {
@@ -240,14 +188,9 @@ export async function loop(first: LoopOptions | LoopHandler<never>, second?: Loo
         throw error;
       });
     return {
-      reason: result.reason,
-      signal: result.signal,
-      workerId: result.workerId,
-      workerCreated: result.workerCreated,
-      suspension: result.suspension,
+      ...result,
       succeeded: result.succeeded - counts.succeededToOther + counts.success,
       failed: result.failed + counts.failed,
-      ignored: result.ignored,
       cancelled: counts.cancelled,
     };
   } finally {

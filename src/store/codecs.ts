@@ -1,11 +1,14 @@
 /**
- * Converts between the Redis records the Lua scripts write (hashes, packed tasks) and the records of src/core/model.ts.
+ * Converts between the Redis records the Lua scripts write (hashes, packed tasks) and the records of src/core/model.ts,
+ * and builds from them the v1 documents that filters, sort specs and events see. The scripts store v1's field names,
+ * so every one of these reads the field tables of src/wire/v1 (names, order, types) rather than spelling them again.
  * JSON fields are stored as the exact text received; see src/json.ts for why numbers keep their form.
  */
 import { unpack } from "msgpackr";
 import { parseJson, type JsonObject, type JsonValue } from "../json.js";
-import type { Queue, QueueEvent, Task, TaskCommand, TaskStatus, Worker, WorkerStatus } from "../core/model.js";
+import type { Queue, QueueEvent, Task, Worker } from "../core/model.js";
 import { dateFromMs, formatNaiveIso } from "../time.js";
+import { compileBuilder, QUEUE_FIELDS, TASK_FIELDS, WORKER_FIELDS, type Builder, type Convert, type Field, type FieldType } from "../wire/v1/index.js";
 
 /** A Redis hash as ioredis returns it, or a task's fields (see {@link unpackTask}). */
 export type Hash = Record<string, string>;
@@ -25,150 +28,111 @@ function optionalNumber(text: string | undefined): number | null {
   return text === undefined ? null : Number(text);
 }
 
-export function decodeTask(queueId: string, taskId: string, hash: Hash): Task {
-  return {
-    taskId,
-    queueId,
-    status: hash.status as TaskStatus,
-    taskName: hash.task_name ?? null,
-    createdAt: dateFromMs(hash.created_at)!,
-    startTime: dateFromMs(hash.start_time),
-    lastHeartbeat: dateFromMs(hash.last_heartbeat),
-    lastModified: dateFromMs(hash.last_modified)!,
-    heartbeatTimeout: optionalNumber(hash.heartbeat_timeout),
-    taskTimeout: optionalNumber(hash.task_timeout),
-    maxRetries: Number(hash.max_retries),
-    retries: Number(hash.retries),
-    priority: Number(hash.priority),
-    metadata: jsonObject(hash.metadata),
-    args: jsonObject(hash.args),
-    cmd: hash.cmd === undefined ? null : (parseJson(hash.cmd) as TaskCommand),
-    summary: jsonObject(hash.summary),
-    workerId: hash.worker_id ?? null,
-  };
-}
-
-/**
- * A task as labtasker v1 stores it in MongoDB, for evaluating filters and sort specs: snake_case keys, `_id` and the
- * `task_id` alias, Dates for datetimes, plain JavaScript numbers (parsed with JSON.parse: comparisons need no exact form).
- */
-export function taskFilterView(queueId: string, taskId: string, hash: Hash): Record<string, unknown> {
-  return {
-    _id: taskId,
-    task_id: taskId,
-    queue_id: queueId,
-    status: hash.status,
-    task_name: hash.task_name ?? null,
-    created_at: dateFromMs(hash.created_at),
-    start_time: dateFromMs(hash.start_time),
-    last_heartbeat: dateFromMs(hash.last_heartbeat),
-    last_modified: dateFromMs(hash.last_modified),
-    heartbeat_timeout: optionalNumber(hash.heartbeat_timeout),
-    task_timeout: optionalNumber(hash.task_timeout),
-    max_retries: Number(hash.max_retries),
-    retries: Number(hash.retries),
-    priority: Number(hash.priority),
-    metadata: JSON.parse(hash.metadata ?? "{}") as unknown,
-    args: JSON.parse(hash.args ?? "{}") as unknown,
-    cmd: hash.cmd === undefined ? null : (JSON.parse(hash.cmd) as unknown),
-    summary: JSON.parse(hash.summary ?? "{}") as unknown,
-    worker_id: hash.worker_id ?? null,
-  };
-}
-
-export function decodeWorker(queueId: string, workerId: string, hash: Hash): Worker {
-  return {
-    workerId,
-    queueId,
-    status: hash.status as WorkerStatus,
-    workerName: hash.worker_name ?? null,
-    metadata: jsonObject(hash.metadata),
-    retries: Number(hash.retries),
-    maxRetries: Number(hash.max_retries),
-    createdAt: dateFromMs(hash.created_at)!,
-    lastModified: dateFromMs(hash.last_modified)!,
-  };
-}
-
-/** A worker as v1 stores it, for filters and sort specs (see {@link taskFilterView}). */
-export function workerFilterView(queueId: string, workerId: string, hash: Hash): Record<string, unknown> {
-  return {
-    _id: workerId,
-    worker_id: workerId,
-    queue_id: queueId,
-    status: hash.status,
-    worker_name: hash.worker_name ?? null,
-    metadata: JSON.parse(hash.metadata ?? "{}") as unknown,
-    retries: Number(hash.retries),
-    max_retries: Number(hash.max_retries),
-    created_at: dateFromMs(hash.created_at),
-    last_modified: dateFromMs(hash.last_modified),
-  };
-}
-
-export function decodeQueue(queueId: string, hash: Hash): Queue {
-  return {
-    queueId,
-    queueName: hash.queue_name!,
-    createdAt: dateFromMs(hash.created_at)!,
-    lastModified: dateFromMs(hash.last_modified)!,
-    metadata: jsonObject(hash.metadata),
-  };
-}
-
-/** One entry of a queue's event stream as read with the Buffer variants of XRANGE/XREAD: its id, its field list. */
-export type EventEntry = [id: string, fields: Buffer[]];
-
 /** A stored JSON text (a number or a document) as its value, null when absent. */
 function rawJson(text: string | undefined): JsonValue {
   return text === undefined ? null : parseJson(text);
 }
 
+/** Stored ms since the epoch as v1's naive ISO datetime, null when absent. */
 function naiveIso(ms: string | undefined): string | null {
   return ms === undefined ? null : formatNaiveIso(new Date(Number(ms)));
 }
 
+/** How a stored field (its string, undefined when unset) reads as each type of v1 field. */
+type Reader = { readonly [T in FieldType]: Convert };
+
+/** The ids are not in the stored fields: they come from the entity's Redis key, passed with the call. */
+const ownId: Convert = (_text, _hash, id: string) => id;
+const queueId: Convert = (_text, _hash, _id, queue: string) => queue;
+const asStored: Convert = (text: string | undefined) => text;
+
+/** For the records of src/core/model.ts: JSON fields with their numbers' exact form (src/json.ts). */
+const RECORD: Reader = {
+  key: ownId,
+  id: queueId,
+  text: asStored,
+  "text?": (text: string | undefined) => text ?? null,
+  taskStatus: asStored,
+  workerStatus: asStored,
+  time: dateFromMs,
+  "time?": dateFromMs,
+  int: Number,
+  "int?": optionalNumber,
+  "float?": optionalNumber,
+  object: jsonObject,
+  "command?": (text: string | undefined) => (text === undefined ? null : parseJson(text)),
+};
+
+/** For filters and sort specs: plain JavaScript numbers (JSON.parse), as comparisons need no exact form. */
+const FILTER_VIEW: Reader = {
+  ...RECORD,
+  object: (text: string | undefined) => JSON.parse(text ?? "{}") as unknown,
+  "command?": (text: string | undefined) => (text === undefined ? null : (JSON.parse(text) as unknown)),
+};
+
+/** For event documents: nulls for absent fields, numbers and JSON values exactly as stored, v1's datetimes. */
+const EVENT_DOCUMENT: Reader = {
+  ...RECORD,
+  taskStatus: RECORD["text?"],
+  workerStatus: RECORD["text?"],
+  time: naiveIso,
+  "time?": naiveIso,
+  int: rawJson,
+  "int?": rawJson,
+  "float?": rawJson,
+  object: rawJson,
+  "command?": rawJson,
+};
+
 /**
- * The document labtasker v1 sends in a task event (its MongoDB record): every key present, nulls for absent fields,
- * numbers and JSON values exactly as stored, datetimes in v1's naive ISO form.
+ * A builder of one object from a stored entity (a task's packed fields, a worker's or queue's hash; the scripts store
+ * v1's field names): each field under `nameOf(field)`, in the table's order, after `_id` when `withId`.
  */
-function taskEventDocument(queueId: string, taskId: string, task: Hash): JsonObject {
-  return {
-    _id: taskId,
-    queue_id: queueId,
-    status: task.status ?? null,
-    task_name: task.task_name ?? null,
-    created_at: naiveIso(task.created_at),
-    start_time: naiveIso(task.start_time),
-    last_heartbeat: naiveIso(task.last_heartbeat),
-    last_modified: naiveIso(task.last_modified),
-    heartbeat_timeout: rawJson(task.heartbeat_timeout),
-    task_timeout: rawJson(task.task_timeout),
-    max_retries: rawJson(task.max_retries),
-    retries: rawJson(task.retries),
-    priority: rawJson(task.priority),
-    metadata: rawJson(task.metadata),
-    args: rawJson(task.args),
-    cmd: rawJson(task.cmd),
-    summary: rawJson(task.summary),
-    worker_id: task.worker_id ?? null,
-  };
+function storedBuilder(fields: readonly Field[], reader: Reader, nameOf: (field: Field) => string, withId = false): Builder {
+  const slots = fields.map((field) => ({ name: nameOf(field), from: field.name, convert: reader[field.type] }));
+  return compileBuilder(withId ? [{ name: "_id", from: "_id", convert: ownId }, ...slots] : slots);
 }
 
-/** The document labtasker v1 sends in a worker event (see {@link taskEventDocument}). */
-function workerEventDocument(queueId: string, workerId: string, worker: Hash): JsonObject {
-  return {
-    _id: workerId,
-    queue_id: queueId,
-    status: worker.status ?? null,
-    worker_name: worker.worker_name ?? null,
-    metadata: rawJson(worker.metadata),
-    retries: rawJson(worker.retries),
-    max_retries: rawJson(worker.max_retries),
-    created_at: naiveIso(worker.created_at),
-    last_modified: naiveIso(worker.last_modified),
-  };
+const recordKey = (field: Field) => field.key;
+const documentName = (field: Field) => field.name;
+/** v1's MongoDB record, as its events carry it: the own id as `_id` only. */
+const mongoName = (field: Field) => (field.type === "key" ? "_id" : field.name);
+
+const taskRecord = storedBuilder(TASK_FIELDS, RECORD, recordKey);
+const workerRecord = storedBuilder(WORKER_FIELDS, RECORD, recordKey);
+const queueRecord = storedBuilder(QUEUE_FIELDS, RECORD, recordKey);
+const taskView = storedBuilder(TASK_FIELDS, FILTER_VIEW, documentName, true);
+const workerView = storedBuilder(WORKER_FIELDS, FILTER_VIEW, documentName, true);
+const taskEventDocument = storedBuilder(TASK_FIELDS, EVENT_DOCUMENT, mongoName);
+const workerEventDocument = storedBuilder(WORKER_FIELDS, EVENT_DOCUMENT, mongoName);
+
+export function decodeTask(queueId: string, taskId: string, hash: Hash): Task {
+  return taskRecord(hash, taskId, queueId) as unknown as Task;
 }
+
+/**
+ * A task as labtasker v1 stores it in MongoDB, for evaluating filters and sort specs: v1's keys, `_id` and the
+ * `task_id` alias, Dates for datetimes, plain JavaScript numbers.
+ */
+export function taskFilterView(queueId: string, taskId: string, hash: Hash): Record<string, unknown> {
+  return taskView(hash, taskId, queueId);
+}
+
+export function decodeWorker(queueId: string, workerId: string, hash: Hash): Worker {
+  return workerRecord(hash, workerId, queueId) as unknown as Worker;
+}
+
+/** A worker as v1 stores it, for filters and sort specs (see {@link taskFilterView}). */
+export function workerFilterView(queueId: string, workerId: string, hash: Hash): Record<string, unknown> {
+  return workerView(hash, workerId, queueId);
+}
+
+export function decodeQueue(queueId: string, hash: Hash): Queue {
+  return queueRecord(hash, queueId, queueId) as unknown as Queue;
+}
+
+/** One entry of a queue's event stream as read with the Buffer variants of XRANGE/XREAD: its id, its field list. */
+export type EventEntry = [id: string, fields: Buffer[]];
 
 /**
  * One entry of a queue's event stream, as the Lua `appendEvent` writes it: the transition's fields, and `record`, the
@@ -184,7 +148,8 @@ export function decodeEvent(queueId: string, [id, fields]: EventEntry): QueueEve
   }
   const entityType = entry.entity_type === "worker" ? "worker" : "task";
   const entityId = entry.entity_id ?? "";
-  const data = entityType === "task" ? taskEventDocument(queueId, entityId, record) : workerEventDocument(queueId, entityId, record);
+  const document = entityType === "task" ? taskEventDocument : workerEventDocument;
+  const data = document(record, entityId, queueId) as JsonObject;
   return {
     sequence: Number(id.split("-")[0]),
     queueId,

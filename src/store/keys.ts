@@ -1,26 +1,28 @@
-import type { TaskStatus } from "../core/model.js";
+import { TASK_STATUSES, type TaskStatus } from "../core/model.js";
 
 /**
  * The one place where Redis key names are spelled.
  *
  * Every key of a queue carries the queue id as its hash tag (`<prefix>:{<queue_id>}:...`), so a queue lives in
- * one Redis Cluster slot and each Lua script can touch all of its keys atomically. Scripts receive the keys they
- * know in advance in KEYS, plus the queue's root (`<prefix>:{<queue_id>}:`) from which they derive keys found in
- * the data (a task's worker, an expired task); `lua/includes/generated.lua` is generated from {@link QUEUE_KEY_SUFFIX}
- * so both languages spell keys the same way. The key table in docs/keys.md is checked against this file by a test.
+ * one Redis Cluster slot and each Lua script can touch all of its keys atomically. Scripts receive in KEYS every key
+ * whose name the caller can know; a script that must find keys from data it reads (a task id popped from an index,
+ * the worker a task names) also receives the queue's root (`<prefix>:{<queue_id>}:`) and derives those, and only
+ * those ({@link DERIVED_KEYS}), from it, as its header says. `lua/includes/generated.lua` is generated from this
+ * file so both languages spell keys the same way. The key table in docs/keys.md is checked against this file by a
+ * test.
  */
 
 /** Key prefix used when none is configured. */
 export const DEFAULT_KEY_PREFIX = "labtasker";
 
-/**
- * Suffixes after a queue's root, with the Redis type and meaning of each key. A trailing `:` takes an id.
- * Generated into Lua as `K.<name>(root[, id])`.
- */
+/** Suffixes after a queue's root, with the Redis type and meaning of each key. A trailing `:` takes an id. */
 export const QUEUE_KEY_SUFFIX = {
   /** HASH: the queue record (name, password hash, timestamps, metadata, counters). */
   queue: "queue",
-  /** HASH: one task (flat fields; args/metadata/summary/cmd as JSON text). */
+  /**
+   * STRING: one task, its fields (field -> string; args/metadata/summary/cmd as the JSON text received) packed as a
+   * MessagePack map (see lua/includes/tasks.lua, and unpackTask in codecs.ts).
+   */
   task: "task:",
   /** ZSET: tasks of one status; score -priority, member the task's order key (see `orderKey` in Lua). */
   status: "status:",
@@ -41,6 +43,33 @@ export const QUEUE_KEY_SUFFIX = {
 } as const;
 
 export type QueueKeyName = keyof typeof QUEUE_KEY_SUFFIX;
+
+/**
+ * The keys a Lua script may build from the queue's root, as `K.<name>(root, id)` (generated into
+ * lua/includes/generated.lua): those whose name depends on data the script reads, so the caller cannot name them in
+ * advance. A task whose id is read from an index or from a worker's task set; the worker, and its task set, that a
+ * stored task names; the pending index of a stored task's signature; the status index a task leaves and the one it
+ * enters, which depend on its stored status (and, for a failure, its retries). Every other key comes in KEYS; each
+ * script's header says which of these it derives, and why.
+ *
+ * The status indexes are the one case with another choice: there are only five, so a script could take all five
+ * in KEYS, though a write touches two. Each key passed costs Redis about 1,600 instructions (parsed, copied into
+ * Lua, freed), more than deriving it: the five cost a fetch-and-report 2% more instructions in Redis (valgrind
+ * callgrind, 8,200 on 398,600 per task) and, measured by the server's CPU time, 3-4% more.
+ */
+export const DERIVED_KEYS = ["task", "status", "signature", "worker", "workerTasks"] as const satisfies readonly QueueKeyName[];
+
+/**
+ * The keys every script that writes tasks takes first, as KEYS[1..5], in this order: the root (not a key: the
+ * prefix of the derived keys above, and the queue's hash tag), then each fixed key that the shared task code
+ * (lua/includes/tasks.lua, events.lua) may touch. A script whose caller names a worker takes that worker's HASH and
+ * task SET next. Lua reads them by position (generated constants, lua/includes/keys.lua); TypeScript builds them
+ * with {@link KeyBuilder.taskWriteKeys}; both follow this list.
+ */
+export const TASK_WRITE_KEYS = ["root", "queue", "events", "deadlines", "signatures"] as const;
+
+/** What follows the root in each of {@link TASK_WRITE_KEYS}. */
+const TASK_WRITE_SUFFIXES: readonly string[] = TASK_WRITE_KEYS.map((name) => (name === "root" ? "" : QUEUE_KEY_SUFFIX[name]));
 
 /** Keys shared by all queues. They live outside any queue's slot, so no script mixes them with queue keys. */
 export const GLOBAL_KEY_SUFFIX = {
@@ -74,6 +103,11 @@ export class KeyBuilder {
   status(queueId: string, status: TaskStatus): string {
     return this.root(queueId) + QUEUE_KEY_SUFFIX.status + status;
   }
+  /** The five status indexes, in {@link TASK_STATUSES} order. */
+  statuses(queueId: string): string[] {
+    const prefix = this.root(queueId) + QUEUE_KEY_SUFFIX.status;
+    return TASK_STATUSES.map((status) => prefix + status);
+  }
   signature(queueId: string, signature: string): string {
     return this.root(queueId) + QUEUE_KEY_SUFFIX.signature + signature;
   }
@@ -94,6 +128,12 @@ export class KeyBuilder {
   }
   events(queueId: string): string {
     return this.root(queueId) + QUEUE_KEY_SUFFIX.events;
+  }
+
+  /** KEYS[1..5] of every script that writes tasks: see {@link TASK_WRITE_KEYS}. */
+  taskWriteKeys(queueId: string): string[] {
+    const root = this.root(queueId);
+    return TASK_WRITE_SUFFIXES.map((suffix) => root + suffix);
   }
 
   /** HASH name -> id of every queue. */

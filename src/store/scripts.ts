@@ -32,7 +32,9 @@ export class ScriptRunner {
   ) {
     this.functions = options.functions ?? true;
     for (const [name, script] of Object.entries(SCRIPTS) as Array<[ScriptName, (typeof SCRIPTS)[ScriptName]]>) {
-      redis.defineCommand(name, { numberOfKeys: script.numberOfKeys, lua: script.lua });
+      // No fixed numberOfKeys: each call says how many keys it passes, as FCALL does (some scripts take more keys
+      // than their fixed ones).
+      redis.defineCommand(name, { lua: script.lua });
       for (const command of [name, `${name}Buffer`]) {
         const caller = (redis as unknown as Record<string, ScriptCaller>)[command];
         if (!caller) throw new Error(`script ${command} was not registered`);
@@ -41,7 +43,10 @@ export class ScriptRunner {
     }
   }
 
-  /** Runs a script; `keys` must hold exactly the script's declared number of keys. Bulk replies come back as strings. */
+  /**
+   * Runs a script; `keys` must hold exactly the script's fixed keys, followed by further keys only where the script
+   * declares them (`KEYS[n..]` in its header). Bulk replies come back as strings.
+   */
   run(name: ScriptName, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<ScriptReply> {
     return this.invoke(name, keys, args, false) as Promise<ScriptReply>;
   }
@@ -53,7 +58,9 @@ export class ScriptRunner {
 
   private async invoke(name: ScriptName, keys: readonly string[], args: ReadonlyArray<string | number>, binary: boolean): Promise<unknown> {
     const script = SCRIPTS[name];
-    if (keys.length !== script.numberOfKeys) throw new Error(`script ${name} takes ${script.numberOfKeys} keys (got ${keys.length})`);
+    if (script.moreKeys ? keys.length < script.numberOfKeys : keys.length !== script.numberOfKeys) {
+      throw new Error(`script ${name} takes ${script.numberOfKeys}${script.moreKeys ? " or more" : ""} keys (got ${keys.length})`);
+    }
     if (this.functions) {
       const call = () =>
         binary
@@ -79,7 +86,7 @@ export class ScriptRunner {
         }
       }
     }
-    return this.callers.get(binary ? `${name}Buffer` : name)!(...keys, ...args);
+    return this.callers.get(binary ? `${name}Buffer` : name)!(keys.length, ...keys, ...args);
   }
 
   /** Loads the library on every master (one node, or each master of a Cluster); concurrent callers share one load. */

@@ -102,7 +102,12 @@ export class RedisStore {
   }
 
   purgeQueue(queueId: string, batch: number): Promise<ScriptReply> {
-    return this.scripts.run("purgeQueue", [this.keys.root(queueId)], [batch]);
+    const { keys } = this;
+    return this.scripts.run(
+      "purgeQueue",
+      [keys.root(queueId), keys.workers(queueId), keys.signatures(queueId), keys.deadlines(queueId), keys.events(queueId), ...keys.statuses(queueId)],
+      [batch],
+    );
   }
 
   async readQueue(queueId: string): Promise<Hash | null> {
@@ -127,8 +132,11 @@ export class RedisStore {
   // Tasks
 
   submitTasks(queueId: string, now: number, tasks: readonly NewTaskRecord[]): Promise<ScriptReply> {
+    const { keys } = this;
+    const keyList = [keys.queue(queueId), keys.events(queueId), keys.signatures(queueId), keys.status(queueId, "pending")];
     const args: Array<string | number> = [now, tasks.length];
     for (const task of tasks) {
+      keyList.push(keys.task(queueId, task.taskId), keys.signature(queueId, task.signature));
       args.push(
         task.taskId,
         task.taskName ?? "",
@@ -143,7 +151,7 @@ export class RedisStore {
       );
     }
     if (args.length !== 2 + tasks.length * FIELDS_PER_SUBMITTED_TASK) throw new Error("submitTasks argument layout");
-    return this.scripts.run("submitTasks", [this.keys.root(queueId), this.keys.queue(queueId)], args);
+    return this.scripts.run("submitTasks", keyList, args);
   }
 
   /** The pending index a fetch reads: by argument signature, or all pending tasks. */
@@ -173,8 +181,19 @@ export class RedisStore {
   }
 
   private fetchKeys(queueId: string, signature: string | null, claim: ClaimOptions): string[] {
-    const workerKey = claim.workerId ? this.keys.worker(queueId, claim.workerId) : this.keys.root(queueId);
-    return [this.keys.root(queueId), this.keys.queue(queueId), this.candidateIndex(queueId, signature), workerKey];
+    return [...this.keys.taskWriteKeys(queueId), ...this.workerKeys(queueId, claim.workerId), this.candidateIndex(queueId, signature)];
+  }
+
+  /**
+   * The keys after {@link KeyBuilder.taskWriteKeys} of a task-writing script whose caller may name a worker: the
+   * worker's HASH and task SET; the root twice (left unused) when none is named.
+   */
+  private workerKeys(queueId: string, workerId: string | null): [string, string] {
+    if (!workerId) {
+      const root = this.keys.root(queueId);
+      return [root, root];
+    }
+    return [this.keys.worker(queueId, workerId), this.keys.workerTasks(queueId, workerId)];
   }
 
   private fetchArgs(now: number, claim: ClaimOptions, offset: number, limit: number): Array<string | number> {
@@ -202,11 +221,10 @@ export class RedisStore {
 
   /** Claims one named task, or with `taskId` null runs only the fetch's checks. */
   claimTask(queueId: string, now: number, taskId: string | null, claim: ClaimOptions): Promise<TaskReply> {
-    const workerKey = claim.workerId ? this.keys.worker(queueId, claim.workerId) : this.keys.root(queueId);
     const taskKey = taskId ? this.keys.task(queueId, taskId) : this.keys.root(queueId);
     return this.runReturningTask(
       "claimTask",
-      [this.keys.root(queueId), this.keys.queue(queueId), taskKey, workerKey],
+      [...this.keys.taskWriteKeys(queueId), ...this.workerKeys(queueId, claim.workerId), taskKey],
       [
         now,
         taskId ?? "",
@@ -236,19 +254,17 @@ export class RedisStore {
   }
 
   heartbeat(queueId: string, now: number, taskId: string, workerId: string | null): Promise<ScriptReply> {
-    const workerKey = workerId ? this.keys.worker(queueId, workerId) : this.keys.root(queueId);
-    return this.scripts.run(
-      "heartbeat",
-      [this.keys.root(queueId), this.keys.task(queueId, taskId), this.keys.deadlines(queueId), workerKey],
-      [now, taskId, workerId ?? ""],
-    );
+    const keyList = [this.keys.task(queueId, taskId), this.keys.deadlines(queueId)];
+    // The worker's key only when one is named: the script reads it only then.
+    if (workerId) keyList.push(this.keys.worker(queueId, workerId));
+    return this.scripts.run("heartbeat", keyList, [now, taskId, workerId ?? ""]);
   }
 
   /** Reports a task's outcome. */
   reportTask(queueId: string, now: number, report: ReportRecord): Promise<ScriptReply> {
     return this.scripts.run(
       "reportTask",
-      [this.keys.root(queueId), this.keys.queue(queueId), this.keys.task(queueId, report.taskId)],
+      [...this.keys.taskWriteKeys(queueId), ...this.workerKeys(queueId, report.workerId), this.keys.task(queueId, report.taskId)],
       [now, ...this.reportArgs(report)],
     );
   }
@@ -264,19 +280,17 @@ export class RedisStore {
   ): Promise<TaskReply> {
     const args: Array<string | number> = [now, taskId, rev, resetPending ? "1" : "0"];
     for (const [field, value] of Object.entries(fields)) args.push(field, value ?? "");
-    return this.runReturningTask(
-      "updateTask",
-      [this.keys.root(queueId), this.keys.queue(queueId), this.keys.task(queueId, taskId)],
-      args,
-    );
+    // The pending index of the signature the update sets, if it sets one; the root (left unused) otherwise.
+    const signatureKey = fields.sig ? this.keys.signature(queueId, fields.sig) : this.keys.root(queueId);
+    return this.runReturningTask("updateTask", [...this.keys.taskWriteKeys(queueId), this.keys.task(queueId, taskId), signatureKey], args);
   }
 
   deleteTask(queueId: string, taskId: string): Promise<ScriptReply> {
-    return this.scripts.run("deleteTask", [this.keys.root(queueId), this.keys.task(queueId, taskId)], [taskId]);
+    return this.scripts.run("deleteTask", [...this.keys.taskWriteKeys(queueId), this.keys.task(queueId, taskId)], [taskId]);
   }
 
   expireTasks(queueId: string, now: number, limit: number): Promise<ScriptReply> {
-    return this.scripts.run("expireTasks", [this.keys.root(queueId), this.keys.queue(queueId)], [now, limit]);
+    return this.scripts.run("expireTasks", this.keys.taskWriteKeys(queueId), [now, limit]);
   }
 
   async readTask(queueId: string, taskId: string): Promise<Hash | null> {
@@ -326,7 +340,7 @@ export class RedisStore {
   createWorker(queueId: string, now: number, workerId: string, name: string | null, metadataJson: string, maxRetries: number): Promise<ScriptReply> {
     return this.scripts.run(
       "createWorker",
-      [this.keys.root(queueId), this.keys.queue(queueId), this.keys.worker(queueId, workerId)],
+      [this.keys.queue(queueId), this.keys.events(queueId), this.keys.worker(queueId, workerId), this.keys.workers(queueId)],
       [now, workerId, name === null ? "0" : "1", name ?? "", metadataJson, maxRetries],
     );
   }
@@ -334,7 +348,7 @@ export class RedisStore {
   reportWorker(queueId: string, now: number, workerId: string, status: "active" | "suspended"): Promise<ScriptReply> {
     return this.scripts.run(
       "reportWorker",
-      [this.keys.root(queueId), this.keys.queue(queueId), this.keys.worker(queueId, workerId)],
+      [this.keys.queue(queueId), this.keys.events(queueId), this.keys.worker(queueId, workerId)],
       [now, workerId, status],
     );
   }
@@ -342,7 +356,7 @@ export class RedisStore {
   deleteWorker(queueId: string, now: number, workerId: string, cascadeUpdate: boolean): Promise<ScriptReply> {
     return this.scripts.run(
       "deleteWorker",
-      [this.keys.root(queueId), this.keys.worker(queueId, workerId), this.keys.workers(queueId)],
+      [...this.keys.taskWriteKeys(queueId), ...this.workerKeys(queueId, workerId), this.keys.workers(queueId)],
       [now, workerId, cascadeUpdate ? "1" : "0"],
     );
   }

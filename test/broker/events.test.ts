@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { QueueEvent } from "../../src/core/model.js";
 import { createTestQueue } from "../support/redis.js";
+import { TRANSPORTS, queueOver } from "../support/transports.js";
 
 function summary(event: QueueEvent): string {
   return `${event.entityType} ${event.oldState}->${event.newState}`;
@@ -51,8 +52,26 @@ describe("events (contract 2.5)", () => {
     expect(entries.map(([, fields]) => fields.slice(4, 8).join(" "))).toEqual(["old_state pending new_state pending"]);
   });
 
-  it("streams live events to subscribers and replays from a sequence number", async () => {
+  // Found while building the fault suite's load scenario (an SSE client that falls behind): events past the
+  // subscriber buffer were dropped without a trace; now the subscriber catches up from the stream.
+  it("a subscriber far behind the live feed loses nothing: it catches up from the stream", async () => {
     await using q = await createTestQueue();
+    const controller = new AbortController();
+    const iterator = q.broker.events.subscribe(q.queueId, { signal: controller.signal })[Symbol.asyncIterator]();
+    const firstEvent = iterator.next(); // subscribes; nothing is consumed while 2,500 events are written
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await q.api.submitTasks(Array.from({ length: 2500 }, (_, i) => ({ args: { i } })));
+    const sequences = [(await firstEvent).value!.sequence];
+    while (sequences.length < 2500) sequences.push((await iterator.next()).value!.sequence);
+    controller.abort();
+    await iterator.return?.(undefined);
+    expect(sequences).toEqual(Array.from({ length: 2500 }, (_, i) => i + 1));
+  });
+});
+
+describe.each(TRANSPORTS)("events (contract 2.5) over %s", (transport) => {
+  it("streams live events to subscribers and replays from a sequence number", async () => {
+    await using q = await queueOver(transport);
     const first = await q.api.submitTask({ args: { n: 1 } });
     const controller = new AbortController();
     const received: QueueEvent[] = [];
@@ -71,21 +90,4 @@ describe("events (contract 2.5)", () => {
       [3, first, "running"],
     ]);
   });
-
-  // Found while building the fault suite's load scenario (an SSE client that falls behind): events past the
-  // subscriber buffer were dropped without a trace; now the subscriber catches up from the stream.
-  it("a subscriber far behind the live feed loses nothing: it catches up from the stream", async () => {
-    await using q = await createTestQueue();
-    const controller = new AbortController();
-    const iterator = q.broker.events.subscribe(q.queueId, { signal: controller.signal })[Symbol.asyncIterator]();
-    const firstEvent = iterator.next(); // subscribes; nothing is consumed while 2,500 events are written
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    await q.api.submitTasks(Array.from({ length: 2500 }, (_, i) => ({ args: { i } })));
-    const sequences = [(await firstEvent).value!.sequence];
-    while (sequences.length < 2500) sequences.push((await iterator.next()).value!.sequence);
-    controller.abort();
-    await iterator.return?.(undefined);
-    expect(sequences).toEqual(Array.from({ length: 2500 }, (_, i) => i + 1));
-  });
 });
-

@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { JsonObject } from "../../src/json.js";
 import { createTestQueue } from "../support/redis.js";
+import { TRANSPORTS, queueOver } from "../support/transports.js";
 
-describe("fetch order", () => {
+describe.each(TRANSPORTS)("fetch order over %s", (transport) => {
   it("takes priority desc, then last_modified asc, then created_at asc", async () => {
-    await using q = await createTestQueue();
+    await using q = await queueOver(transport);
     const low = await q.api.submitTask({ args: { n: 1 }, priority: 1 });
     q.clock.advance(10);
     const highOld = await q.api.submitTask({ args: { n: 2 }, priority: 50 });
@@ -19,7 +20,7 @@ describe("fetch order", () => {
   });
 
   it("sends a retried task to the back of its priority class (fresh last_modified)", async () => {
-    await using q = await createTestQueue();
+    await using q = await queueOver(transport);
     const first = await q.api.submitTask({ args: { n: 1 } });
     q.clock.advance(10);
     const second = await q.api.submitTask({ args: { n: 2 } });
@@ -32,7 +33,7 @@ describe("fetch order", () => {
   });
 
   it("keeps the order where times and creation numbers gain a digit (the index members are zero-padded)", async () => {
-    await using q = await createTestQueue();
+    await using q = await queueOver(transport);
     q.clock.ms = 9;
     const ids = [];
     // 12 tasks in the same ms: creation numbers run from 1 to 12, past 9.
@@ -47,7 +48,7 @@ describe("fetch order", () => {
   });
 
   it("sorts priorities of any size, including negative ones", async () => {
-    await using q = await createTestQueue();
+    await using q = await queueOver(transport);
     const ids = [];
     for (const priority of [-5, 1_000_000_000_000, 0, -1_000_000_000_000, 7]) ids.push(await q.api.submitTask({ args: { priority }, priority }));
     const fetched = [];
@@ -56,9 +57,9 @@ describe("fetch order", () => {
   });
 });
 
-describe("required fields: no more, no less (contract 4, step 8)", () => {
+describe.each(TRANSPORTS)("required fields: no more, no less (contract 4, step 8) over %s", (transport) => {
   async function fetchWith(args: JsonObject, requiredFields: string[] | null): Promise<boolean> {
-    await using q = await createTestQueue();
+    await using q = await queueOver(transport);
     await q.api.submitTask({ args });
     return (await q.api.fetchTask({ requiredFields })) !== null;
   }
@@ -84,7 +85,7 @@ describe("required fields: no more, no less (contract 4, step 8)", () => {
   });
 
   it("skips non-matching tasks ahead in the queue without claiming them", async () => {
-    await using q = await createTestQueue({ limits: { fetchFirstScan: 1, fetchScan: 2 } });
+    await using q = await queueOver(transport, { limits: { fetchFirstScan: 1, fetchScan: 2 } });
     for (let i = 0; i < 5; i++) await q.api.submitTask({ args: { a: { x: i, extra: true } }, priority: 100 });
     const wanted = await q.api.submitTask({ args: { a: { x: 9 } }, priority: 1 });
     // Same top-level signature, so all six sit in one index; the scan continues past its limits of 1, then 2, per call.
@@ -93,7 +94,7 @@ describe("required fields: no more, no less (contract 4, step 8)", () => {
   });
 
   it("refuses malformed required fields with v1's detail", async () => {
-    await using q = await createTestQueue();
+    await using q = await queueOver(transport);
     await expect(q.api.fetchTask({ requiredFields: ["a", ".b"] })).rejects.toMatchObject({
       status: 400,
       detail: "Invalid required fields. Detail: Keys must be valid dot-separated strings or a single '*' for matching everything. Got ['a', '.b'].",
@@ -102,24 +103,6 @@ describe("required fields: no more, no less (contract 4, step 8)", () => {
 });
 
 describe("fetch options", () => {
-  it("overrides heartbeat timeout and task timeout (eta_max) for the run, and records the command", async () => {
-    await using q = await createTestQueue();
-    await q.api.submitTask({ args: { a: 1 }, heartbeatTimeout: 60, taskTimeout: 100 });
-    const task = await q.api.fetchTask({ etaMax: "1h30m", heartbeatTimeout: 5, cmd: "python train.py" });
-    expect(task).toMatchObject({ heartbeatTimeout: 5, taskTimeout: 5400, cmd: "python train.py" });
-  });
-
-  it("requires eta_max without heartbeats, and stores no heartbeat then", async () => {
-    await using q = await createTestQueue();
-    await q.api.submitTask({ args: { a: 1 } });
-    await expect(q.api.fetchTask({ startHeartbeat: false })).rejects.toThrow(
-      "Eta max must be specified when start_heartbeat is False",
-    );
-    await expect(q.api.fetchTask({ etaMax: "3 fortnights" })).rejects.toMatchObject({ status: 400 });
-    const task = await q.api.fetchTask({ startHeartbeat: false, etaMax: "30" });
-    expect(task).toMatchObject({ lastHeartbeat: null, taskTimeout: 30 });
-  });
-
   it("applies an extra filter, evaluated over v1-shaped documents", async () => {
     await using q = await createTestQueue();
     await q.api.submitTask({ args: { lr: 0.001 }, metadata: { tags: ["a"] }, priority: 99 });
@@ -151,9 +134,29 @@ describe("fetch options", () => {
   });
 });
 
-describe("report and fetch in one call (extension)", () => {
+describe.each(TRANSPORTS)("fetch options over %s", (transport) => {
+  it("overrides heartbeat timeout and task timeout (eta_max) for the run, and records the command", async () => {
+    await using q = await queueOver(transport);
+    await q.api.submitTask({ args: { a: 1 }, heartbeatTimeout: 60, taskTimeout: 100 });
+    const task = await q.api.fetchTask({ etaMax: "1h30m", heartbeatTimeout: 5, cmd: "python train.py" });
+    expect(task).toMatchObject({ heartbeatTimeout: 5, taskTimeout: 5400, cmd: "python train.py" });
+  });
+
+  it("requires eta_max without heartbeats, and stores no heartbeat then", async () => {
+    await using q = await queueOver(transport);
+    await q.api.submitTask({ args: { a: 1 } });
+    await expect(q.api.fetchTask({ startHeartbeat: false })).rejects.toThrow(
+      "Eta max must be specified when start_heartbeat is False",
+    );
+    await expect(q.api.fetchTask({ etaMax: "3 fortnights" })).rejects.toMatchObject({ status: 400 });
+    const task = await q.api.fetchTask({ startHeartbeat: false, etaMax: "30" });
+    expect(task).toMatchObject({ lastHeartbeat: null, taskTimeout: 30 });
+  });
+});
+
+describe.each(TRANSPORTS)("report and fetch in one call (extension) over %s", (transport) => {
   it("reports the finished task and claims the next, charging failures as a report does", async () => {
-    await using q = await createTestQueue();
+    await using q = await queueOver(transport);
     const workerId = await q.api.createWorker();
     const [a, b, c] = await q.api.submitTasks([{ args: { n: 1 } }, { args: { n: 2 } }, { args: { n: 3 }, maxRetries: 1 }]);
     expect((await q.api.fetchTask({ workerId }))?.taskId).toBe(a);
@@ -168,7 +171,7 @@ describe("report and fetch in one call (extension)", () => {
   });
 
   it("fetches nothing when the report is refused", async () => {
-    await using q = await createTestQueue();
+    await using q = await queueOver(transport);
     const workerId = await q.api.createWorker();
     const [a] = await q.api.submitTasks([{ args: { n: 1 } }, { args: { n: 2 } }]);
     const refused = q.api.fetchTask({ report: { taskId: a!, status: "success" } });

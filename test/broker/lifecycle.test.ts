@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { InvalidStateTransitionError, TaskNotFoundError } from "../../src/core/errors.js";
 import { parseJson } from "../../src/json.js";
-import { createTestQueue } from "../support/redis.js";
+import { TRANSPORTS, queueOver } from "../support/transports.js";
 
-describe("task lifecycle", () => {
+describe.each(TRANSPORTS)("task lifecycle over %s", (transport) => {
   it("submits with v1's defaults and returns every field", async () => {
-    await using q = await createTestQueue();
+    await using q = await queueOver(transport);
     const taskId = await q.api.submitTask({ args: { lr: 0.1, "optim.momentum": 0.9 } });
     const task = await q.api.getTask(taskId);
     expect(task).toMatchObject({
@@ -31,7 +31,7 @@ describe("task lifecycle", () => {
   });
 
   it("refuses a task with neither args nor cmd, and conflicting dotted keys", async () => {
-    await using q = await createTestQueue();
+    await using q = await queueOver(transport);
     await expect(q.api.submitTask({})).rejects.toThrow("Either args or cmd must be provided");
     await expect(q.api.submitTask({ args: { a: 1, "a.b": 2 } })).rejects.toThrow(
       "Conflict detected at key: a. Cannot merge nested and non-nested keys.",
@@ -40,7 +40,7 @@ describe("task lifecycle", () => {
   });
 
   it("keeps numbers exactly as submitted", async () => {
-    await using q = await createTestQueue();
+    await using q = await queueOver(transport);
     const args = parseJson('{"lr":3.0,"big":12345678901234567890,"tiny":1e-05}') as Record<string, never>;
     const taskId = await q.api.submitTask({ args });
     const fetched = await q.api.fetchTask();
@@ -51,7 +51,7 @@ describe("task lifecycle", () => {
   });
 
   it("runs pending -> running -> success, clearing the worker", async () => {
-    await using q = await createTestQueue();
+    await using q = await queueOver(transport);
     const workerId = await q.api.createWorker();
     const taskId = await q.api.submitTask({ args: { x: 1 }, heartbeatTimeout: 60 });
     q.clock.advance(1000);
@@ -64,7 +64,7 @@ describe("task lifecycle", () => {
   });
 
   it("refuses transitions the state machine forbids, with v1's detail", async () => {
-    await using q = await createTestQueue();
+    await using q = await queueOver(transport);
     const taskId = await q.api.submitTask({ args: { x: 1 } });
     await expect(q.api.reportTaskStatus(taskId, "success")).rejects.toMatchObject({
       status: 400,
@@ -82,14 +82,14 @@ describe("task lifecycle", () => {
   });
 
   it("404s for an unknown task, with the detail of each route", async () => {
-    await using q = await createTestQueue();
+    await using q = await queueOver(transport);
     await expect(q.api.getTask("nope")).rejects.toMatchObject({ status: 404, detail: "Task not found" });
     await expect(q.api.deleteTask("nope")).rejects.toBeInstanceOf(TaskNotFoundError);
     await expect(q.api.reportTaskStatus("nope", "success")).rejects.toMatchObject({ status: 404, detail: "Task nope not found" });
   });
 
   it("deletes a task from every index", async () => {
-    await using q = await createTestQueue();
+    await using q = await queueOver(transport);
     const taskId = await q.api.submitTask({ args: { x: 1 } });
     await q.api.deleteTask(taskId);
     expect(await q.api.fetchTask()).toBeNull();

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { Broker } from "../../src/broker/broker.js";
-import { DirectLabtasker } from "../../src/broker/direct.js";
 import { AuthError, QueueExistsError, QueueNameTakenError } from "../../src/core/errors.js";
 import { createTestBroker, createTestQueue } from "../support/redis.js";
+import { TRANSPORTS, queueOver } from "../support/transports.js";
 
 describe("queues", () => {
   it("creates queues with unique names and authenticates by name or id", async () => {
@@ -61,12 +61,13 @@ describe("queues", () => {
     expect((await q.redis.keys(`${q.prefix}:{${q.queueId}}:task:*`)).length).toBe(1);
     await expect(q.broker.queues.delete(q.queueId, true)).rejects.toMatchObject({ status: 404, detail: "Queue not found" });
   });
+});
 
+describe.each(TRANSPORTS)("queues over %s", (transport) => {
   it("keeps one queue's credentials away from another queue's tasks", async () => {
-    await using q = await createTestQueue();
+    await using q = await queueOver(transport);
     const taskId = await q.api.submitTask({ args: { a: 1 } });
-    await q.broker.queues.create({ queueName: "other", password: "pw2" });
-    const other = new DirectLabtasker(q.broker, { queueName: "other", password: "pw2" });
+    const other = await q.other();
     await expect(other.getTask(taskId)).rejects.toMatchObject({ status: 404 });
     await expect(other.deleteTask(taskId)).rejects.toMatchObject({ status: 404 });
     expect(await other.fetchTask()).toBeNull();
@@ -74,9 +75,9 @@ describe("queues", () => {
   });
 });
 
-describe("workers", () => {
+describe.each(TRANSPORTS)("workers over %s", (transport) => {
   it("creates, lists, and deletes with cascade_update clearing worker_id on its tasks", async () => {
-    await using q = await createTestQueue();
+    await using q = await queueOver(transport);
     const workerId = await q.api.createWorker({ workerName: "gpu0", metadata: { "host.name": "n1" }, maxRetries: 5 });
     expect(await q.api.getWorker(workerId)).toMatchObject({ workerName: "gpu0", status: "active", maxRetries: 5, metadata: { host: { name: "n1" } } });
     const taskId = await q.api.submitTask({ args: { a: 1 } });
@@ -92,7 +93,7 @@ describe("workers", () => {
   });
 
   it("refuses worker names that v1 could not list later", async () => {
-    await using q = await createTestQueue();
+    await using q = await queueOver(transport);
     await expect(q.api.createWorker({ workerName: "a b" })).rejects.toMatchObject({ status: 422 });
   });
 });

@@ -1,14 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { WorkerMismatchError, WorkerSuspendedError } from "../../src/core/errors.js";
-import { createTestQueue } from "../support/redis.js";
+import { TRANSPORTS, queueOver } from "../support/transports.js";
 
-describe("retries (contract 3.1 fail())", () => {
+describe.each(TRANSPORTS)("retries (contract 3.1 fail()) over %s", (transport) => {
   it.each([
     [0, ["failed"]],
     [1, ["failed"]],
     [3, ["pending", "pending", "failed"]],
   ])("max_retries=%i gives %j after successive failures", async (maxRetries, expected) => {
-    await using q = await createTestQueue();
+    await using q = await queueOver(transport);
     const taskId = await q.api.submitTask({ args: { a: 1 }, maxRetries });
     const statuses: string[] = [];
     for (const _ of expected) {
@@ -22,7 +22,7 @@ describe("retries (contract 3.1 fail())", () => {
   });
 
   it("treats failed -> failed as a null transition that still merges the summary", async () => {
-    await using q = await createTestQueue();
+    await using q = await queueOver(transport);
     const taskId = await q.api.submitTask({ args: { a: 1 }, maxRetries: 1 });
     await q.api.fetchTask();
     await q.api.reportTaskStatus(taskId, "failed");
@@ -31,9 +31,9 @@ describe("retries (contract 3.1 fail())", () => {
   });
 });
 
-describe("worker failure budget (contract 3.3)", () => {
+describe.each(TRANSPORTS)("worker failure budget (contract 3.3) over %s", (transport) => {
   it("crashes a worker after max_retries cumulative failures, then fetch is 403 until reactivated", async () => {
-    await using q = await createTestQueue();
+    await using q = await queueOver(transport);
     const workerId = await q.api.createWorker({ maxRetries: 3 });
     for (let i = 0; i < 3; i++) await q.api.submitTask({ args: { i }, maxRetries: 1 });
     for (let i = 0; i < 3; i++) {
@@ -54,7 +54,7 @@ describe("worker failure budget (contract 3.3)", () => {
   });
 
   it("follows the worker state machine and keeps v1's answer to 'crashed'", async () => {
-    await using q = await createTestQueue();
+    await using q = await queueOver(transport);
     const workerId = await q.api.createWorker();
     await q.api.reportWorkerStatus(workerId, "suspended");
     await expect(q.api.reportWorkerStatus(workerId, "suspended")).rejects.toMatchObject({
@@ -69,9 +69,9 @@ describe("worker failure budget (contract 3.3)", () => {
   });
 });
 
-describe("fencing", () => {
+describe.each(TRANSPORTS)("fencing over %s", (transport) => {
   it("refuses a report from a worker that no longer holds the task (409)", async () => {
-    await using q = await createTestQueue();
+    await using q = await queueOver(transport);
     const stale = await q.api.createWorker();
     const fresh = await q.api.createWorker();
     const taskId = await q.api.submitTask({ args: { a: 1 }, heartbeatTimeout: 10 });

@@ -1,25 +1,25 @@
 import { describe, expect, it } from "vitest";
 import { UpdateFailedError } from "../../src/core/errors.js";
 import { parseJson, type JsonObject } from "../../src/json.js";
-import { createTestQueue } from "../support/redis.js";
+import { TRANSPORTS, queueOver } from "../support/transports.js";
 
-describe("task updates (contract 6.1, 3.7)", () => {
+describe.each(TRANSPORTS)("task updates (contract 6.1, 3.7) over %s", (transport) => {
   it("merges object fields one level down, dotted keys reaching deeper", async () => {
-    await using q = await createTestQueue();
+    await using q = await queueOver(transport);
     const taskId = await q.api.submitTask({ args: { lr: 0.1, model: "vit", opt: { m: 0.9, wd: 1 } } });
     const { content } = await q.api.updateTasks([{ taskId, args: { lr: 0.005, "opt.m": 0.8 } }]);
     expect(content[0]?.args).toEqual({ lr: 0.005, model: "vit", opt: { m: 0.8, wd: 1 } });
   });
 
   it("replaces the fields named in replaceFields, unflattening dotted keys", async () => {
-    await using q = await createTestQueue();
+    await using q = await queueOver(transport);
     const taskId = await q.api.submitTask({ args: { lr: 0.1, model: "vit" }, metadata: { keep: true } });
     const { content } = await q.api.updateTasks([{ taskId, args: { "opt.lr": 1 }, replaceFields: ["args"] }]);
     expect(content[0]).toMatchObject({ args: { opt: { lr: 1 } }, metadata: { keep: true } });
   });
 
   it("keeps number forms through a merge", async () => {
-    await using q = await createTestQueue();
+    await using q = await queueOver(transport);
     const taskId = await q.api.submitTask({ args: parseJson('{"a":1.0,"b":2}') as JsonObject });
     const { content } = await q.api.updateTasks([{ taskId, args: parseJson('{"b":5.0}') as JsonObject }]);
     expect(String(content[0]?.args.a)).toBe("1.0");
@@ -27,7 +27,7 @@ describe("task updates (contract 6.1, 3.7)", () => {
   });
 
   it("moves a pending task in the fetch order when its priority or args change", async () => {
-    await using q = await createTestQueue();
+    await using q = await queueOver(transport);
     const a = await q.api.submitTask({ args: { x: 1 } });
     const b = await q.api.submitTask({ args: { x: 2 } });
     await q.api.updateTasks([{ taskId: b, priority: 100 }]);
@@ -38,7 +38,7 @@ describe("task updates (contract 6.1, 3.7)", () => {
   });
 
   it("reset_pending re-queues with retries 0 and no worker, from any state", async () => {
-    await using q = await createTestQueue();
+    await using q = await queueOver(transport);
     const workerId = await q.api.createWorker();
     const taskId = await q.api.submitTask({ args: { a: 1 }, maxRetries: 1 });
     await q.api.fetchTask({ workerId });
@@ -49,7 +49,7 @@ describe("task updates (contract 6.1, 3.7)", () => {
   });
 
   it("without reset, validates a status change and keeps retries as sent (the loop's Ignore)", async () => {
-    await using q = await createTestQueue();
+    await using q = await queueOver(transport);
     const workerId = await q.api.createWorker();
     const taskId = await q.api.submitTask({ args: { a: 1 } });
     await q.api.fetchTask({ workerId });
@@ -67,7 +67,7 @@ describe("task updates (contract 6.1, 3.7)", () => {
   });
 
   it("applies the good updates of a batch and lists the failures", async () => {
-    await using q = await createTestQueue();
+    await using q = await queueOver(transport);
     const good = await q.api.submitTask({ args: { a: 1 } });
     const scalar = await q.api.submitTask({ args: { foo: 1 } });
     const failure = q.api.updateTasks([
@@ -81,7 +81,7 @@ describe("task updates (contract 6.1, 3.7)", () => {
   });
 
   it("rejects too many updates and values the schema forbids before writing anything", async () => {
-    await using q = await createTestQueue();
+    await using q = await queueOver(transport);
     const taskId = await q.api.submitTask({ args: { a: 1 } });
     await expect(q.api.updateTasks(Array.from({ length: 1001 }, () => ({ taskId })))).rejects.toThrow(
       "Too many tasks to update. Maximum is 1000.",
@@ -92,9 +92,9 @@ describe("task updates (contract 6.1, 3.7)", () => {
   });
 });
 
-describe("summary reports", () => {
+describe.each(TRANSPORTS)("summary reports over %s", (transport) => {
   it("merges top-level keys, clears with {}, and reaches nested paths with dotted keys", async () => {
-    await using q = await createTestQueue();
+    await using q = await queueOver(transport);
     const taskId = await q.api.submitTask({ args: { a: 1 } });
     await q.api.fetchTask();
     await q.api.reportTaskStatus(taskId, "running", { summary: { loss: 1.5, nested: { x: 1, y: 2 } } });
@@ -107,7 +107,7 @@ describe("summary reports", () => {
   });
 
   it("refuses Mongo operator keys in a summary", async () => {
-    await using q = await createTestQueue();
+    await using q = await queueOver(transport);
     const taskId = await q.api.submitTask({ args: { a: 1 } });
     await expect(q.api.reportTaskStatus(taskId, "cancelled", { summary: { $set: 1 } })).rejects.toThrow(
       "MongoDB operators are not allowed in field names: $set",

@@ -15,7 +15,7 @@ import { DirectLabtasker } from "../../src/broker/direct.js";
 import { saveClientConfig } from "../../src/config/clientConfig.js";
 import type { Task } from "../../src/core/model.js";
 import { startTestServerWithQueue } from "../support/http.js";
-import { createTestBroker, redisUrl } from "../support/redis.js";
+import { createTestBroker, orDispose, redisUrl } from "../support/redis.js";
 
 export const CLI = resolve(import.meta.dirname, "../../dist/cli/main.js");
 
@@ -90,7 +90,7 @@ function scratch(): { dir: string; root: string; bin: string } {
 function baseEnv(bin: string, root: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${bin}:${process.env.PATH ?? ""}`, LABTASKER_ROOT: root };
   // The parent's own settings must not leak into the commands under test.
-  for (const name of ["LABTASKER_API_BASE_URL", "LABTASKER_QUEUE_NAME", "LABTASKER_PASSWORD", "LABTASKER_REDIS_URL", "LABTASKER_KEY_PREFIX", "QUEUE_NAME", "PASSWORD", "NO_COLOR", "PAGER", "VISUAL", "EDITOR", "LABTASKER_DEBUG"]) {
+  for (const name of ["LABTASKER_API_BASE_URL", "LABTASKER_QUEUE_NAME", "LABTASKER_PASSWORD", "LABTASKER_REDIS_URL", "LABTASKER_KEY_PREFIX", "QUEUE_NAME", "PASSWORD", "NO_COLOR", "FORCE_COLOR", "CI", "PAGER", "VISUAL", "EDITOR", "LABTASKER_DEBUG"]) {
     delete env[name];
   }
   return env;
@@ -128,6 +128,10 @@ function harness(parts: { dir: string; root: string; env: NodeJS.ProcessEnv; api
  */
 export async function cliWithServer() {
   const server = await startTestServerWithQueue();
+  return orDispose(server, () => cliOn(server));
+}
+
+async function cliOn(server: Awaited<ReturnType<typeof startTestServerWithQueue>>) {
   // The CLI runs in real time (`date("3 hours ago")` reads the real clock), so the server's clock follows it;
   // setting `clock.ms` shifts it (tests that need old tasks), and it keeps running from there.
   let offset = 0;
@@ -157,6 +161,10 @@ export async function cliWithServer() {
  */
 export async function cliDirect() {
   const test = createTestBroker({ now: () => Date.now() });
+  return orDispose(test, () => cliDirectOn(test));
+}
+
+async function cliDirectOn(test: ReturnType<typeof createTestBroker>) {
   const queueName = `direct${Math.random().toString(36).slice(2, 10)}`;
   await test.broker.queues.create({ queueName, password: "pw" });
   const { dir, root, bin } = scratch();

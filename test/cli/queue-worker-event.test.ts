@@ -118,7 +118,7 @@ function listen(cli: Awaited<ReturnType<typeof cliWithServer>>, args: string[], 
     });
     child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
       stderr += chunk;
-      if (ticker === undefined && stderr.includes("Connected.")) ticker = setInterval(() => trigger().catch(reject), 300);
+      if (ticker === undefined && stderr.includes("Connected.")) ticker = setInterval(() => void trigger().catch(reject), 300);
     });
     child.on("close", (code) => {
       clearTimeout(timer);

@@ -1,6 +1,6 @@
 /**
- * Behaviour on a terminal, under a pseudo-terminal from util-linux `script`: colours (never with NO_COLOR or
- * --no-ansi), the pager (only on a terminal, never with -q or --no-pager), the progress bar of bulk submit, and the
+ * Behaviour on a terminal, under a pseudo-terminal from util-linux `script`: colours (none with NO_COLOR, TERM=dumb or
+ * --no-ansi; FORCE_COLOR colours a pipe too), the pager (only on a terminal, never with -q or --no-pager), the progress bar of bulk submit, and the
  * interactive "View result?" of `task update`.
  */
 import { execFileSync, spawn } from "node:child_process";
@@ -64,6 +64,20 @@ describe.skipIf(!hasScript())("on a terminal", { timeout: 120_000 }, () => {
     expect(piped.stdout).not.toContain(ESC);
   });
 
+  test("TERM=dumb: no colour on a terminal, unless FORCE_COLOR asks for it", async () => {
+    await using cli = await cliWithServer();
+    await cli.api.submitTasks([{ args: { a: 1 } }]);
+    const dumb = await inTerminal(cli, `${lt} task ls --no-pager`, { env: { TERM: "dumb" } });
+    expectCode(dumb, 0);
+    expect(dumb.stdout).toContain("task_id");
+    expect(dumb.stdout).not.toContain(ESC);
+    const forced = await inTerminal(cli, `${lt} task ls --no-pager`, { env: { TERM: "dumb", FORCE_COLOR: "1" } });
+    expect(forced.stdout).toContain(`${ESC}1;34mtask_id${ESC}0m`);
+    const forcedOff = await inTerminal(cli, `${lt} task ls --no-pager`, { env: { FORCE_COLOR: "0" } });
+    expect(forcedOff.stdout).toContain("task_id");
+    expect(forcedOff.stdout).not.toContain(ESC);
+  });
+
   test("the pager runs on a terminal only, and never with -q or --no-pager", async () => {
     await using cli = await cliWithServer();
     await cli.api.submitTasks([{ args: { a: 1 } }]);
@@ -97,5 +111,22 @@ describe.skipIf(!hasScript())("on a terminal", { timeout: 120_000 }, () => {
     // On a terminal the key is coloured: `args` may be followed by the reset sequence before the colon.
     expect(result.stdout.replaceAll(`${ESC}0m`, "")).toMatch(/args:\s+# Modified/);
     expect((await cli.api.getTask(id!)).args).toEqual({ lr: 0.2 });
+  });
+});
+
+describe("colour on a pipe", { timeout: 60_000 }, () => {
+  test("FORCE_COLOR=1 colours a pipe, and wins over NO_COLOR as in Node; NO_COLOR=1, FORCE_COLOR=0 and --no-ansi do not", async () => {
+    await using cli = await cliWithServer();
+    await cli.api.submitTasks([{ args: { a: 1 } }]);
+    const ls = (env: Record<string, string>, ...flags: string[]) => cli.run(["task", "ls", "--no-pager", ...flags], { env });
+    const forced = await ls({ FORCE_COLOR: "1" });
+    expectCode(forced, 0);
+    expect(forced.stdout).toContain(`${ESC}1;34mtask_id${ESC}0m`);
+    expect((await ls({ FORCE_COLOR: "1", NO_COLOR: "1" })).stdout).toContain(`${ESC}1;34mtask_id${ESC}0m`);
+    for (const result of [await ls({}), await ls({ NO_COLOR: "1" }), await ls({ FORCE_COLOR: "0" }), await ls({ FORCE_COLOR: "1" }, "--no-ansi")]) {
+      expectCode(result, 0);
+      expect(result.stdout).toContain("task_id");
+      expect(result.stdout).not.toContain(ESC);
+    }
   });
 });

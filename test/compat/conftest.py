@@ -21,12 +21,10 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import textwrap
-import time
 import uuid
 from pathlib import Path
 
@@ -39,6 +37,7 @@ LABTASKER = str(VENV_BIN / "labtasker")
 PYTHON = sys.executable
 
 from helpers import UUID_RE  # noqa: E402
+from servers import free_port, spawn, start_ours, start_redis, stop, wait_http_ok  # noqa: E402
 
 # Variables of the runner's environment that would leak a labtasker context into the clients under test.
 _SCRUB_ENV = (
@@ -103,68 +102,6 @@ assert labtasker.__version__ == "1.0.1", f"compat suite needs the labtasker 1.0.
 # ----------------------------------------------------------------------------------------------- server process
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_http_ok(url, proc, log_path, timeout=60.0):
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(
-                f"server exited with {proc.returncode} before answering {url}:\n{Path(log_path).read_text()[-4000:]}"
-            )
-        try:
-            r = httpx.get(url, timeout=2)
-            if r.status_code == 200:
-                return
-            last = f"HTTP {r.status_code}"
-        except httpx.HTTPError as e:
-            last = repr(e)
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer 200 within {timeout}s (last: {last}):\n{Path(log_path).read_text()[-4000:]}")
-
-
-def _wait_redis(port, proc, log_path, timeout=20.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"redis-server exited with {proc.returncode}:\n{Path(log_path).read_text()[-4000:]}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-                s.sendall(b"PING\r\n")
-                if s.recv(64).startswith(b"+PONG"):
-                    return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("redis-server did not answer PING")
-
-
-def _stop(proc):
-    if proc is None or proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
-
-
-def _spawn(cmd, log_path, cwd, env):
-    log = open(log_path, "ab")
-    return subprocess.Popen(
-        cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
-    )
-
-
 class Server:
     def __init__(self, kind, url, workdir):
         self.kind = kind
@@ -184,12 +121,12 @@ def server():
         if os.environ.get("COMPAT_SERVER_URL"):
             kind = "external"
             url = os.environ["COMPAT_SERVER_URL"].rstrip("/") + "/"
-            _wait_http_ok(url + "health", None, os.devnull, timeout=10)
+            wait_http_ok(url + "health", None, os.devnull, timeout=10)
         elif kind == "v1":
             port = free_port()
             log = workdir / "server.log"
             procs.append(
-                _spawn(
+                spawn(
                     [
                         str(VENV_BIN / "labtasker-server"),
                         "serve",
@@ -206,56 +143,15 @@ def server():
                 )
             )
             url = f"http://127.0.0.1:{port}/"
-            _wait_http_ok(url + "health", procs[-1], log)
+            wait_http_ok(url + "health", procs[-1], log)
         elif kind == "ours":
             main_js = REPO / "dist" / "http" / "main.js"
             if not main_js.exists():
                 pytest.exit(f"COMPAT_SERVER=ours needs {main_js}: build it first (npm run build)", returncode=3)
-            rport = free_port()
-            rlog = workdir / "redis.log"
-            procs.append(
-                _spawn(
-                    [
-                        "redis-server",
-                        "--port",
-                        str(rport),
-                        "--bind",
-                        "127.0.0.1",
-                        "--save",
-                        "",
-                        "--appendonly",
-                        "no",
-                        "--dir",
-                        str(workdir),
-                    ],
-                    rlog,
-                    workdir,
-                    env,
-                )
-            )
-            _wait_redis(rport, procs[-1], rlog)
-            port = free_port()
-            log = workdir / "server.log"
-            procs.append(
-                _spawn(
-                    [
-                        "node",
-                        str(main_js),
-                        "serve",
-                        "--host",
-                        "127.0.0.1",
-                        "--port",
-                        str(port),
-                        "--redis-url",
-                        f"redis://127.0.0.1:{rport}",
-                    ],
-                    log,
-                    workdir,
-                    env,
-                )
-            )
-            url = f"http://127.0.0.1:{port}/"
-            _wait_http_ok(url + "health", procs[-1], log)
+            redis, rport = start_redis(workdir, env)
+            procs.append(redis)
+            server, url = start_ours(f"redis://127.0.0.1:{rport}", workdir, env)
+            procs.append(server)
         else:
             raise pytest.UsageError(f"COMPAT_SERVER must be v1 or ours, not {kind!r}")
 
@@ -264,7 +160,7 @@ def server():
             pport = free_port()
             target = url.split("//", 1)[1].rstrip("/")
             procs.append(
-                _spawn(
+                spawn(
                     [
                         PYTHON,
                         str(HERE / "tools" / "wire_proxy.py"),
@@ -282,12 +178,12 @@ def server():
                 )
             )
             url = f"http://127.0.0.1:{pport}/"
-            _wait_http_ok(url + "health", procs[-1], workdir / "proxy.log")
+            wait_http_ok(url + "health", procs[-1], workdir / "proxy.log")
 
         yield Server(kind, url, workdir)
     finally:
         for p in reversed(procs):
-            _stop(p)
+            stop(p)
         if os.environ.get("COMPAT_KEEP_LOGS"):
             print(f"\ncompat: server logs kept in {workdir}", file=sys.stderr)
         else:

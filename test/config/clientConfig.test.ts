@@ -37,6 +37,15 @@ describe("client configuration", () => {
     expect(config).toMatchObject({ file: join(root, "config.toml"), queueName: "seed", raw: { cli_plugins: { default: "all" } } });
   });
 
+  it("says which setting is wrong instead of replacing an invalid heartbeat_interval with the default", async () => {
+    const root = await tempRoot();
+    saveClientConfig(root, { apiBaseUrl: "http://h/", queueName: "q", password: "p" });
+    for (const bad of ["0", "-1", '"often"']) {
+      await writeFile(join(root, "client.toml"), `[queue]\nqueue_name = "q"\npassword = "p"\n[task]\nheartbeat_interval = ${bad}\n`);
+      expect(() => loadClientConfig({}, { LABTASKER_ROOT: root })).toThrow(/task\.heartbeat_interval in .*client\.toml must be a positive number of seconds/);
+    }
+  });
+
   it("lets flags beat the environment, and the environment beat the file", async () => {
     const root = await tempRoot();
     saveClientConfig(root, { apiBaseUrl: "http://file/", queueName: "file-q", password: "file-p" });

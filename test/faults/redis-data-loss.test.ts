@@ -22,7 +22,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { HttpLabtasker } from "../../src/client/labtasker.js";
-import { parseWireDate } from "../../src/client/wire.js";
+import { parseWireDate } from "../../src/wire/v1/index.js";
 import type { Task } from "../../src/core/model.js";
 import { account, allTasks, EventCollector, lastEventSequence } from "./support/accounting.js";
 import { Fleet, scenarioFleet } from "./support/fleet.js";
@@ -167,9 +167,9 @@ function deadlineOf(task: Task): number {
   return Math.min(...candidates);
 }
 
-/** GET /health/full: the sweep's interval and how long ago it last ran. */
+/** GET /health/full?details=true: the sweep's interval and how long ago it last ran. */
 async function sweepHealth(server: ServerHandle): Promise<{ status: unknown; intervalSeconds: unknown; ageMs: number | null }> {
-  const body = (await (await fetch(`${server.url}/health/full`)).json()) as { status?: unknown; sweep?: { last_run?: unknown; interval_seconds?: unknown } };
+  const body = (await (await fetch(`${server.url}/health/full?details=true`)).json()) as { status?: unknown; sweep?: { last_run?: unknown; interval_seconds?: unknown } };
   const lastRun = parseWireDate(body.sweep?.last_run ?? null);
   return { status: body.status, intervalSeconds: body.sweep?.interval_seconds, ageMs: lastRun === null ? null : Date.now() - lastRun.getTime() };
 }

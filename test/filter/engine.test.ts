@@ -9,9 +9,9 @@ describe("createFilterEngine", () => {
 
   it("compiles task and worker filters to synchronous predicates", () => {
     const tasks = engine.compile("status == 'pending' and priority >= 10", "task");
-    expect(TASKS.filter((task) => tasks(task)).map((task) => task._id)).toEqual(["t1", "t4"]);
+    expect(TASKS.filter((task) => tasks(task) === true).map((task) => task._id)).toEqual(["t1", "t4"]);
     const workers = engine.compile({ status: "active" }, "worker");
-    expect(WORKERS.filter((worker) => workers(worker)).map((worker) => worker._id)).toEqual(["w1"]);
+    expect(WORKERS.filter((worker) => workers(worker) === true).map((worker) => worker._id)).toEqual(["w1"]);
   });
 
   it("checks worker filters against the worker fields", () => {

@@ -92,7 +92,7 @@ describe("serve on a lab's Redis", () => {
     await admin.call("ACL", "SETUSER", "exact", "on", ">s3cret-pw", ...requiredAcl("labtasker").split(" "));
     const server = await started(await launch(url("exact", "s3cret-pw")));
     await roundTrip(server.port);
-    const health = await (await fetch(`http://127.0.0.1:${server.port}/health/full`)).text();
+    const health = await (await fetch(`http://127.0.0.1:${server.port}/health/full?details=true`)).text();
     expect(JSON.parse(health)).toMatchObject({ status: "healthy", warnings: [] });
     expect(server.output()).toContain("redis://exact:***@");
     expect(server.output() + health).not.toContain("s3cret-pw");
@@ -148,7 +148,7 @@ describe("serve on a lab's Redis", () => {
     const warnings = server.output().split("\n").filter((line) => /allkeys-lru/.test(line));
     expect(warnings).toHaveLength(1);
     expect(server.output()).not.toMatch(/IMPORTANT|Eviction policy is/);
-    const health = (await (await fetch(`http://127.0.0.1:${server.port}/health/full`)).json()) as { warnings: string[] };
+    const health = (await (await fetch(`http://127.0.0.1:${server.port}/health/full?details=true`)).json()) as { warnings: string[] };
     expect(health.warnings).toHaveLength(1);
     expect(health.warnings[0]).toMatch(/allkeys-lru/);
   });
@@ -160,14 +160,17 @@ describe("serve on a lab's Redis", () => {
     expect(server.output()).toMatch(/maxmemory is not set yet/);
   });
 
-  it("/health/full says when the sweep last ran", async () => {
+  it("/health/full?details=true and /health/sweep say when the sweep last ran", async () => {
     const server = await started(await launch(redis.url, "--sweep-interval", "0.2"));
     await new Promise((r) => setTimeout(r, 600));
-    const health = (await (await fetch(`http://127.0.0.1:${server.port}/health/full`)).json()) as { sweep: { last_run: string; seconds_ago: number; interval_seconds: number; late: boolean } };
+    const health = (await (await fetch(`http://127.0.0.1:${server.port}/health/full?details=true`)).json()) as { sweep: { last_run: string; seconds_ago: number; interval_seconds: number; late: boolean } };
     expect(health.sweep.interval_seconds).toBe(0.2);
     expect(health.sweep.late).toBe(false);
     expect(health.sweep.seconds_ago).toBeLessThan(1);
     expect(Date.now() - Date.parse(health.sweep.last_run)).toBeLessThan(1000);
+    expect((await fetch(`http://127.0.0.1:${server.port}/health/sweep`)).status).toBe(200);
+    // v1's answer without it: labtasker 1.0.1's client warns about fields it does not know.
+    expect(await (await fetch(`http://127.0.0.1:${server.port}/health/full`)).json()).toEqual({ status: "healthy", database: "connected" });
   });
 });
 

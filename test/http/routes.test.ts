@@ -12,13 +12,18 @@ describe("open routes", () => {
     await using s = await startTestServer();
     expect(await (await s.request("GET", "/")).json()).toMatchObject({ message: "Welcome to Labtasker!", versions: ["v1"], docs: "/docs", extensions: expect.arrayContaining(["report-and-fetch"]) });
     expect(await (await s.request("GET", "/health")).json()).toEqual({ connection: "ok" });
-    // v1's two fields, then ours: when the timeout sweep last ran (none in this app: no sweeper), and warnings.
-    expect(await (await s.request("GET", "/health/full")).json()).toEqual({
+    // v1's two fields (its client warns about any other), and ours on request: the sweep (none in this app: no
+    // sweeper) and the warnings; /health/sweep answers 503 while no replica sweeps.
+    expect(await (await s.request("GET", "/health/full")).json()).toEqual({ status: "healthy", database: "connected" });
+    expect(await (await s.request("GET", "/health/full?details=true")).json()).toEqual({
       status: "healthy",
       database: "connected",
       sweep: { last_run: null, seconds_ago: null, interval_seconds: 0.5, late: true },
       warnings: [],
     });
+    const sweep = await s.request("GET", "/health/sweep");
+    expect(sweep.status).toBe(503);
+    expect(await sweep.json()).toMatchObject({ last_run: null, late: true });
     const polling = (await (await s.request("GET", "/api/v1/polling")).json()) as Record<string, number>;
     expect(Object.keys(polling).sort()).toEqual(["next_eta", "polling_interval", "prev_polling"]);
   });
@@ -241,6 +246,6 @@ describe("OpenAPI", () => {
     expect(Object.keys(document.paths)).toContain("/api/v1/queues/me/tasks/{task_id}/status");
     expect(document.paths["/api/v1/queues/me/tasks/next"]?.post).toMatchObject({ requestBody: { content: { "application/json": { schema: { type: "object" } } } } });
     const operations = Object.values(document.paths).flatMap((methods) => Object.keys(methods));
-    expect(operations).toHaveLength(23);
+    expect(operations).toHaveLength(24); // the 23 of v1 and our events stream, and /health/sweep
   });
 });

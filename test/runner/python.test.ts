@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { LosslessNumber, parseJson } from "../../src/json.js";
-import { pythonNumber, pythonRepr, pythonStr, pythonStrRepr, shellQuote } from "../../src/runner/python.js";
+import { pythonNumber, pythonRepr, pythonStr, pythonStrRepr, shellQuote } from "../../src/core/python.js";
 
 describe("pythonRepr", () => {
   it.each([

@@ -14,7 +14,7 @@ import { DirectLabtasker } from "../../src/broker/direct.js";
 import { saveClientConfig } from "../../src/config/clientConfig.js";
 import { createApp } from "../../src/http/app.js";
 import type { Task } from "../../src/core/model.js";
-import { createTestBroker, redisUrl, type TestBroker } from "../support/redis.js";
+import { createTestBroker, orDispose, redisUrl, type TestBroker } from "../support/redis.js";
 
 export const CLI = resolve(import.meta.dirname, "../../dist/cli/main.js");
 export const RUNNER_DIST = resolve(import.meta.dirname, "../../dist/runner/index.js");
@@ -125,6 +125,10 @@ export interface HarnessOptions {
 /** A fresh queue, a scratch directory with a configured client, and the CLI to run loops with. */
 export async function loopHarness(options: HarnessOptions = {}): Promise<LoopHarness> {
   const test = createTestBroker({ now: () => Date.now() });
+  return orDispose(test, () => harnessOn(test, options));
+}
+
+async function harnessOn(test: TestBroker, options: HarnessOptions): Promise<LoopHarness> {
   const queueName = `loop${Math.random().toString(36).slice(2, 10)}`;
   await test.broker.queues.create({ queueName, password: "pw" });
   const api = new DirectLabtasker(test.broker, { queueName, password: "pw" });
@@ -136,8 +140,11 @@ export async function loopHarness(options: HarnessOptions = {}): Promise<LoopHar
     saveClientConfig(root, { apiBaseUrl: "http://127.0.0.1:1/", queueName, password: "pw", redisUrl: redisUrl(), heartbeatInterval: options.heartbeatInterval });
     env.LABTASKER_KEY_PREFIX = test.prefix;
   } else {
-    server = await listen(test.broker);
-    saveClientConfig(root, { apiBaseUrl: server.url, queueName, password: "pw", heartbeatInterval: options.heartbeatInterval });
+    const listening = await listen(test.broker);
+    server = listening;
+    await orDispose({ [Symbol.asyncDispose]: () => listening.close() }, () =>
+      saveClientConfig(root, { apiBaseUrl: listening.url, queueName, password: "pw", heartbeatInterval: options.heartbeatInterval }),
+    );
   }
   const processes: ChildProcess[] = [];
   const start: LoopHarness["start"] = (args, runOptions = {}) => {

@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
+import { DERIVED_KEYS, QUEUE_KEY_SUFFIX } from "../../src/store/keys.js";
 import { SCRIPTS } from "../../src/store/scripts.generated.js";
 import { createTestQueue } from "../support/redis.js";
 
@@ -92,5 +93,121 @@ describe("a script run twice with the same arguments", () => {
     expect(await q.api.fetchTask({ workerId: await q.api.createWorker() })).toBeNull();
     expect(await q.redis.zcard(pending)).toBe(0);
     expect((await q.api.getTask(taskId!)).status).toBe("running");
+  });
+});
+
+/** One script call as MONITOR shows it: the keys it declared, then the keys of the commands it ran. */
+interface ObservedCall {
+  script: string;
+  declared: string[];
+  touched: string[];
+}
+
+function scriptHeader(script: string): string {
+  const file = readdirSync(luaDir).find((name) => name.startsWith(`${script}-`))!;
+  return /^--\[\[([\s\S]*?)\]\]/.exec(readFileSync(join(luaDir, file), "utf8"))?.[1] ?? "";
+}
+
+/** The header's text for KEYS[i]: its own line, or, past the fixed keys, the `KEYS[n..]` paragraph. */
+function keyDeclaration(header: string, i: number): string {
+  const own = new RegExp(`^\\s*KEYS\\[${i}\\]\\s.*$`, "m").exec(header)?.[0];
+  return own ?? /^\s*KEYS\[\d+\.\.\][\s\S]*?(?=\n\s*\n)/m.exec(header)?.[0] ?? "";
+}
+
+describe("the keys a script touches", () => {
+  it("come in its KEYS, in its header's order, or are derived from the root as its header says", async () => {
+    await using q = await createTestQueue();
+    // MONITOR shows each script call next to the commands it runs, with nothing in between; whether the call
+    // comes before or after them depends on Redis's version, so a probe finds out.
+    const seen: Array<{ args: string[]; lua: boolean }> = [];
+    const probe = `${q.prefix}:probe`;
+    const marker = `end-of-${q.prefix}`;
+    const monitor = await q.redis.monitor();
+    try {
+      monitor.on("monitor", (_time: string, args: string[], source: string) => seen.push({ args, lua: source === "lua" }));
+      await q.redis.eval("return redis.call('EXISTS', KEYS[1])", 1, probe);
+
+      await q.broker.queues.create({ queueName: `${q.queueName}-other`, password: "pw" });
+      const w1 = await q.api.createWorker();
+      const w2 = await q.api.createWorker();
+      const ids = await q.api.submitTasks(Array.from({ length: 8 }, (_, i) => ({ args: { [i % 2 ? "a" : "b"]: i } })));
+      // w1's task lapses and w2's fetch expires it: the task and its worker are found in the deadline index.
+      const lapsing = await q.api.fetchTask({ workerId: w1, heartbeatTimeout: 1 });
+      await q.api.refreshTaskHeartbeat(lapsing!.taskId, w1);
+      await q.api.refreshTaskHeartbeat(lapsing!.taskId);
+      q.clock.advance(5_000);
+      const second = await q.api.fetchTask({ workerId: w2 });
+      await q.api.reportTaskStatus(second!.taskId, "failed"); // no fence: the worker is the one the task names
+      const third = await q.api.fetchTask({ workerId: w2, requiredFields: ["a"] });
+      const fourth = await q.api.fetchTask({ workerId: w2, report: { taskId: third!.taskId, status: "success" } });
+      await q.api.reportTaskStatus(fourth!.taskId, "cancelled", { workerId: w2 });
+      const fifth = await q.api.fetchTask({ workerId: w2, extraFilter: () => true });
+      expect(await q.api.fetchTask({ workerId: w1, extraFilter: () => false })).toBeNull();
+      await q.api.updateTasks([{ taskId: ids[0]!, args: { c: 1 } }, { taskId: ids[1]!, priority: 5 }]);
+      await q.api.updateTasks([{ taskId: fourth!.taskId }], { resetPending: true });
+      await q.api.fetchTask({ workerId: w1, heartbeatTimeout: 1 });
+      q.clock.advance(5_000);
+      expect(await q.broker.expireAll()).toBeGreaterThan(0);
+      await q.api.reportWorkerStatus(w1, "suspended");
+      expect(fifth).not.toBeNull(); // still running under w2, so the cascade rewrites it
+      await q.api.deleteWorker(w2, { cascadeUpdate: true });
+      await q.api.deleteTask(ids[7]!);
+      await q.api.updateQueue({ newQueueName: `${q.queueName}-2` });
+      await q.api.deleteQueue({ cascadeDelete: true });
+      await q.redis.echo(marker);
+      const ended = () => seen.some(({ args }) => args[0]!.toLowerCase() === "echo" && args[1] === marker);
+      for (let i = 0; i < 100 && !ended(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(ended()).toBe(true);
+    } finally {
+      monitor.disconnect();
+    }
+
+    const callFirst =
+      seen.findIndex(({ args, lua }) => lua && args[1] === probe) > seen.findIndex(({ args, lua }) => !lua && args.includes(probe));
+    const byFunction = new Map<string, string>(Object.entries(SCRIPTS).map(([name, script]) => [script.functionName, name]));
+    const calls: ObservedCall[] = [];
+    let current: ObservedCall | null = null;
+    // Walked so that each call comes before its commands (backwards when Redis shows the call after them).
+    for (const { args, lua } of callFirst ? seen : [...seen].reverse()) {
+      const command = args[0]!.toLowerCase();
+      if (!lua) {
+        const script = command === "fcall" ? byFunction.get(args[1]!) : undefined;
+        current = script ? { script, declared: args.slice(3, 3 + Number(args[2])), touched: [] } : null;
+        if (current) calls.push(current);
+      } else if (current) {
+        current.touched.push(...(command === "del" || command === "exists" ? args.slice(1) : [args[1]!]));
+      }
+    }
+
+    const derived = DERIVED_KEYS.map((name) => QUEUE_KEY_SUFFIX[name]);
+    /** A queue's key split after its root (`<prefix>:{<queue_id>}:`); a shared key has no root. */
+    const split = (key: string): { root: string; rest: string } => {
+      const root = /^[^{]*\{[^}]*\}:/.exec(key)?.[0] ?? "";
+      return { root, rest: key.slice(root ? root.length : q.prefix.length + 1) };
+    };
+    /** What the header's line for a key may name: the key after the root, or up to the id for a key that takes one. */
+    const shapes = (key: string): string[] => {
+      const { root, rest } = split(key);
+      if (root === key) return ["root"];
+      const suffix = Object.values(QUEUE_KEY_SUFFIX).find((s) => s.endsWith(":") && rest.startsWith(s));
+      return suffix ? [`:${rest}`, `:${suffix}<`] : [`:${rest}`];
+    };
+    const ours = calls.filter((call) => call.declared.some((key) => key.startsWith(`${q.prefix}:`)));
+    for (const call of ours) {
+      const header = scriptHeader(call.script);
+      call.declared.forEach((key, i) => {
+        const declaration = keyDeclaration(header, i + 1);
+        expect(shapes(key).some((shape) => declaration.includes(shape)), `${call.script} KEYS[${i + 1}] = ${key}: ${declaration}`).toBe(true);
+      });
+      const derivedSection = header.split("Derived from KEYS[1]")[1]?.split(/\n\s*\n/)[0] ?? "";
+      for (const key of call.touched.filter((touched) => !call.declared.includes(touched))) {
+        const { root, rest } = split(key);
+        const suffix = derived.find((s) => rest.startsWith(s));
+        expect(suffix, `${call.script} touched ${key}, neither declared nor derived`).toBeDefined();
+        expect(call.declared[0], `${call.script} derives ${key} from a root it was given`).toBe(root);
+        expect(derivedSection, `${call.script}'s header lists what it derives`).toContain(`${suffix}<`);
+      }
+    }
+    expect([...new Set(ours.map((call) => call.script))].sort()).toEqual(Object.keys(SCRIPTS).sort());
   });
 });

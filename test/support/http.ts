@@ -1,7 +1,8 @@
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { createApp, type AppOptions } from "../../src/http/app.js";
-import { createTestBroker, type TestBroker } from "./redis.js";
+import type { BrokerOptions } from "../../src/broker/broker.js";
+import { createTestBroker, orDispose, type TestBroker } from "./redis.js";
 
 export interface TestServer extends TestBroker {
   url: string;
@@ -9,13 +10,18 @@ export interface TestServer extends TestBroker {
   request(method: string, path: string, options?: { auth?: [string, string]; body?: unknown; headers?: Record<string, string> }): Promise<Response>;
 }
 
-/** The HTTP app on a free port over a test broker (own key prefix). */
-export async function startTestServer(options: Partial<AppOptions> = {}): Promise<TestServer> {
-  const test = createTestBroker();
-  const { app, openStreams } = createApp({ broker: test.broker, ...options });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, "127.0.0.1", () => resolve(s));
-  });
+/** The HTTP app on a free port over a test broker (own key prefix, built with `brokerOptions`). */
+export async function startTestServer(options: Partial<AppOptions> = {}, brokerOptions: Partial<BrokerOptions> = {}): Promise<TestServer> {
+  const test = createTestBroker(brokerOptions);
+  const { app, openStreams } = await orDispose(test, () => createApp({ broker: test.broker, ...options }));
+  const server: Server = await orDispose(
+    test,
+    () =>
+      new Promise<Server>((resolve, reject) => {
+        const s = app.listen(0, "127.0.0.1", () => resolve(s));
+        s.once("error", reject);
+      }),
+  );
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     ...test,
@@ -38,8 +44,10 @@ export async function startTestServer(options: Partial<AppOptions> = {}): Promis
 /** A server with one queue; `auth` are its credentials. */
 export async function startTestServerWithQueue() {
   const server = await startTestServer();
-  const queueName = `q${Math.random().toString(36).slice(2, 10)}`;
-  const created = await server.request("POST", "/api/v1/queues", { body: { queue_name: queueName, password: "pw" } });
-  const { queue_id: queueId } = (await created.json()) as { queue_id: string };
-  return { ...server, queueName, queueId, auth: [queueName, "pw"] as [string, string] };
+  return orDispose(server, async () => {
+    const queueName = `q${Math.random().toString(36).slice(2, 10)}`;
+    const created = await server.request("POST", "/api/v1/queues", { body: { queue_name: queueName, password: "pw" } });
+    const { queue_id: queueId } = (await created.json()) as { queue_id: string };
+    return { ...server, queueName, queueId, auth: [queueName, "pw"] as [string, string] };
+  });
 }

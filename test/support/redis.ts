@@ -46,11 +46,26 @@ export function createTestBroker(options: Partial<BrokerOptions> = {}): TestBrok
   };
 }
 
+/**
+ * Finishes a helper's setup with `rest`; when that throws, `resource` is disposed before the error goes on, so a helper
+ * that fails half-way leaves nothing open (the leak check, test/support/leakCheck.ts, would report it).
+ */
+export async function orDispose<T>(resource: AsyncDisposable, rest: () => Promise<T> | T): Promise<T> {
+  try {
+    return await rest();
+  } catch (error) {
+    await resource[Symbol.asyncDispose]();
+    throw error;
+  }
+}
+
 /** A test broker with one queue and a Labtasker bound to it. */
 export async function createTestQueue(options: Partial<BrokerOptions> = {}) {
   const test = createTestBroker(options);
-  const queueName = `q-${randomUUID().slice(0, 8)}`;
-  const queueId = await test.broker.queues.create({ queueName, password: "secret" });
-  const api = new DirectLabtasker(test.broker, { queueName, password: "secret" });
-  return { ...test, queueId, queueName, api };
+  return orDispose(test, async () => {
+    const queueName = `q-${randomUUID().slice(0, 8)}`;
+    const queueId = await test.broker.queues.create({ queueName, password: "secret" });
+    const api = new DirectLabtasker(test.broker, { queueName, password: "secret" });
+    return { ...test, queueId, queueName, api };
+  });
 }

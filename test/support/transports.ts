@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
+import type { BrokerOptions } from "../../src/broker/broker.js";
 import type { Labtasker } from "../../src/core/api.js";
 import { DirectLabtasker } from "../../src/broker/direct.js";
 import { HttpLabtasker } from "../../src/client/labtasker.js";
 import { startTestServer } from "./http.js";
-import type { ManualClock } from "./redis.js";
+import { orDispose, type ManualClock } from "./redis.js";
 
 export type Transport = "direct" | "http";
 export const TRANSPORTS: Transport[] = ["direct", "http"];
@@ -12,24 +13,29 @@ export interface TransportQueue extends AsyncDisposable {
   api: Labtasker;
   clock: ManualClock;
   queueName: string;
+  queueId: string;
   /** A second API on another queue of the same server. */
   other(): Promise<Labtasker>;
 }
 
-/** A fresh queue reached through `transport`: the broker directly, or our HTTP server through the HTTP client. */
-export async function queueOver(transport: Transport): Promise<TransportQueue> {
-  const server = await startTestServer();
+/**
+ * A fresh queue reached through `transport`: the broker directly, or our HTTP server through the HTTP client. Both
+ * run on one broker (built with `brokerOptions`) whose clock the test moves by hand.
+ */
+export async function queueOver(transport: Transport, brokerOptions: Partial<BrokerOptions> = {}): Promise<TransportQueue> {
+  const server = await startTestServer({}, brokerOptions);
   const makeApi = (queueName: string, password: string): Labtasker =>
     transport === "direct"
       ? new DirectLabtasker(server.broker, { queueName, password })
       : new HttpLabtasker({ baseUrl: server.url, queueName, password, networkAttempts: 1 });
   const queueName = `q-${randomUUID().slice(0, 8)}`;
   const api = makeApi(queueName, "pw");
-  await api.createQueue({ queueName, password: "pw" });
+  const queueId = await orDispose(server, () => api.createQueue({ queueName, password: "pw" }));
   return {
     api,
     clock: server.clock,
     queueName,
+    queueId,
     async other() {
       const name = `q-${randomUUID().slice(0, 8)}`;
       const otherApi = makeApi(name, "pw2");

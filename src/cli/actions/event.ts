@@ -4,7 +4,7 @@
  */
 import type { Command } from "commander";
 import type { QueueEvent } from "../../core/model.js";
-import { eventToWire } from "../../http/wire.js";
+import { eventToWire } from "../../wire/v1/index.js";
 import { stringifyJson } from "../../json.js";
 import { formatNaiveIso } from "../../time.js";
 import { withApi } from "../common/connect.js";

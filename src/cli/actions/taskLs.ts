@@ -7,13 +7,10 @@ import { UsageError } from "../common/errors.js";
 import { readStdinLines, stdinHasData } from "../common/input.js";
 import { allPages, compileExtraFilter, pageSize, parseSorts, printListing } from "../common/listing.js";
 import { taskRecord, type LsFormat } from "../common/output.js";
+import { DEFAULT_TASK_ORDER, REQUEST_BATCH } from "../../core/defaults.js";
 
 /** `task ls` without -S, as v1's CLI: highest priority first, then oldest change, then oldest. */
-export const DEFAULT_TASK_SORT: Array<[string, 1 | -1]> = [
-  ["priority", -1],
-  ["last_modified", 1],
-  ["created_at", 1],
-];
+export const DEFAULT_TASK_SORT = DEFAULT_TASK_ORDER as Array<[string, 1 | -1]>;
 
 export interface TaskTargetOptions {
   taskId?: string;
@@ -67,7 +64,7 @@ export async function ls(command: Command): Promise<void> {
     if (ids.length === 0) return;
     // Chunks of 1,000 ids keep each filter small.
     targets = [];
-    for (let start = 0; start < ids.length; start += 1000) targets.push(idsTarget(ids.slice(start, start + 1000)));
+    for (let start = 0; start < ids.length; start += REQUEST_BATCH) targets.push(idsTarget(ids.slice(start, start + REQUEST_BATCH)));
   }
   const limit = pageSize(options.limit);
   await withApi(command, async (api) => {

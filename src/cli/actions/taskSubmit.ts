@@ -7,11 +7,12 @@ import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
 import type { SubmitTaskOptions } from "../../core/api.js";
-import { isLosslessNumber, parseJson, type JsonObject, type JsonValue } from "../../json.js";
+import { isJsonObject, parseJson, type JsonObject, type JsonValue } from "../../json.js";
 import { withApi } from "../common/connect.js";
 import { UsageError } from "../common/errors.js";
 import { note, progressBar } from "../common/terminal.js";
 import { parseDictOption, parseTaskArgs } from "../common/values.js";
+import { REQUEST_BATCH } from "../../core/defaults.js";
 
 interface SubmitOptions {
   taskName?: string;
@@ -27,7 +28,7 @@ interface SubmitOptions {
 }
 
 /** Tasks per `submitTasks` call: one HTTP request each against our server, and a step of the progress bar. */
-const CHUNK = 1000;
+const CHUNK = REQUEST_BATCH;
 
 export async function submit(command: Command): Promise<void> {
   const options = command.opts<SubmitOptions>();
@@ -61,13 +62,10 @@ export async function submit(command: Command): Promise<void> {
 /** The submit fields a JSON line may hold, by v1 name (TaskSubmitRequest). */
 const LINE_FIELDS = ["task_name", "args", "metadata", "cmd", "heartbeat_timeout", "task_timeout", "max_retries", "priority"] as const;
 
-function isObject(value: unknown): value is JsonObject {
-  return value !== null && typeof value === "object" && !Array.isArray(value) && !isLosslessNumber(value);
-}
 
 /** One JSON line as a task; the flags give the fields the line leaves out. */
 export function taskFromLine(value: JsonValue, defaults: SubmitTaskOptions, where: string): SubmitTaskOptions {
-  if (!isObject(value)) throw new UsageError(`${where}: each line must be a JSON object such as {"args": {"lr": 0.1}}`);
+  if (!isJsonObject(value)) throw new UsageError(`${where}: each line must be a JSON object such as {"args": {"lr": 0.1}}`);
   const unknown = Object.keys(value).filter((key) => !(LINE_FIELDS as readonly string[]).includes(key));
   if (unknown.length > 0) {
     throw new UsageError(`${where}: unknown field${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")} (a line holds ${LINE_FIELDS.join(", ")}; put task arguments under "args")`);
@@ -85,7 +83,7 @@ export function taskFromLine(value: JsonValue, defaults: SubmitTaskOptions, wher
     ...(value.priority !== undefined && { priority: number("priority") }),
   };
   const args = task.args;
-  if ((args == null || (isObject(args) && Object.keys(args).length === 0)) && !task.cmd) {
+  if ((args == null || (isJsonObject(args) && Object.keys(args).length === 0)) && !task.cmd) {
     throw new UsageError(`${where}: a task needs "args" or "cmd"`);
   }
   return task;

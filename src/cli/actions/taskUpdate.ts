@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import type { Labtasker, LsTasksOptions, TaskUpdate } from "../../core/api.js";
 import { UpdateFailedError } from "../../core/errors.js";
-import { isLosslessNumber, stringifyJson, type JsonObject, type JsonValue } from "../../json.js";
+import { isJsonObject, isLosslessNumber, stringifyJson, type JsonObject, type JsonValue } from "../../json.js";
 import { TASK_STATUSES, type Task } from "../../core/model.js";
 import { withApi } from "../common/connect.js";
 import { AbortedError, UsageError } from "../common/errors.js";
@@ -26,8 +26,9 @@ import {
   taskUpdate,
   type UpdatableField,
 } from "../common/values.js";
-import { YamlError, parseYaml } from "../common/yaml.js";
+import { YamlError, parseYaml } from "../common/yamlRead.js";
 import { idsTarget, listTasks, taskTarget, type TaskTargetOptions } from "./taskLs.js";
+import { REQUEST_BATCH } from "../../core/defaults.js";
 
 interface UpdateOptions extends TaskTargetOptions {
   update?: string[];
@@ -39,7 +40,7 @@ interface UpdateOptions extends TaskTargetOptions {
 }
 
 /** Tasks per update request (the server's limit). */
-const UPDATE_BATCH = 1000;
+const UPDATE_BATCH = REQUEST_BATCH;
 
 export async function update(command: Command): Promise<void> {
   const options = command.opts<UpdateOptions>();
@@ -68,7 +69,7 @@ export async function update(command: Command): Promise<void> {
       return;
     }
     targets = [];
-    for (let start = 0; start < ids.length; start += 1000) targets.push(idsTarget(ids.slice(start, start + 1000)));
+    for (let start = 0; start < ids.length; start += REQUEST_BATCH) targets.push(idsTarget(ids.slice(start, start + REQUEST_BATCH)));
   }
 
   await withApi(command, async (api) => {
@@ -157,9 +158,6 @@ function canonical(value: JsonValue | undefined): string {
   return value === undefined ? "<missing>" : stringifyJson(value);
 }
 
-function isObject(value: unknown): value is JsonObject {
-  return value !== null && typeof value === "object" && !Array.isArray(value) && !isLosslessNumber(value);
-}
 
 /** Problems of an edited field's value that the server would refuse (checked here so the user can fix them). */
 function valueProblem(field: UpdatableField, value: JsonValue): string | undefined {
@@ -170,7 +168,7 @@ function valueProblem(field: UpdatableField, value: JsonValue): string | undefin
     case "args":
     case "metadata":
     case "summary":
-      return isObject(value) ? undefined : "must be a mapping";
+      return isJsonObject(value) ? undefined : "must be a mapping";
     case "max_retries":
     case "retries":
     case "priority":
@@ -236,7 +234,7 @@ function readEdits(text: string, original: JsonObject[], readonly: Set<string>):
   const problems: string[] = [];
   edited.forEach((entry, index) => {
     const before = original[index]!;
-    if (!isObject(entry) || entry.task_id !== before.task_id) {
+    if (!isJsonObject(entry) || entry.task_id !== before.task_id) {
       problems.push(`Task IDs must stay in the same order: expected ${String(before.task_id)} at position ${index + 1}.`);
       return;
     }

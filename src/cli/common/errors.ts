@@ -17,6 +17,7 @@ import {
 } from "../../core/errors.js";
 import { ConfigError } from "../../config/connect.js";
 import { FilterError } from "../../filter/errors.js";
+import { isUnreachable } from "../../core/transient.js";
 
 /** The exit codes of every command, documented in docs/cli.md. */
 export const EXIT = {
@@ -57,16 +58,6 @@ export class AbortedError extends CliError {
   constructor(message = "Aborted.") {
     super(message, EXIT.FAILURE);
   }
-}
-
-/** The server or Redis could not be reached at all (HTTP transport error, refused connection). */
-export function isUnreachable(error: unknown): boolean {
-  if (error instanceof LabtaskerError) return error.status === 0;
-  const { code, name } = (error ?? {}) as { code?: unknown; name?: unknown };
-  return (
-    name === "MaxRetriesPerRequestError" ||
-    (typeof code === "string" && ["ECONNREFUSED", "ENOTFOUND", "EHOSTUNREACH", "ETIMEDOUT", "ECONNRESET"].includes(code))
-  );
 }
 
 /**

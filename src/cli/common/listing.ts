@@ -7,9 +7,10 @@ import type { JsonObject } from "../../json.js";
 import { UsageError } from "./errors.js";
 import { formatter, type LsFormat } from "./output.js";
 import { colorEnabled, note, pagerOutput, palette, stdoutOutput } from "./terminal.js";
+import { PAGE } from "../../core/defaults.js";
 
 /** The server's page size limit (v1: 1..1000). */
-export const MAX_PAGE_SIZE = 1000;
+export const MAX_PAGE_SIZE = PAGE.maxLimit;
 
 /**
  * `--limit` as the page size of a listing that goes through every page anyway. Above 1000 (the seeds write

@@ -4,12 +4,12 @@
  * (one compact object per line, for `jq`) or one JSON array. Numbers keep their exact text: `3.0` stays `3.0`.
  */
 import { stringify } from "lossless-json";
-import { stringifyJson, pythonFloat, type JsonObject } from "../../json.js";
+import { stringifyJson, type JsonObject } from "../../json.js";
 import type { Queue, Task, Worker } from "../../core/model.js";
-import { queueToWire, taskToWire, workerToWire } from "../../http/wire.js";
+import { queueToWire, taskToWire, workerToWire } from "../../wire/v1/index.js";
 import type { LsFormat } from "./options.js";
 import type { Palette } from "./terminal.js";
-import { dumpYaml, YamlTimestamp, type DumpOptions } from "./yaml.js";
+import { dumpYaml, YamlTimestamp, type DumpOptions } from "./yamlEmit.js";
 
 export { LS_FORMATS, type LsFormat } from "./options.js";
 
@@ -17,9 +17,7 @@ const DATETIME_KEYS = new Set(["created_at", "start_time", "last_heartbeat", "la
 
 /** A task in v1's shape. `heartbeat_timeout` is a float in v1's model, so `60` prints as `60.0` as v1 prints it. */
 export function taskRecord(task: Task): JsonObject {
-  const record = taskToWire(task);
-  if (typeof record.heartbeat_timeout === "number") record.heartbeat_timeout = pythonFloat(record.heartbeat_timeout);
-  return record;
+  return taskToWire(task, { pythonFloats: true });
 }
 
 export function workerRecord(worker: Worker): JsonObject {
@@ -28,8 +26,7 @@ export function workerRecord(worker: Worker): JsonObject {
 
 /** A queue in v1's QueueGetResponse shape, without the response-only `notification`. */
 export function queueRecord(queue: Queue): JsonObject {
-  const { notification: _notification, ...record } = queueToWire(queue);
-  return record;
+  return queueToWire(queue);
 }
 
 /** The record with its datetimes as YAML timestamps (`2025-02-23 11:41:41.908000`, as PyYAML writes datetimes). */

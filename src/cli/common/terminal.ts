@@ -1,19 +1,37 @@
 /**
- * Terminal decisions in one place: colour only on a terminal and never with NO_COLOR (https://no-color.org), the
- * pager only when stdout is a terminal, progress only when stderr is one. Data goes to stdout through an
- * {@link Output} that respects back-pressure and stops quietly when the reader goes away (`| head`, quitting less).
+ * Terminal decisions in one place: colour as chalk decides it (FORCE_COLOR, NO_COLOR, TERM=dumb; see
+ * {@link colorEnabled}), the pager only when stdout is a terminal, progress only when stderr is one. Data goes to
+ * stdout through an {@link Output} that respects back-pressure and stops quietly when the reader goes away (`| head`,
+ * quitting less).
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { createRequire } from "node:module";
 import type { Writable } from "node:stream";
+import type * as Chalk from "chalk";
 
-/** Whether to colour what goes to `stream`: `--no-ansi` turns it off; NO_COLOR (non-empty) and non-terminals always do. */
+/**
+ * Whether to colour what goes to `stream` (stdout or stderr), in this order: `--no-ansi` turns it off; FORCE_COLOR,
+ * when set, decides (`0` or `false` off, anything else on, on a pipe too), and wins over NO_COLOR as it does for
+ * Node itself; NO_COLOR (non-empty, https://no-color.org) turns it off; a stream that is not a terminal is never
+ * coloured; on a terminal, chalk decides from TERM (none for `dumb`), COLORTERM and the CI variables.
+ *
+ * chalk (its supports-color) makes the decision; the styles stay ours (see {@link palette}). It is loaded only when
+ * its answer is needed, on a terminal or with FORCE_COLOR: it costs about 5 ms, which a command piping its output
+ * should not pay.
+ */
 export function colorEnabled(stream: { isTTY?: boolean }, flag?: boolean): boolean {
   if (flag === false) return false;
-  if (process.env.NO_COLOR) return false;
-  return stream.isTTY === true;
+  if (process.env.FORCE_COLOR === undefined && (process.env.NO_COLOR || stream.isTTY !== true)) return false;
+  const { supportsColor, supportsColorStderr } = createRequire(import.meta.url)("chalk") as typeof Chalk;
+  const support = stream === process.stderr ? supportsColorStderr : supportsColor;
+  return support !== false && support.level > 0;
 }
 
-/** ANSI styles; the identity when colour is off, so callers never branch. */
+/**
+ * ANSI styles; the identity when colour is off, so callers never branch. Written here rather than with chalk's
+ * styles: chalk closes each attribute separately (`\u001b[1m\u001b[34mkey\u001b[39m\u001b[22m`), where this CLI has
+ * always written one sequence and a full reset (`\u001b[1;34mkey\u001b[0m`), which scripts and tests match on.
+ */
 export interface Palette {
   /** Whether the styles add anything (callers may skip colouring work when not). */
   readonly enabled: boolean;

@@ -10,7 +10,7 @@
  * - `-abc`: v1 drops it; here it is an error.
  * - conflicting dotted keys (`--a 1 --a.b 2`) and stray tokens: v1 shows a traceback; here one line, exit 2.
  */
-import { isLosslessNumber, type JsonObject, type JsonValue } from "../../json.js";
+import { isJsonObject, isLosslessNumber, type JsonObject, type JsonValue } from "../../json.js";
 import { TASK_UPDATE_FIELDS, type TaskUpdate } from "../../core/api.js";
 import { FilterError } from "../../filter/errors.js";
 import { parsePythonLiteral } from "../../filter/python/literal.js";
@@ -26,9 +26,6 @@ export function literalOrString(text: string): JsonValue {
   }
 }
 
-function isObject(value: unknown): value is JsonObject {
-  return value !== null && typeof value === "object" && !Array.isArray(value) && !isLosslessNumber(value);
-}
 
 /** A `--metadata`/`--args` option: a Python dict literal (`'{"tags": ["v1"]}'`). */
 export function parseDictOption(text: string, flag: string): JsonObject {
@@ -40,7 +37,7 @@ export function parseDictOption(text: string, flag: string): JsonObject {
     const where = error.column !== undefined ? ` (column ${error.column})` : "";
     throw new UsageError(`${flag} must be a Python dict literal such as '{"tags": ["v1"]}': ${error.message}${where}`);
   }
-  if (!isObject(value)) throw new UsageError(`${flag} must be a Python dict literal such as '{"tags": ["v1"]}' (got ${text})`);
+  if (!isJsonObject(value)) throw new UsageError(`${flag} must be a Python dict literal such as '{"tags": ["v1"]}' (got ${text})`);
   return value;
 }
 
@@ -71,11 +68,11 @@ export function unflattenKeys(flat: Record<string, JsonValue>, what: string): Js
       const last = index === parts.length - 1;
       const existing = current[part];
       if (last) {
-        if (isObject(existing)) throw new UsageError(`${what} '${key}' conflicts with a nested key under '${part}': give either ${part} or ${part}.<key>`);
+        if (isJsonObject(existing)) throw new UsageError(`${what} '${key}' conflicts with a nested key under '${part}': give either ${part} or ${part}.<key>`);
         current[part] = value;
       } else if (existing === undefined) {
         current = current[part] = {};
-      } else if (isObject(existing)) {
+      } else if (isJsonObject(existing)) {
         current = existing;
       } else {
         throw new UsageError(`${what} '${key}' conflicts with '${parts.slice(0, index + 1).join(".")}', which has a value: give one or the other`);
@@ -194,7 +191,7 @@ export function parseUpdates(items: readonly string[], resetPending: boolean): P
     }
     const current = fields[root];
     if (current === undefined) fields[root] = { [key.slice(root.length + 1)]: value };
-    else if (isObject(current)) current[key.slice(root.length + 1)] = value;
+    else if (isJsonObject(current)) current[key.slice(root.length + 1)] = value;
     else throw new UsageError(`Invalid update '${item}': ${root} was set to a value that is not a dict by an earlier update`);
   }
   return { fields, replaceFields, warnings };

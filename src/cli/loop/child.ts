@@ -24,7 +24,7 @@ import { constants as osConstants } from "node:os";
 import { delimiter, join } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import { AnsiStripper } from "../../runner/capture.js";
-import { shellQuote } from "../../runner/python.js";
+import { shellQuote } from "../../core/python.js";
 
 export interface ChildOptions {
   /** A shell string (run with `executable -c`) or an argv list (run as it is, no shell). */

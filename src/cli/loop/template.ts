@@ -13,8 +13,8 @@
  *   (`-- cmd args...`) values are inserted as they are, since no shell parses them.
  */
 import type { JsonObject, JsonValue } from "../../json.js";
-import { isLosslessNumber } from "../../json.js";
-import { pythonRepr, pythonStr, pythonStrRepr, shellQuote } from "../../runner/python.js";
+import { isJsonObject, isLosslessNumber } from "../../json.js";
+import { pythonRepr, pythonStr, pythonStrRepr, shellQuote } from "../../core/python.js";
 
 /** Literal text, or a placeholder with its path (`["a", "b"]` for `%(a.b)`). */
 export type Segment =
@@ -138,10 +138,6 @@ export function parseCommand(source: string | string[]): CommandTemplate {
   return { source, shell: typeof source === "string", parts, requiredFields };
 }
 
-function isDict(value: JsonValue | undefined): value is JsonObject {
-  return value !== null && typeof value === "object" && !Array.isArray(value) && !isLosslessNumber(value);
-}
-
 /** Python's type name of a JSON value, for v1's "Expected a dictionary-like object" message. */
 function pythonTypeName(value: JsonValue): string {
   if (value === null) return "NoneType";
@@ -159,7 +155,7 @@ function pythonTypeName(value: JsonValue): string {
 function lookup(args: JsonObject, segment: Extract<Segment, { kind: "field" }>, text: string): JsonValue {
   let current: JsonValue = args;
   for (const part of segment.path) {
-    if (!isDict(current)) {
+    if (!isJsonObject(current)) {
       throw new CommandTypeError(
         `Expected a dictionary-like object, but got '${pythonTypeName(current)}' for context '${part}'.`,
         text,
@@ -177,7 +173,7 @@ function lookup(args: JsonObject, segment: Extract<Segment, { kind: "field" }>, 
 
 /** v1's rendering of one value: `str()`, with the quotes of a dict's repr swapped so it reads as JSON-like text. */
 export function renderValue(value: JsonValue): string {
-  if (isDict(value)) return swapQuotes(pythonRepr(value));
+  if (isJsonObject(value)) return swapQuotes(pythonRepr(value));
   return pythonStr(value);
 }
 

@@ -10,7 +10,7 @@ import type { Request, Response, Router } from "express";
 import type { Broker } from "../../broker/broker.js";
 import { stringifyJson } from "../../json.js";
 import { queueIdOf } from "../auth.js";
-import { eventToWire } from "../wire.js";
+import { eventToWire } from "../../wire/v1/index.js";
 
 const CRLF = "\r\n";
 

@@ -13,6 +13,29 @@ export interface HealthRouteOptions {
 /** A sweep older than this many intervals means that no replica sweeps. */
 const LATE_INTERVALS = 3;
 
+interface SweepReport {
+  last_run: string | null;
+  seconds_ago: number | null;
+  interval_seconds: number;
+  late: boolean;
+}
+
+/** When the timeout sweep last ran, by any replica (the time is kept in Redis). */
+async function sweepReport(broker: Broker, intervalSeconds: number): Promise<SweepReport> {
+  const lastRun = await broker.lastSweep();
+  const secondsAgo = lastRun === null ? null : Math.max(0, (Date.now() - lastRun) / 1000);
+  return {
+    last_run: lastRun === null ? null : new Date(lastRun).toISOString(),
+    seconds_ago: secondsAgo,
+    interval_seconds: intervalSeconds,
+    late: secondsAgo === null || secondsAgo > intervalSeconds * LATE_INTERVALS,
+  };
+}
+
+function isTrue(value: unknown): boolean {
+  return value === "true" || value === "1";
+}
+
 export function healthRoutes(router: Router, broker: Broker, options: HealthRouteOptions): void {
   router.get("/", (_req, res) => {
     sendJson(res, 200, { message: "Welcome to Labtasker!", versions: ["v1"], docs: "/docs", extensions: EXTENSIONS });
@@ -22,21 +45,19 @@ export function healthRoutes(router: Router, broker: Broker, options: HealthRout
     sendJson(res, 200, { connection: "ok" });
   });
 
-  router.get("/health/full", async (_req, res) => {
+  // v1's answer by default: labtasker 1.0.1's client checks this document for fields it does not know and warns on
+  // every command. Operators ask for the sweep and the warnings with `?details=true`, or watch /health/sweep.
+  router.get("/health/full", async (req, res) => {
     const health = await broker.health();
-    const lastRun = health.status === "healthy" ? await broker.lastSweep().catch(() => null) : null;
-    const interval = options.sweepIntervalSeconds;
-    const secondsAgo = lastRun === null ? null : Math.max(0, (Date.now() - lastRun) / 1000);
-    sendJson(res, 200, {
-      ...health,
-      sweep: {
-        last_run: lastRun === null ? null : new Date(lastRun).toISOString(),
-        seconds_ago: secondsAgo,
-        interval_seconds: interval,
-        late: secondsAgo === null || secondsAgo > interval * LATE_INTERVALS,
-      },
-      warnings: options.warnings ?? [],
-    });
+    if (!isTrue(req.query.details)) return sendJson(res, 200, health);
+    const sweep = health.status === "healthy" ? await sweepReport(broker, options.sweepIntervalSeconds) : null;
+    sendJson(res, 200, { ...health, sweep, warnings: options.warnings ?? [] });
+  });
+
+  // For a monitor that only reads status codes: 200 while some replica sweeps, 503 when none has for 3 intervals.
+  router.get("/health/sweep", async (_req, res) => {
+    const sweep = await sweepReport(broker, options.sweepIntervalSeconds).catch(() => null);
+    sendJson(res, sweep !== null && !sweep.late ? 200 : 503, sweep ?? { detail: "Service unavailable: Redis cannot be reached" });
   });
 
   router.get("/api/v1/polling", async (_req, res) => {

@@ -5,7 +5,7 @@ import { queueIdOf } from "../auth.js";
 import { sendJson } from "../respond.js";
 import { QueueCreateRequest, QueueUpdateRequest } from "../schemas.js";
 import { queryBool, validateBody } from "../validate.js";
-import { queueToWire, responseModel } from "../wire.js";
+import { queueToWire, responseModel } from "../../wire/v1/index.js";
 
 /** POST /api/v1/queues (open, as in v1). */
 export function openQueueRoutes(router: Router, broker: Broker): void {
@@ -23,7 +23,7 @@ export function openQueueRoutes(router: Router, broker: Broker): void {
 /** /api/v1/queues/me: the authenticated queue. */
 export function queueRoutes(router: Router, broker: Broker): void {
   router.get("/api/v1/queues/me", async (_req, res) => {
-    sendJson(res, 200, queueToWire(await broker.queues.get(queueIdOf(res))));
+    sendJson(res, 200, responseModel(queueToWire(await broker.queues.get(queueIdOf(res)))));
   });
 
   router.put("/api/v1/queues/me", async (req, res) => {
@@ -33,7 +33,7 @@ export function queueRoutes(router: Router, broker: Broker): void {
       newPassword: body.new_password ?? null,
       metadataUpdate: (body.metadata_update ?? null) as JsonObject | null,
     });
-    sendJson(res, 200, queueToWire(queue));
+    sendJson(res, 200, responseModel(queueToWire(queue)));
   });
 
   router.delete("/api/v1/queues/me", async (req, res) => {

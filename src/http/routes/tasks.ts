@@ -17,7 +17,7 @@ import {
   type TaskUpdateBody,
 } from "../schemas.js";
 import { queryBool, validateBody } from "../validate.js";
-import { responseModel, taskToWire } from "../wire.js";
+import { responseModel, taskToWire } from "../../wire/v1/index.js";
 
 function submitOptions(body: TaskSubmitBody): SubmitTaskOptions {
   return {
@@ -70,7 +70,7 @@ export function taskRoutes(router: Router, broker: Broker): void {
       offset: body.offset ?? 0,
       sort: (body.sort ?? null) as Array<[string, 1 | -1]> | null,
     });
-    sendJson(res, 200, responseModel({ found: result.found, content: result.content.map(taskToWire) }));
+    sendJson(res, 200, responseModel({ found: result.found, content: result.content.map((task) => taskToWire(task)) }));
   });
 
   router.post("/api/v1/queues/me/tasks/next", async (req, res) => {
@@ -114,7 +114,7 @@ export function taskRoutes(router: Router, broker: Broker): void {
     // v1's server re-queues by default; its Python client and CLI always send reset_pending explicitly.
     const resetPending = queryBool(req.query.reset_pending, "reset_pending", true);
     const result = await broker.tasks.update(queueIdOf(res), body.map(taskUpdate), { resetPending });
-    sendJson(res, 200, responseModel({ found: result.found, content: result.content.map(taskToWire) }));
+    sendJson(res, 200, responseModel({ found: result.found, content: result.content.map((task) => taskToWire(task)) }));
   });
 
   router.delete("/api/v1/queues/me/tasks/:taskId", async (req, res) => {

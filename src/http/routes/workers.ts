@@ -6,7 +6,7 @@ import { queueIdOf } from "../auth.js";
 import { sendJson } from "../respond.js";
 import { WorkerCreateRequest, WorkerLsRequest, WorkerStatusUpdateRequest } from "../schemas.js";
 import { queryBool, validateBody } from "../validate.js";
-import { responseModel, workerToWire } from "../wire.js";
+import { responseModel, workerToWire } from "../../wire/v1/index.js";
 
 export function workerRoutes(router: Router, broker: Broker): void {
   router.post("/api/v1/queues/me/workers", async (req, res) => {
@@ -46,6 +46,6 @@ export function workerRoutes(router: Router, broker: Broker): void {
 
   // v1 serializes this one worker by alias: its id comes back as "_id", and without "notification".
   router.get("/api/v1/queues/me/workers/:workerId", async (req, res) => {
-    sendJson(res, 200, workerToWire(await broker.workers.get(queueIdOf(res), req.params.workerId), "_id"));
+    sendJson(res, 200, workerToWire(await broker.workers.get(queueIdOf(res), req.params.workerId), { idName: "_id" }));
   });
 }

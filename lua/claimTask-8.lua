@@ -1,0 +1,64 @@
+--[[
+  claimTask: claim one named pending task, for a fetch whose extra filter the broker evaluated itself.
+
+  The broker reads candidates from the head of a pending index, evaluates the filter in Node, and claims the first
+  match here. Atomic because the task may have been claimed, changed or deleted since it was read: the script
+  claims only if it is still pending and still satisfies the required fields, so nothing is claimed twice.
+  With an empty task id it only runs fetch's preliminaries (expiry, worker check), for a fetch that found nothing.
+
+  KEYS[1..5] are those of every script that writes tasks (src/store/keys.ts TASK_WRITE_KEYS); then the
+  claiming worker's, and the task.
+  KEYS[1] root          labtasker:{<queue_id>}:                          the queue's root: the prefix of derived keys
+  KEYS[2] queue         labtasker:{<queue_id>}:queue                     HASH
+  KEYS[3] events        labtasker:{<queue_id>}:events                    STREAM
+  KEYS[4] deadlines     labtasker:{<queue_id>}:deadlines                 ZSET
+  KEYS[5] signatures    labtasker:{<queue_id>}:signatures                SET
+  KEYS[6] worker        labtasker:{<queue_id>}:worker:<worker_id>        HASH of ARGV[3]'s worker (the root for none)
+  KEYS[7] workerTasks   labtasker:{<queue_id>}:worker-tasks:<worker_id>  SET of ARGV[3]'s worker (the root for none)
+  KEYS[8] task          labtasker:{<queue_id>}:task:<task_id>            STRING, packed (the root when ARGV[2] is "")
+
+  Derived from KEYS[1], because their names depend on data read inside the script, which the caller has not seen:
+    task:<task_id>          each overdue task (its id is a member of deadlines)
+    status:<status>         the index of the status a task leaves (its stored one) and of the one it enters (for a
+                            failure, set by its stored retries); why not all five in KEYS: keys.ts DERIVED_KEYS
+    pending-by-args:<sig>   the index of the claimed task's stored signature (the broker read the task, but it may
+                            have changed since: the script re-reads it), and of a retried overdue task's
+    worker:<worker_id>, worker-tasks:<worker_id>   the worker an overdue task names, unless it is ARGV[3]'s
+
+  ARGV[1] now               ms since the epoch, integer
+  ARGV[2] taskId            the task to claim, "" to run the checks only
+  ARGV[3] workerId          worker id, "" for none
+  ARGV[4] requiredSpec      JSON (see includes/required.lua), "" for no constraint
+  ARGV[5] expireLimit       overdue running tasks to expire first at most, integer
+  ARGV[6] startHeartbeat    "1" or "0"
+  ARGV[7] heartbeatTimeout  seconds as JSON number text, "" to keep the task's
+  ARGV[8] taskTimeout       seconds as JSON number text, "" to keep the task's
+  ARGV[9] cmd               JSON text of the worker's command (may be "null")
+
+  Returns {OK, taskId, packed task} when claimed (as fetchTask); {OK} after checks only; {NOT_CLAIMABLE};
+  {QUEUE_NOT_FOUND}; {WORKER_NOT_FOUND}; {WORKER_NOT_ACTIVE, status}.
+  Events: those of expired tasks, then task pending -> running.
+]]
+--@include generated
+--@include expire
+--@include required
+--@include claim
+
+KEYS.workerId = ARGV[3]
+local taskKey = KEYS[8]
+local now, taskId = ARGV[1], ARGV[2]
+
+if redis.call("EXISTS", KEYS[QUEUE_KEY]) == 0 then return { E.QUEUE_NOT_FOUND } end
+expireDueTasks(KEYS, now, tonumber(ARGV[5]))
+local refusal = refuseWorker(KEYS)
+if refusal then return refusal end
+if taskId == "" then return { E.OK } end
+
+local task = readTask(taskKey)
+if not task or task.status ~= "pending" then return { E.NOT_CLAIMABLE } end
+if not argsSatisfy(decodeRequiredSpec(ARGV[4]), task.args) then return { E.NOT_CLAIMABLE } end
+local packed = claimTask(KEYS, taskKey, taskId, task, {
+  now = now, workerId = ARGV[3], startHeartbeat = ARGV[6],
+  heartbeatTimeout = ARGV[7], taskTimeout = ARGV[8], cmd = ARGV[9],
+})
+return { E.OK, taskId, packed }

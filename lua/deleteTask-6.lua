@@ -1,0 +1,34 @@
+--[[
+  deleteTask: remove a task and every index entry that points at it.
+
+  Atomic so no index keeps a member whose task is gone (a fetch would otherwise find a ghost).
+
+  KEYS[1..5] are those of every script that writes tasks (src/store/keys.ts TASK_WRITE_KEYS).
+  KEYS[1] root          labtasker:{<queue_id>}:                          the queue's root: the prefix of derived keys
+  KEYS[2] queue         labtasker:{<queue_id>}:queue                     HASH
+  KEYS[3] events        labtasker:{<queue_id>}:events                    STREAM (not touched here)
+  KEYS[4] deadlines     labtasker:{<queue_id>}:deadlines                 ZSET
+  KEYS[5] signatures    labtasker:{<queue_id>}:signatures                SET (not touched here)
+  KEYS[6] task          labtasker:{<queue_id>}:task:<task_id>            STRING (packed task)
+
+  Derived from KEYS[1], because their names depend on the stored task, read inside the script:
+    status:<status>            the index of the task's stored status
+    pending-by-args:<sig>      the index of the task's stored signature, when it is pending
+    worker-tasks:<worker_id>   the task set of the worker the task names
+
+  ARGV[1] taskId  the task's id
+
+  Returns {OK} or {TASK_NOT_FOUND}.
+  Events: none (v1 publishes none for deletes).
+]]
+--@include generated
+--@include tasks
+
+local taskKey, taskId = KEYS[6], ARGV[1]
+local task = readTask(taskKey)
+if not task then return { E.TASK_NOT_FOUND } end
+unindexTask(KEYS, taskId, task)
+if task.worker_id then redis.call("SREM", workerTasksKey(KEYS, task.worker_id), taskId) end
+redis.call("DEL", taskKey)
+touchTasks(KEYS[QUEUE_KEY])
+return { E.OK }

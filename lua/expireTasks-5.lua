@@ -1,0 +1,31 @@
+--[[
+  expireTasks: fail-and-retry running tasks whose heartbeat or task timeout has passed (contract 3.5).
+
+  The periodic sweep calls this for every queue; fetch does the same inline, so timeouts also work in direct mode
+  with no server. Atomic per call so each expired task, its worker's accounting and their events commit together.
+
+  The keys of every script that writes tasks (src/store/keys.ts TASK_WRITE_KEYS):
+  KEYS[1] root          labtasker:{<queue_id>}:                          the queue's root: the prefix of derived keys
+  KEYS[2] queue         labtasker:{<queue_id>}:queue                     HASH
+  KEYS[3] events        labtasker:{<queue_id>}:events                    STREAM
+  KEYS[4] deadlines     labtasker:{<queue_id>}:deadlines                 ZSET
+  KEYS[5] signatures    labtasker:{<queue_id>}:signatures                SET
+
+  Derived from KEYS[1], because their names depend on data read inside the script, which the caller has not seen:
+    task:<task_id>          each overdue task (its id is a member of deadlines, read here)
+    status:<status>         the index of the status a task leaves (its stored one) and of the one it enters (for a
+                            failure, set by its stored retries); why not all five in KEYS: keys.ts DERIVED_KEYS
+    pending-by-args:<sig>   the index of a retried task's stored signature
+    worker:<worker_id>, worker-tasks:<worker_id>   the worker each overdue task names (its worker_id)
+
+  ARGV[1] now    ms since the epoch, integer; tasks whose deadline is strictly earlier expire
+  ARGV[2] limit  tasks to expire at most in this call, integer
+
+  Returns {OK, expiredCount}; {QUEUE_NOT_FOUND}. A count equal to the limit means more may be due.
+  Events: per task, worker active -> active|crashed (when it has one) then task running -> pending|failed.
+]]
+--@include generated
+--@include expire
+
+if redis.call("EXISTS", KEYS[QUEUE_KEY]) == 0 then return { E.QUEUE_NOT_FOUND } end
+return { E.OK, expireDueTasks(KEYS, ARGV[1], tonumber(ARGV[2])) }

@@ -1,0 +1,77 @@
+--[[
+  updateTask: write a task update computed by the broker (contract 6.1, 3.7), if the task is unchanged since read.
+
+  Merging user JSON must keep numbers exact, so the broker reads the task, computes the new field values in
+  TypeScript, and commits here against the revision it read (optimistic concurrency; CONFLICT means read again).
+  Atomic so the status transition is validated before anything is written (v1's embedded mode writes first and
+  keeps an invalid state), and the indexes and the event follow the write.
+
+  KEYS[1..5] are those of every script that writes tasks (src/store/keys.ts TASK_WRITE_KEYS).
+  KEYS[1] root          labtasker:{<queue_id>}:                          the queue's root: the prefix of derived keys
+  KEYS[2] queue         labtasker:{<queue_id>}:queue                     HASH
+  KEYS[3] events        labtasker:{<queue_id>}:events                    STREAM
+  KEYS[4] deadlines     labtasker:{<queue_id>}:deadlines                 ZSET
+  KEYS[5] signatures    labtasker:{<queue_id>}:signatures                SET
+  KEYS[6] task          labtasker:{<queue_id>}:task:<task_id>            STRING (packed task)
+  KEYS[7] signature     labtasker:{<queue_id>}:pending-by-args:<sig>     ZSET of the sig ARGV sets (the root for none)
+
+  Derived from KEYS[1], because their names depend on the stored task, read inside the script (the store is
+  handed the fields to write, not the task they were computed from):
+    status:<status>         the index of the status the task leaves (its stored one) and of the one it enters (the
+                            status ARGV sets, once the state machine allows it; why not all five in KEYS: keys.ts
+                            DERIVED_KEYS)
+    pending-by-args:<sig>   the index of the task's stored signature, when it leaves pending or, keeping its
+                            signature, re-enters pending
+    worker-tasks:<worker_id>   the task set of the worker the task names, when the task goes back to pending
+
+  ARGV[1] now           ms since the epoch, integer
+  ARGV[2] taskId        the task's id
+  ARGV[3] expectedRev   the revision the broker read
+  ARGV[4] resetPending  "1": then status := pending, retries := 0, worker_id := null (v1 reset()); "0": no reset
+  ARGV[5..] field, value pairs to set; an empty value removes the field (null). Fields: status, task_name,
+            heartbeat_timeout, task_timeout, max_retries, retries, priority, metadata, args, cmd, summary, sig
+
+  Returns {OK, taskId, packed task} (the task after the write, as fetchTask returns a claimed one);
+  {QUEUE_NOT_FOUND}; {TASK_NOT_FOUND}; {CONFLICT}; {INVALID_TRANSITION, from, to}.
+  Events: with reset, task X -> pending (pending -> pending too); without, old -> new when the status changed.
+]]
+--@include generated
+--@include fsm
+--@include tasks
+--@include documents
+--@include events
+
+local taskKey = KEYS[6]
+local now, taskId, expectedRev, resetPending = ARGV[1], ARGV[2], ARGV[3], ARGV[4] == "1"
+
+if redis.call("EXISTS", KEYS[QUEUE_KEY]) == 0 then return { E.QUEUE_NOT_FOUND } end
+local task = readTask(taskKey)
+if not task then return { E.TASK_NOT_FOUND } end
+if (task.rev or "0") ~= expectedRev then return { E.CONFLICT } end
+
+local changes = { last_modified = now }
+for i = 5, #ARGV, 2 do
+  local value = ARGV[i + 1]
+  if value == "" then value = false end
+  changes[ARGV[i]] = value
+end
+
+local old = task.status
+local new = changes.status or old
+if resetPending then
+  new = "pending"
+  changes.status, changes.retries, changes.worker_id = "pending", "0", false
+elseif new ~= old then
+  if not canTransitionTask(old, new) then return { E.INVALID_TRANSITION, old, new } end
+end
+if new == "pending" then changes.worker_id = false end
+
+-- The pending index of the signature this update sets, declared in KEYS[7]; nil derives the stored one's.
+local signatureKey = changes.sig and KEYS[7] or nil
+local packed = writeTask(KEYS, taskKey, taskId, task, changes, signatureKey)
+if resetPending or new ~= old then
+  appendEvent(KEYS[QUEUE_KEY], KEYS[EVENTS_KEY], now, "task", taskId, old, new, packed)
+else
+  touchTasks(KEYS[QUEUE_KEY])
+end
+return { E.OK, taskId, packed }
