@@ -41,6 +41,21 @@ Exit codes: 0 done; 1 refused by the server, failed, or aborted; 2 bad flag or v
 
 Data (ids, records) goes to stdout; messages and prompts go to stderr.`;
 
+/** The output and paging flags of `task ls` and `worker ls` (the fields of `LsFlags` in ./common/listing.ts). */
+function listingOptions(command: Command, what: "task" | "worker", help: { sort: string; fmt: string }): Command {
+  return command
+    .option("-q, --quiet", `Print only ${what} ids, one per line.`)
+    .option("--ansi", "Colour the output (on by default on a terminal; never with NO_COLOR or TERM=dumb; always with FORCE_COLOR).")
+    .option("--no-ansi", "No colours.")
+    .option("--pager", "Page the output on a terminal (the default).")
+    .option("--no-pager", "Do not page.")
+    .option("--limit <n>", "Page size; every page is listed (above 1000: 1000).", integer(1), 100)
+    .option("--offset <n>", `Skip this many ${what}s first.`, integer(0), 0)
+    .option("-S, --sort <field:order>", `Sort by field, asc or desc; repeatable (default: ${help.sort}).`, collect)
+    .option("--fmt <format>", `Output format: ${LS_FORMATS.join(", ")}${help.fmt}.`, oneOf(LS_FORMATS), "yaml")
+    .option("-v, --verbose", "Print the parsed filter (on stderr).");
+}
+
 const FILTER_HELP =
   'Filter: a Python expression (\'args.lr > 0.01 and "v1" in list(metadata.tags)\'), a Python dict holding a ' +
   "MongoDB query ('{\"metadata.tag\": {\"$in\": [\"a\", \"b\"]}}'), or jsonata:<expression>.";
@@ -164,23 +179,14 @@ Examples:
   python make_sweep.py | labtasker task submit --jsonl -     # one {"args": {...}} per line`)
     .action(lazy(() => import("./actions/taskSubmit.js"), (m) => m.submit));
 
-  task
+  const taskLs = task
     .command("ls")
     .description("List tasks (all pages), as YAML, JSON lines or JSON.")
     .option("--id, --task-id <id>", "Only this task.")
     .option("--name, --task-name <name>", "Only tasks with this name.")
     .option("-s, --status <status>", `Only tasks in this status (${TASK_STATUSES.join(", ")}).`, oneOf(TASK_STATUSES))
-    .option("-f, --extra-filter <filter>", FILTER_HELP)
-    .option("-q, --quiet", "Print only task ids, one per line.")
-    .option("--ansi", "Colour the output (on by default on a terminal; never with NO_COLOR or TERM=dumb; always with FORCE_COLOR).")
-    .option("--no-ansi", "No colours.")
-    .option("--pager", "Page the output on a terminal (the default).")
-    .option("--no-pager", "Do not page.")
-    .option("--limit <n>", "Page size; every page is listed (above 1000: 1000).", integer(1), 100)
-    .option("--offset <n>", "Skip this many tasks first.", integer(0), 0)
-    .option("-S, --sort <field:order>", "Sort by field, asc or desc; repeatable (default: priority:desc, last_modified:asc, created_at:asc).", collect)
-    .option("--fmt <format>", `Output format: ${LS_FORMATS.join(", ")} (jsonl: one JSON object per line).`, oneOf(LS_FORMATS), "yaml")
-    .option("-v, --verbose", "Print the parsed filter (on stderr).")
+    .option("-f, --extra-filter <filter>", FILTER_HELP);
+  listingOptions(taskLs, "task", { sort: "priority:desc, last_modified:asc, created_at:asc", fmt: " (jsonl: one JSON object per line)" })
     .option("--piped-in", "Read task ids from stdin (e.g. from another command's -q output).")
     .action(lazy(() => import("./actions/taskLs.js"), (m) => m.ls));
 
@@ -235,24 +241,14 @@ function defineWorker(program: Command): void {
     .option("--max-retries <n>", "Failures after which the worker is crashed.", integer(0), 3)
     .option("-q, --quiet", "Print only the worker id.")
     .action(lazy(() => import("./actions/worker.js"), (m) => m.create));
-  worker
+  const workerLs = worker
     .command("ls")
     .description("List workers (all pages), as YAML, JSON lines or JSON.")
     .option("--id, --worker-id <id>", "Only this worker.")
     .option("--name, --worker-name <name>", "Only workers with this name.")
     .option("-s, --status <status>", `Only workers in this status (${WORKER_STATUSES.join(", ")}).`, oneOf(WORKER_STATUSES))
-    .option("-f, --extra-filter <filter>", FILTER_HELP)
-    .option("-q, --quiet", "Print only worker ids, one per line.")
-    .option("--ansi", "Colour the output (on by default on a terminal; never with NO_COLOR or TERM=dumb; always with FORCE_COLOR).")
-    .option("--no-ansi", "No colours.")
-    .option("--pager", "Page the output on a terminal (the default).")
-    .option("--no-pager", "Do not page.")
-    .option("--limit <n>", "Page size; every page is listed (above 1000: 1000).", integer(1), 100)
-    .option("--offset <n>", "Skip this many workers first.", integer(0), 0)
-    .option("-S, --sort <field:order>", "Sort by field, asc or desc; repeatable (default: last_modified:asc).", collect)
-    .option("--fmt <format>", `Output format: ${LS_FORMATS.join(", ")}.`, oneOf(LS_FORMATS), "yaml")
-    .option("-v, --verbose", "Print the parsed filter (on stderr).")
-    .action(lazy(() => import("./actions/worker.js"), (m) => m.ls));
+    .option("-f, --extra-filter <filter>", FILTER_HELP);
+  listingOptions(workerLs, "worker", { sort: "last_modified:asc", fmt: "" }).action(lazy(() => import("./actions/worker.js"), (m) => m.ls));
   worker
     .command("report")
     .description("Set a worker's status: revive a crashed worker (active) or suspend one.")

@@ -1,7 +1,8 @@
 /**
  * {@link LabtaskerClient}: the SDK's view of one queue, over either transport. It is a {@link Labtasker} (every v1
- * operation, camelCase) with what scripts need on top: paging through all matches, bulk updates of any size, sort
- * orders as the CLI writes them, events that survive disconnections, the same typed `FilterError` for a bad filter
+ * operation, camelCase) with what scripts need on top: paging through all matches (by id or by offset, a page at a
+ * time if wanted), bulk submits, updates and deletes of any size (the CLI's commands use the same), sort orders as the
+ * CLI writes them, events that survive disconnections, the same typed `FilterError` for a bad filter
  * over both transports, reports about the running task routed through its run (./current.ts), and no hold on the
  * process while idle (./idle.ts).
  */
@@ -25,17 +26,20 @@ import type {
   UpdateQueueOptions,
   UpdateTasksOptions,
 } from "../core/api.js";
-import { QueueExistsError, UpdateFailedError } from "../core/errors.js";
+import type { Transport } from "../config/connect.js";
+import { batches } from "../core/batches.js";
+import { QueueExistsError, TaskNotFoundError, UpdateFailedError, WorkerNotFoundError } from "../core/errors.js";
 import type { Queue, QueueEvent, Task, Worker, WorkerStatus } from "../core/model.js";
 import { backoffMs, sleep } from "../sleep.js";
-import { reportStatus } from "./current.js";
-import { IdleGuard } from "./idle.js";
+import { IdleGuard, redisIdleGuard } from "./idle.js";
 import { toSortSpec, type SortInput } from "./sort.js";
 import { isTransient } from "../core/transient.js";
-import { PAGE } from "../core/defaults.js";
+import { PAGE, REQUEST_BATCH } from "../core/defaults.js";
 
-/** The largest page a server returns (v1's `limit` bound), and the largest update batch it takes. */
+/** The largest page a server returns (v1's `limit` bound). */
 const MAX_PAGE = PAGE.maxLimit;
+/** The largest update batch a server takes (v1's bound). */
+const UPDATE_BATCH = REQUEST_BATCH;
 
 /** Options of `lsTasks`: v1's, with {@link SortInput} sort orders and any `limit` (pages of 1,000 are read as needed). */
 export interface TaskListOptions extends Omit<LsTasksOptions, "sort"> {
@@ -49,16 +53,66 @@ export interface WorkerListOptions extends Omit<LsWorkersOptions, "sort"> {
   sort?: SortInput | null;
 }
 
-/** Options of `iterTasks` / `iterWorkers`: a listing without `limit` and `offset`, read page by page. */
+/** Options of `iterTasks` / `iterWorkers` (and their `...Pages` forms): a listing without `limit`, read page by page. */
 export interface IterateOptions {
   /** Tasks (or workers) per request, 1..1000. @defaultValue 1000 */
   pageSize?: number;
+  /**
+   * How pages are read. `"id"`: in id order, each page asking for the ids after the last one seen, so changing or
+   * deleting matches while iterating neither skips nor repeats any. `"offset"`: by position, in `sort` order (without
+   * one, the server's default order: the least recently modified first), as v1's `ls_tasks` pages are read.
+   * @defaultValue `"offset"` with a `sort`, an `offset` or a function filter; else `"id"`
+   */
+  paging?: "id" | "offset";
+  /** Offset paging: matches to skip first. @defaultValue 0 */
+  offset?: number;
+  /**
+   * Offset paging: drop an item already seen on an earlier page (one moved across pages by a change meanwhile).
+   * `false` keeps memory constant over millions of matches, at the cost of such repeats.
+   * @defaultValue true
+   */
+  dropRepeats?: boolean;
 }
 
 /** Options of `iterTasks`. */
 export type TaskIterateOptions = Omit<TaskListOptions, "limit" | "offset"> & IterateOptions;
 /** Options of `iterWorkers`. */
 export type WorkerIterateOptions = Omit<WorkerListOptions, "limit" | "offset"> & IterateOptions;
+
+/** Options of `submitTasks`. */
+export interface SubmitTasksOptions {
+  /**
+   * Tasks per call to the transport, each stored before the next is sent (so `onBatch` can report progress, or
+   * write out the ids of what is stored, as it goes). Only the batch being sent is validated before it is stored.
+   * @defaultValue every task in one call (split by the transport: 5,000 per request to our server)
+   */
+  batchSize?: number;
+  /** Called with each batch's ids, in order, once the batch is stored; awaited before the next batch is sent. */
+  onBatch?: (taskIds: string[]) => void | Promise<void>;
+}
+
+/** Options of `updateTasksSettled`. */
+export interface SettledUpdateOptions extends UpdateTasksOptions {
+  /**
+   * Read back, one `getTask` each, the updates that a batch with failures applied (a server returns none of them
+   * with its error), so that `content` holds every updated task. `false` sends nothing but the updates; `content`
+   * then holds the tasks of the batches without failures.
+   * @defaultValue true
+   */
+  readBackApplied?: boolean;
+}
+
+/** What `updateTasksSettled` did: the updated tasks, and every update that failed with the server's detail. */
+export interface UpdateOutcome {
+  content: Task[];
+  failures: Array<[taskId: string, detail: string]>;
+}
+
+/** Options of `deleteTasks` / `deleteWorkers`. */
+export interface DeleteEachOptions {
+  /** Called after each id: `"deleted"`, or `"missing"` when there was no such task (worker). */
+  onEach?: (id: string, outcome: "deleted" | "missing") => void;
+}
 
 /** Options of `createQueue` on a client: the client's own queue unless named otherwise. */
 export interface ClientCreateQueueOptions extends Partial<CreateQueueOptions> {
@@ -91,6 +145,13 @@ export interface LabtaskerClientOptions {
   heartbeatInterval?: number | null;
   /** Holds the process open only while calls are in flight. @defaultValue none (nothing to hold) */
   idle?: IdleGuard;
+  /**
+   * Compile each filter before it is sent, so that a bad one throws `FilterError` the same over every transport.
+   * `false` for callers that compile and check their filters before calling (the CLI does, to show the caret and
+   * `-v`): a MongoDB document then goes as it is, without loading the filter language (~150 ms).
+   * @defaultValue true
+   */
+  checkFilters?: boolean;
 }
 
 /** A filter and `{_id: {$gt: after}}`, both: keeps a JSONata part (`$jsonata`, top level only) at the top level. */
@@ -106,6 +167,14 @@ function afterId(filter: Record<string, unknown> | null, after: string): Record<
 /** A filter compiler, loaded on first use (the filter language with JSONata and chrono-node weighs ~140 ms). */
 async function filterModule() {
   return import("../filter/index.js");
+}
+
+/**
+ * The routing of reports about the running task (./current.ts), loaded on the first report: it brings the loop's
+ * run files, which a CLI command (it never reports) should not load at start.
+ */
+async function currentModule() {
+  return import("./current.js");
 }
 
 /**
@@ -128,6 +197,7 @@ export class LabtaskerClient implements Labtasker {
   readonly heartbeatInterval: number | null;
   private readonly password: string | null;
   private readonly idle: IdleGuard;
+  private readonly checkFilters: boolean;
 
   constructor(transport: Labtasker, options: LabtaskerClientOptions = {}) {
     this.transport = transport instanceof LabtaskerClient ? transport.transport : transport;
@@ -137,6 +207,7 @@ export class LabtaskerClient implements Labtasker {
     this.root = options.root ?? null;
     this.heartbeatInterval = options.heartbeatInterval ?? null;
     this.idle = options.idle ?? new IdleGuard();
+    this.checkFilters = options.checkFilters ?? true;
   }
 
   /**
@@ -154,7 +225,7 @@ export class LabtaskerClient implements Labtasker {
    * transport compiling it again costs nothing.
    */
   private async checkFilter(filter: FilterInput | null | undefined, kind: "task" | "worker"): Promise<void> {
-    if (filter == null || typeof filter === "function") return;
+    if (!this.checkFilters || filter == null || typeof filter === "function") return;
     const { compileFilter, WORKER_FILTER_FIELDS } = await filterModule();
     compileFilter(filter, kind === "worker" ? { fields: WORKER_FILTER_FIELDS } : {});
   }
@@ -208,10 +279,20 @@ export class LabtaskerClient implements Labtasker {
   /**
    * Submits many tasks and returns their ids in order: one request per 5,000 tasks to our server (one Redis call per
    * batch in direct mode); against labtasker v1's server, one request per task, 16 at a time. All are validated
-   * before any is stored.
+   * before any is stored, unless sent in batches (`batchSize`, see {@link SubmitTasksOptions}).
    */
-  submitTasks(tasks: SubmitTaskOptions[]): Promise<string[]> {
-    return this.idle.run(() => this.transport.submitTasks(tasks));
+  submitTasks(tasks: SubmitTaskOptions[], options: SubmitTasksOptions = {}): Promise<string[]> {
+    return this.idle.run(async () => {
+      const { batchSize, onBatch } = options;
+      if (batchSize === undefined && onBatch === undefined) return this.transport.submitTasks(tasks);
+      const taskIds: string[] = [];
+      for (const batch of batches(tasks, batchSize ?? Math.max(tasks.length, 1))) {
+        const ids = await this.transport.submitTasks(batch);
+        taskIds.push(...ids);
+        await onBatch?.(ids);
+      }
+      return taskIds;
+    });
   }
 
   /** One task by id. @throws TaskNotFoundError */
@@ -241,24 +322,14 @@ export class LabtaskerClient implements Labtasker {
     });
   }
 
-  /** A listing whose limit may exceed a page: pages read by offset, repeats (from changes meanwhile) dropped. */
+  /** A listing whose limit may exceed a page: pages of 1,000 read by offset, repeats (from changes meanwhile) dropped. */
   private async pages<T, O extends LsOptions>(list: (options: O) => Promise<LsResult<T>>, options: O, idOf: (item: T) => string): Promise<LsResult<T>> {
     const limit = options.limit ?? PAGE.limit;
     // Limits a server refuses (not an integer, below 1) go to it as they are, for its validation error.
     if (!Number.isInteger(limit) || limit <= MAX_PAGE) return list(options);
-    const seen = new Set<string>();
     const content: T[] = [];
-    for (let offset = options.offset ?? 0; content.length < limit; ) {
-      const want = Math.min(MAX_PAGE, limit - content.length);
-      const page = await list({ ...options, offset, limit: want });
-      for (const item of page.content) {
-        if (seen.has(idOf(item))) continue;
-        seen.add(idOf(item));
-        content.push(item);
-      }
-      if (page.content.length < want) break;
-      offset += page.content.length;
-    }
+    const read = (page: PageRequest) => list({ ...options, ...page });
+    for await (const page of offsetPages(read, idOf, { pageSize: MAX_PAGE, offset: options.offset ?? 0, limit })) content.push(...page);
     return { found: content.length > 0, content };
   }
 
@@ -275,52 +346,63 @@ export class LabtaskerClient implements Labtasker {
    * change moves it across pages meanwhile can then be missed (one seen twice is dropped).
    * @throws FilterError for a filter that does not compile (on the first `next()`).
    */
-  iterTasks(options: TaskIterateOptions = {}): AsyncGenerator<Task> {
-    return this.iterate<Task, LsTasksOptions>((page) => this.transport.lsTasks(page), options, "task", (task) => task.taskId);
+  async *iterTasks(options: TaskIterateOptions = {}): AsyncGenerator<Task> {
+    for await (const page of this.iterTaskPages(options)) yield* page;
   }
 
   /** Every matching worker, page by page, as {@link iterTasks}. */
-  iterWorkers(options: WorkerIterateOptions = {}): AsyncGenerator<Worker> {
-    return this.iterate<Worker, LsWorkersOptions>((page) => this.transport.lsWorkers(page), options, "worker", (worker) => worker.workerId);
+  async *iterWorkers(options: WorkerIterateOptions = {}): AsyncGenerator<Worker> {
+    for await (const page of this.iterWorkerPages(options)) yield* page;
   }
 
-  private async *iterate<T, O extends LsOptions>(
+  /**
+   * The pages of {@link iterTasks}, each as it is read (one request each; none empty), for callers that handle a
+   * page at a time: print it, count it, stop between pages.
+   */
+  iterTaskPages(options: TaskIterateOptions = {}): AsyncGenerator<Task[]> {
+    return this.iteratePages<Task, LsTasksOptions>((page) => this.transport.lsTasks(page), options, "task", (task) => task.taskId);
+  }
+
+  /** The pages of {@link iterWorkers}, as {@link iterTaskPages}. */
+  iterWorkerPages(options: WorkerIterateOptions = {}): AsyncGenerator<Worker[]> {
+    return this.iteratePages<Worker, LsWorkersOptions>((page) => this.transport.lsWorkers(page), options, "worker", (worker) => worker.workerId);
+  }
+
+  private async *iteratePages<T, O extends LsOptions>(
     list: (options: O) => Promise<LsResult<T>>,
     options: Omit<O, "limit" | "offset" | "sort"> & IterateOptions & { sort?: SortInput | null },
     kind: "task" | "worker",
     idOf: (item: T) => string,
-  ): AsyncGenerator<T> {
-    const { pageSize = MAX_PAGE, sort: sortInput, ...rest } = options;
+  ): AsyncGenerator<T[]> {
+    const { pageSize = MAX_PAGE, sort: sortInput, paging: pagingInput, offset, dropRepeats, ...rest } = options;
     if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE) throw new RangeError(`pageSize must be an integer from 1 to ${MAX_PAGE} (got ${pageSize})`);
+    if (offset !== undefined && (!Number.isInteger(offset) || offset < 0)) throw new RangeError(`offset must be an integer >= 0 (got ${offset})`);
     const extraFilter = rest.extraFilter ?? null;
     const sort = toSortSpec(sortInput);
-    const read = (filter: FilterInput | null, pageSort: SortSpec, offset: number) =>
-      this.idle.run(() => list({ ...rest, extraFilter: filter, sort: pageSort, limit: pageSize, offset } as unknown as O));
+    const needsOffset = sort !== null || offset !== undefined || typeof extraFilter === "function";
+    const paging = pagingInput ?? (needsOffset ? "offset" : "id");
+    if (paging === "id" && needsOffset) throw new RangeError('paging "id" reads in id order, after the last id seen: it takes no sort, offset or function filter');
+    const read = (filter: FilterInput | null, pageSort: SortSpec | null, page: PageRequest) =>
+      this.idle.run(() => list({ ...rest, extraFilter: filter, sort: pageSort, ...page } as unknown as O));
 
-    if (sort !== null || typeof extraFilter === "function") {
+    if (paging === "offset") {
       await this.checkFilter(extraFilter, kind);
-      const seen = new Set<string>();
-      for (let offset = 0; ; offset += pageSize) {
-        const page = await read(extraFilter, sort ?? [["_id", 1]], offset);
-        for (const item of page.content) {
-          if (seen.has(idOf(item))) continue;
-          seen.add(idOf(item));
-          yield item;
-        }
-        if (page.content.length < pageSize) return;
-      }
+      // Without a sort: a function filter in id order (as before), anything else in the server's default order.
+      const pageSort: SortSpec | null = sort ?? (typeof extraFilter === "function" ? [["_id", 1]] : null);
+      yield* offsetPages((page) => read(extraFilter, pageSort, page), idOf, { pageSize, offset: offset ?? 0, dropRepeats });
+      return;
     }
 
     // Compiled once (a date("3 hours ago") keeps one meaning for the whole iteration), as a MongoDB query that the
     // id condition can be ANDed with.
     let base: Record<string, unknown> | null = null;
-    if (extraFilter !== null) {
+    if (extraFilter !== null && typeof extraFilter !== "function") {
       const { toWireFilter, WORKER_FILTER_FIELDS } = await filterModule();
       base = toWireFilter(extraFilter, kind === "worker" ? { fields: WORKER_FILTER_FIELDS } : {});
     }
     for (let after: string | null = null; ; ) {
-      const page = await read(after === null ? base : afterId(base, after), [["_id", 1]], 0);
-      for (const item of page.content) yield item;
+      const page = await read(after === null ? base : afterId(base, after), [["_id", 1]], { limit: pageSize, offset: 0 });
+      if (page.content.length > 0) yield page.content;
       if (page.content.length < pageSize) return;
       after = idOf(page.content[page.content.length - 1]!);
     }
@@ -334,29 +416,49 @@ export class LabtaskerClient implements Labtasker {
    */
   updateTasks(updates: TaskUpdate[], options?: UpdateTasksOptions): Promise<LsResult<Task>> {
     return this.idle.run(async () => {
-      if (updates.length <= MAX_PAGE) return this.transport.updateTasks(updates, options);
+      if (updates.length <= UPDATE_BATCH) return this.transport.updateTasks(updates, options);
+      const { content, failures } = await this.updateTasksSettled(updates, options);
+      if (failures.length > 0) throw new UpdateFailedError(failures, updates.length);
+      return { found: content.length > 0, content };
+    });
+  }
+
+  /**
+   * {@link updateTasks} that reports failed updates instead of throwing them: the updates go in batches of 1,000,
+   * a batch with failures does not stop the others, and the result lists what was updated and what failed.
+   */
+  updateTasksSettled(updates: TaskUpdate[], options: SettledUpdateOptions = {}): Promise<UpdateOutcome> {
+    const { readBackApplied = true, ...updateOptions } = options;
+    return this.idle.run(async () => {
       const content: Task[] = [];
       const failures: Array<[string, string]> = [];
-      for (let start = 0; start < updates.length; start += MAX_PAGE) {
+      for (const batch of batches(updates, UPDATE_BATCH)) {
         try {
-          content.push(...(await this.transport.updateTasks(updates.slice(start, start + MAX_PAGE), options)).content);
+          content.push(...(await this.transport.updateTasks(batch, updateOptions)).content);
         } catch (error) {
           if (!(error instanceof UpdateFailedError)) throw error;
           failures.push(...error.failures);
+          if (!readBackApplied) continue;
           const failed = new Set(error.failures.map(([taskId]) => taskId));
           // The batch's successful updates are applied but not returned with the error: read them back.
-          const applied = updates.slice(start, start + MAX_PAGE).filter((update) => !failed.has(update.taskId));
-          for (const update of applied) content.push(await this.transport.getTask(update.taskId));
+          for (const update of batch.filter((each) => !failed.has(each.taskId))) content.push(await this.transport.getTask(update.taskId));
         }
       }
-      if (failures.length > 0) throw new UpdateFailedError(failures, updates.length);
-      return { found: content.length > 0, content };
+      return { content, failures };
     });
   }
 
   /** Deletes a task. @throws TaskNotFoundError */
   deleteTask(taskId: string): Promise<void> {
     return this.idle.run(() => this.transport.deleteTask(taskId));
+  }
+
+  /**
+   * Deletes each task in turn and returns the ids that named no task (the others are deleted); any other error
+   * stops it there.
+   */
+  deleteTasks(taskIds: readonly string[], options: DeleteEachOptions = {}): Promise<string[]> {
+    return this.idle.run(() => deleteEach(taskIds, (taskId) => this.transport.deleteTask(taskId), TaskNotFoundError, options));
   }
 
   /**
@@ -381,7 +483,7 @@ export class LabtaskerClient implements Labtasker {
    * the loop from reporting over it or retrying it, and `running` is fenced by the run's worker id.
    */
   reportTaskStatus(taskId: string, status: ReportStatus, options?: ReportTaskStatusOptions): Promise<void> {
-    return this.idle.run(() => reportStatus(this.transport, taskId, status, options));
+    return this.idle.run(async () => (await currentModule()).reportStatus(this.transport, taskId, status, options));
   }
 
   /** Marks a running task alive (the loop's heartbeat does this every `heartbeatInterval` seconds). */
@@ -410,6 +512,12 @@ export class LabtaskerClient implements Labtasker {
   /** Deletes a worker and, unless `cascadeUpdate` is false, clears it from its tasks. */
   deleteWorker(workerId: string, options?: { cascadeUpdate?: boolean }): Promise<void> {
     return this.idle.run(() => this.transport.deleteWorker(workerId, options));
+  }
+
+  /** Deletes each worker in turn, as {@link deleteTasks}. */
+  deleteWorkers(workerIds: readonly string[], options: DeleteEachOptions & { cascadeUpdate?: boolean } = {}): Promise<string[]> {
+    const { onEach, cascadeUpdate } = options;
+    return this.idle.run(() => deleteEach(workerIds, (workerId) => this.transport.deleteWorker(workerId, { cascadeUpdate }), WorkerNotFoundError, { onEach }));
   }
 
   /**
@@ -447,6 +555,76 @@ export class LabtaskerClient implements Labtasker {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+/** A page request: how many items, from which position. */
+interface PageRequest {
+  limit: number;
+  offset: number;
+}
+
+/**
+ * Pages read by offset, `pageSize` at a time from `offset`, until a short page or `limit` items in all; one request
+ * each, none yielded empty. Unless `dropRepeats` is false, an item already yielded is dropped (a change meanwhile can
+ * move one across pages).
+ */
+async function* offsetPages<T>(
+  read: (page: PageRequest) => Promise<LsResult<T>>,
+  idOf: (item: T) => string,
+  paging: { pageSize: number; offset: number; limit?: number; dropRepeats?: boolean },
+): AsyncGenerator<T[]> {
+  const seen = paging.dropRepeats === false ? null : new Set<string>();
+  const limit = paging.limit ?? Infinity;
+  for (let offset = paging.offset, taken = 0; taken < limit; ) {
+    const want = Math.min(paging.pageSize, limit - taken);
+    const page = await read({ limit: want, offset });
+    const fresh = seen === null ? page.content : page.content.filter((item) => !seen.has(idOf(item)) && Boolean(seen.add(idOf(item))));
+    taken += fresh.length;
+    if (fresh.length > 0) yield fresh;
+    if (page.content.length < want) return;
+    offset += page.content.length;
+  }
+}
+
+/** Deletes each id in turn; returns those `remove` found missing (`notFound`), after telling `onEach` about each. */
+async function deleteEach(
+  ids: readonly string[],
+  remove: (id: string) => Promise<void>,
+  notFound: typeof TaskNotFoundError | typeof WorkerNotFoundError,
+  options: DeleteEachOptions,
+): Promise<string[]> {
+  const missing: string[] = [];
+  for (const id of ids) {
+    try {
+      await remove(id);
+      options.onEach?.(id, "deleted");
+    } catch (error) {
+      if (!(error instanceof notFound)) throw error;
+      missing.push(id);
+      options.onEach?.(id, "missing");
+    }
+  }
+  return missing;
+}
+
+/** What {@link clientOver} takes besides the transport. */
+export interface TransportClientOptions extends Pick<LabtaskerClientOptions, "root" | "heartbeatInterval" | "checkFilters"> {
+  queueName: string | null;
+  password: string | null;
+  /**
+   * Let the process exit while no call is in flight (in direct mode the Redis sockets are unreferenced between
+   * calls), so scripts need not close the client. `false` for a caller that closes it when done and uses the
+   * transport directly too (the CLI).
+   * @defaultValue true
+   */
+  releaseWhenIdle?: boolean;
+}
+
+/** The client over an opened transport (`openTransport`): what `connect()` returns, and what CLI commands use. */
+export function clientOver(transport: Transport, options: TransportClientOptions): LabtaskerClient {
+  const { releaseWhenIdle = true, ...settings } = options;
+  const idle = releaseWhenIdle && transport.redis !== undefined ? redisIdleGuard(transport.redis as Parameters<typeof redisIdleGuard>[0]) : undefined;
+  return new LabtaskerClient(transport.api, { mode: transport.mode, ...settings, idle });
 }
 
 /** The {@link LabtaskerClient} for any API object (itself when it is one). */

@@ -8,8 +8,7 @@
 import { resolve } from "node:path";
 import { CONFIG_DEFAULTS, CONFIG_ENV, loadClientConfig } from "../config/clientConfig.js";
 import { ConfigError, openTransport } from "../config/connect.js";
-import { LabtaskerClient } from "./client.js";
-import { redisIdleGuard } from "./idle.js";
+import { clientOver, type LabtaskerClient } from "./client.js";
 
 /**
  * How to reach the queue. Each setting not given comes from the environment, then from client.toml (unless
@@ -98,6 +97,5 @@ export async function connect(options: ConnectOptions = {}): Promise<LabtaskerCl
   const keyPrefix = given(options.keyPrefix) ?? config?.keyPrefix ?? CONFIG_DEFAULTS.keyPrefix;
   const apiBaseUrl = explicitServer ?? config?.apiBaseUrl ?? CONFIG_DEFAULTS.apiBaseUrl;
   const transport = await openTransport({ apiBaseUrl, redisUrl, keyPrefix, ...credentials }, { networkAttempts: options.networkAttempts, timeoutMs: options.timeoutMs });
-  const idle = transport.redis === undefined ? undefined : redisIdleGuard(transport.redis as Parameters<typeof redisIdleGuard>[0]);
-  return new LabtaskerClient(transport.api, { mode: transport.mode, ...credentials, root, heartbeatInterval, idle });
+  return clientOver(transport, { ...credentials, root, heartbeatInterval });
 }

@@ -216,6 +216,45 @@ describe.each(TRANSPORTS)("the SDK client over %s", (transport) => {
     expect((await q.setup.getTask(ids[1499]!)).priority).toBe(7);
   });
 
+  it("serves the CLI: batched submits with progress, offset pages from a position, settled updates, deletes of many", async () => {
+    await using q = await sdkQueue(transport);
+    const batchSizes: number[] = [];
+    const ids = await q.client.submitTasks(Array.from({ length: 25 }, (_, i) => ({ args: { i } })), {
+      batchSize: 10,
+      onBatch: (batch) => {
+        batchSizes.push(batch.length);
+      },
+    });
+    expect(batchSizes).toEqual([10, 10, 5]);
+    expect((await q.setup.getTask(ids[24]!)).args).toEqual({ i: 24 });
+
+    // Offset paging without a sort reads in the server's order, as lsTasks does, from the offset on; one request a page.
+    const before = q.requests.length;
+    const pages: string[][] = [];
+    for await (const page of q.client.iterTaskPages({ paging: "offset", offset: 5, pageSize: 8, dropRepeats: false })) pages.push(page.map((task) => task.taskId));
+    expect(q.requests.slice(before)).toEqual(transport === "http" ? Array(3).fill("POST /api/v1/queues/me/tasks/search") : []);
+    expect(pages.map((page) => page.length)).toEqual([8, 8, 4]);
+    expect(pages.flat()).toEqual((await q.client.lsTasks({ limit: 100 })).content.slice(5).map((task) => task.taskId));
+    await expect(q.client.iterTaskPages({ paging: "id", offset: 3 }).next()).rejects.toBeInstanceOf(RangeError);
+
+    // A batch with a failure: its other updates are applied; read back unless told not to.
+    const updates: TaskUpdate[] = [{ taskId: ids[0]!, priority: 3 }, { taskId: "missing-1", priority: 3 }, { taskId: ids[1]!, priority: 3 }];
+    const settled = await q.client.updateTasksSettled(updates, { readBackApplied: false });
+    expect(settled).toEqual({ content: [], failures: [["missing-1", expect.any(String)]] });
+    expect((await q.setup.getTask(ids[1]!)).priority).toBe(3);
+    const readBack = await q.client.updateTasksSettled(updates);
+    expect(readBack.content.map((task) => task.taskId)).toEqual([ids[0], ids[1]]);
+
+    const missingId = "00000000-0000-0000-0000-000000000000";
+    const outcomes: string[] = [];
+    const missing = await q.client.deleteTasks([ids[2]!, missingId, ids[3]!], { onEach: (id, outcome) => outcomes.push(`${id === missingId ? "missing id" : "id"} ${outcome}`) });
+    expect(missing).toEqual([missingId]);
+    expect(outcomes).toEqual(["id deleted", "missing id missing", "id deleted"]);
+    await expect(q.setup.getTask(ids[2]!)).rejects.toBeInstanceOf(TaskNotFoundError);
+    const workerId = await q.client.createWorker();
+    expect(await q.client.deleteWorkers([workerId, missingId])).toEqual([missingId]);
+  });
+
   it("manages workers through the module-level functions", async () => {
     await using q = await sdkQueue(transport);
     expect((await q.setup.lsWorkers()).content).toEqual([]);

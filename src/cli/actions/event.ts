@@ -88,7 +88,8 @@ export async function listen(command: Command): Promise<void> {
       } finally {
         clearTimeout(timer);
       }
-      for await (const event of api.events({ signal: controller.signal })) {
+      // The transport's own stream: over HTTP it reconnects itself; in direct mode a lost Redis ends the command.
+      for await (const event of api.events({ signal: controller.signal, reconnect: false })) {
         if (out.closed) break;
         if (options.raw) {
           await out.write(`${stringifyJson(eventToWire(event))}\n`);

@@ -1,6 +1,5 @@
 /** `queue create | create-from-config | get | update | delete`. */
 import type { Command } from "commander";
-import type { Labtasker } from "../../core/api.js";
 import type { JsonObject } from "../../json.js";
 import { loadCliConfig } from "../common/config.js";
 import { missingCredentials, openApi, withApi } from "../common/connect.js";
@@ -16,6 +15,15 @@ function printQueueId(queueId: string, quiet: boolean | undefined, what: string)
 
 function metadataOption(text: string | undefined): JsonObject | null {
   return text === undefined ? null : parseDictOption(text, "--metadata");
+}
+
+/** A new password, asked twice without echo; `missing` is the usage error when none is given. */
+async function askNewPassword(prompter: Prompter, question: string, missing: string): Promise<string> {
+  const first = await prompter.ask(question, { hidden: true });
+  const second = first === null ? null : await prompter.ask("Repeat for confirmation", { hidden: true });
+  if (first === null || first === "") throw new UsageError(missing);
+  if (first !== second) throw new UsageError("the two passwords do not match");
+  return first;
 }
 
 interface CreateOptions {
@@ -36,13 +44,7 @@ export async function create(command: Command): Promise<void> {
     try {
       queueName ??= (await prompter.ask("Queue name")) ?? undefined;
       if (queueName === undefined || queueName === "") throw new UsageError("--queue-name is required (or QUEUE_NAME)");
-      if (password === undefined) {
-        const first = await prompter.ask("Password", { hidden: true });
-        const second = first === null ? null : await prompter.ask("Repeat for confirmation", { hidden: true });
-        if (first === null || first === "") throw new UsageError("--password is required (or PASSWORD)");
-        if (first !== second) throw new UsageError("the two passwords do not match");
-        password = first;
-      }
+      password ??= await askNewPassword(prompter, "Password", "--password is required (or PASSWORD)");
     } finally {
       prompter.close();
     }
@@ -96,11 +98,7 @@ export async function update(command: Command): Promise<void> {
   if (options.newPassword === true) {
     const prompter = new Prompter();
     try {
-      const first = await prompter.ask("New password", { hidden: true });
-      const second = first === null ? null : await prompter.ask("Repeat for confirmation", { hidden: true });
-      if (first === null || first === "") throw new UsageError("--new-password needs a value (none could be prompted for)");
-      if (first !== second) throw new UsageError("the two passwords do not match");
-      newPassword = first;
+      newPassword = await askNewPassword(prompter, "New password", "--new-password needs a value (none could be prompted for)");
     } finally {
       prompter.close();
     }
@@ -127,7 +125,7 @@ export async function update(command: Command): Promise<void> {
 export async function remove(command: Command): Promise<void> {
   const options = command.opts<{ cascade?: boolean; yes?: boolean }>();
   const cascade = options.cascade ?? false;
-  await withApi(command, async (api: Labtasker) => {
+  await withApi(command, async (api) => {
     if (!options.yes) {
       const { queueName } = await api.getQueue();
       const prompter = new Prompter();

@@ -5,7 +5,8 @@
 import type { Command } from "commander";
 import { TASK_STATUSES, type TaskStatus } from "../../core/model.js";
 import { withApi } from "../common/connect.js";
-import { allPages, compileExtraFilter, MAX_PAGE_SIZE } from "../common/listing.js";
+import { cliPaging, compileExtraFilter } from "../common/listing.js";
+import { PAGE } from "../../core/defaults.js";
 import { colorEnabled, palette } from "../common/terminal.js";
 
 const LABELS: Record<TaskStatus, string> = {
@@ -24,8 +25,7 @@ export async function count(command: Command): Promise<void> {
     Promise.all(
       TASK_STATUSES.map(async (status) => {
         let total = 0;
-        const limit = cap === undefined ? MAX_PAGE_SIZE : Math.min(cap, MAX_PAGE_SIZE);
-        for await (const page of allPages((page) => api.lsTasks({ status, extraFilter, ...page }), limit, 0)) {
+        for await (const page of api.iterTaskPages({ status, extraFilter, ...cliPaging(cap ?? PAGE.maxLimit) })) {
           total += page.length;
           if (cap !== undefined && total >= cap) return { status, total: cap, capped: true };
         }

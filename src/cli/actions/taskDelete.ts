@@ -3,8 +3,7 @@
  * ids). A missing id is reported and the others are still deleted (v1 stops at the first one).
  */
 import type { Command } from "commander";
-import type { Labtasker } from "../../core/api.js";
-import { TaskNotFoundError, WorkerNotFoundError } from "../../core/errors.js";
+import type { DeleteEachOptions } from "../../sdk/client.js";
 import { withApi } from "../common/connect.js";
 import { AbortedError, CliError, EXIT, UsageError } from "../common/errors.js";
 import { Prompter, readStdinLines, stdinHasData } from "../common/input.js";
@@ -28,19 +27,12 @@ export async function confirmDeletion(question: string, fromStdin: boolean): Pro
   }
 }
 
-/** Deletes each id in turn, printing one line per deletion; missing ones are reported at the end (exit 1). */
-export async function deleteEach(ids: string[], what: "Task" | "Worker", remove: (id: string) => Promise<void>): Promise<void> {
-  const missing: string[] = [];
-  for (const id of ids) {
-    try {
-      await remove(id);
-      note(`${what} ${id} deleted.`);
-    } catch (error) {
-      if (!(error instanceof TaskNotFoundError || error instanceof WorkerNotFoundError)) throw error;
-      missing.push(id);
-      note(`${what} ${id} not found.`);
-    }
-  }
+/**
+ * Runs the client's `deleteTasks` / `deleteWorkers` (`remove`), printing one line per id; missing ones are reported
+ * at the end (exit 1).
+ */
+export async function reportDeletions(what: "Task" | "Worker", remove: (onEach: DeleteEachOptions["onEach"]) => Promise<string[]>): Promise<void> {
+  const missing = await remove((id, outcome) => note(`${what} ${id} ${outcome === "deleted" ? "deleted" : "not found"}.`));
   if (missing.length > 0) throw new CliError(`${what} not found: ${missing.join(", ")}`, EXIT.FAILURE);
 }
 
@@ -52,5 +44,5 @@ export async function remove(command: Command): Promise<void> {
     return;
   }
   if (!yes) await confirmDeletion(`Are you sure you want to delete ${ids.length === 1 ? `task '${ids[0]}'` : `${ids.length} tasks`}?`, fromStdin);
-  await withApi(command, (api: Labtasker) => deleteEach(ids, "Task", (id) => api.deleteTask(id)));
+  await withApi(command, (api) => reportDeletions("Task", (onEach) => api.deleteTasks(ids, { onEach })));
 }

@@ -1,7 +1,7 @@
 /**
  * `task submit`: one task from `-- --key value` arguments or `--args`, or many from JSON lines (`--jsonl FILE|-`),
- * submitted with `submitTasks` in chunks (one request per chunk against our server), with a progress bar on a
- * terminal. A 10,000-task sweep is one command.
+ * submitted with the client's `submitTasks` in batches (one request per batch against our server), with a progress
+ * bar on a terminal. A 10,000-task sweep is one command.
  */
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
@@ -27,8 +27,8 @@ interface SubmitOptions {
   quiet?: boolean;
 }
 
-/** Tasks per `submitTasks` call: one HTTP request each against our server, and a step of the progress bar. */
-const CHUNK = REQUEST_BATCH;
+/** Tasks per batch of `submitTasks`: one HTTP request each against our server, and a step of the progress bar. */
+const SUBMIT_BATCH = REQUEST_BATCH;
 
 export async function submit(command: Command): Promise<void> {
   const options = command.opts<SubmitOptions>();
@@ -119,12 +119,14 @@ async function submitJsonl(command: Command, file: string, defaults: SubmitTaskO
     const progress = progressBar(tasks.length, "Submitting");
     let done = 0;
     try {
-      for (let start = 0; start < tasks.length; start += CHUNK) {
-        const ids = await api.submitTasks(tasks.slice(start, start + CHUNK));
-        await writeIds(ids);
-        done += ids.length;
-        progress.update(done);
-      }
+      await api.submitTasks(tasks, {
+        batchSize: SUBMIT_BATCH,
+        onBatch: async (ids) => {
+          await writeIds(ids);
+          done += ids.length;
+          progress.update(done);
+        },
+      });
     } finally {
       progress.finish();
       if (done < tasks.length) note(`Submitted ${done} of ${tasks.length} tasks before the error; their ids are on stdout.`);

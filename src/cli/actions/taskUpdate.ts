@@ -1,20 +1,20 @@
 /**
  * `task update`: finds every matching task (all pages; v1 stops at one page of 1,000), then applies the same
- * updates to each, 1,000 per request. Targets: --id, --name, -s, -f, or ids piped on stdin. Without updates the
+ * updates to each, 1,000 per request (the client's `updateTasksSettled`). Targets: --id, --name, -s, -f, or ids piped on stdin. Without updates the
  * tasks open in an editor as YAML, and every field changed there is replaced (contract 6.2).
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
-import type { Labtasker, LsTasksOptions, TaskUpdate } from "../../core/api.js";
+import type { TaskUpdate } from "../../core/api.js";
 import { UpdateFailedError } from "../../core/errors.js";
 import { isJsonObject, isLosslessNumber, stringifyJson, type JsonObject, type JsonValue } from "../../json.js";
 import { TASK_STATUSES, type Task } from "../../core/model.js";
 import { withApi } from "../common/connect.js";
 import { AbortedError, UsageError } from "../common/errors.js";
 import { Prompter, editFile, readStdinLines, resolveEditor, stdinHasData } from "../common/input.js";
-import { pageSize } from "../common/listing.js";
+import { refuseQuietWithVerbose } from "../common/listing.js";
 import { recordsYaml, taskRecord } from "../common/output.js";
 import { colorEnabled, note, pagerOutput, palette } from "../common/terminal.js";
 import {
@@ -27,8 +27,7 @@ import {
   type UpdatableField,
 } from "../common/values.js";
 import { YamlError, parseYaml } from "../common/yamlRead.js";
-import { idsTarget, listTasks, taskTarget, type TaskTargetOptions } from "./taskLs.js";
-import { REQUEST_BATCH } from "../../core/defaults.js";
+import { idsTargets, targetPages, taskTarget, type TaskTarget, type TaskTargetOptions } from "./taskLs.js";
 
 interface UpdateOptions extends TaskTargetOptions {
   update?: string[];
@@ -39,9 +38,6 @@ interface UpdateOptions extends TaskTargetOptions {
   editor?: string;
 }
 
-/** Tasks per update request (the server's limit). */
-const UPDATE_BATCH = REQUEST_BATCH;
-
 export async function update(command: Command): Promise<void> {
   const options = command.opts<UpdateOptions>();
   const positional = command.args;
@@ -49,7 +45,7 @@ export async function update(command: Command): Promise<void> {
   if (positional.length > 0 && updates.length > 0) {
     throw new UsageError("You can only specify one of the positional argument [UPDATES] or option --update.");
   }
-  if (options.verbose && options.quiet) throw new UsageError("You can only specify one of the options --verbose and --quiet.");
+  refuseQuietWithVerbose(options);
   const items = positional.length > 0 ? positional : updates;
   const resetPending = options.resetPending ?? false;
   // `--reset-pending` alone is an update (re-queue the matches); v1 opens the editor, or refuses with -q.
@@ -58,7 +54,7 @@ export async function update(command: Command): Promise<void> {
   const parsed = parseUpdates(items, resetPending);
   for (const warning of parsed.warnings) note(warning);
 
-  let targets: LsTasksOptions[] = [await taskTarget(options)];
+  let targets: TaskTarget[] = [await taskTarget(options)];
   const hasTarget = Boolean(options.taskId || options.taskName || options.status || options.extraFilter);
   if (!hasTarget && stdinHasData()) {
     const ids = await readStdinLines();
@@ -68,16 +64,13 @@ export async function update(command: Command): Promise<void> {
       note("No task ids on stdin: nothing to update.");
       return;
     }
-    targets = [];
-    for (let start = 0; start < ids.length; start += REQUEST_BATCH) targets.push(idsTarget(ids.slice(start, start + REQUEST_BATCH)));
+    targets = idsTargets(ids);
   }
 
   await withApi(command, async (api) => {
     // Every match first, then the updates: updating while paging would shift later pages (a task leaving `-s failed`).
     const tasks: Task[] = [];
-    for (const target of targets) {
-      for await (const page of listTasks(api, target, pageSize(options.limit), options.offset)) tasks.push(...page);
-    }
+    for await (const page of targetPages(api, targets, options.limit, options.offset)) tasks.push(...page);
     if (tasks.length === 0) {
       note("No task matched: nothing to update.");
       return;
@@ -96,26 +89,12 @@ export async function update(command: Command): Promise<void> {
       note("No changes.");
       return;
     }
-    const { updated, failures } = await applyUpdates(api, updates, resetPending);
+    // A batch with failures does not stop the others. Its other updates are applied but not returned, and not read
+    // back: "Total N tasks updated" counts the tasks the server returned, with one request per 1,000 updates.
+    const { content: updated, failures } = await api.updateTasksSettled(updates, { resetPending, readBackApplied: false });
     if (!options.quiet) await offerResult(updated, updates);
     if (failures.length > 0) throw new UpdateFailedError(failures, updates.length);
   });
-}
-
-/** Sends the updates in batches; a batch with failures does not stop the others (its other updates are applied). */
-async function applyUpdates(api: Labtasker, updates: TaskUpdate[], resetPending: boolean): Promise<{ updated: Task[]; failures: Array<[string, string]> }> {
-  const updated: Task[] = [];
-  const failures: Array<[string, string]> = [];
-  for (let start = 0; start < updates.length; start += UPDATE_BATCH) {
-    const batch = updates.slice(start, start + UPDATE_BATCH);
-    try {
-      updated.push(...(await api.updateTasks(batch, { resetPending })).content);
-    } catch (error) {
-      if (!(error instanceof UpdateFailedError)) throw error;
-      failures.push(...error.failures);
-    }
-  }
-  return { updated, failures };
 }
 
 /**

@@ -1,14 +1,12 @@
 /** `worker create | ls | report | delete`. */
 import type { Command } from "commander";
-import type { LsWorkersOptions } from "../../core/api.js";
 import type { Worker, WorkerStatus } from "../../core/model.js";
 import { withApi } from "../common/connect.js";
-import { UsageError } from "../common/errors.js";
-import { allPages, compileExtraFilter, pageSize, parseSorts, printListing } from "../common/listing.js";
-import { workerRecord, type LsFormat } from "../common/output.js";
+import { cliPaging, compileExtraFilter, parseSorts, printListing, refuseQuietWithVerbose, type LsFlags } from "../common/listing.js";
+import { workerRecord } from "../common/output.js";
 import { note } from "../common/terminal.js";
 import { parseDictOption } from "../common/values.js";
-import { confirmDeletion, deleteEach, targetIds } from "./taskDelete.js";
+import { confirmDeletion, reportDeletions, targetIds } from "./taskDelete.js";
 
 interface CreateOptions {
   workerName?: string;
@@ -26,25 +24,16 @@ export async function create(command: Command): Promise<void> {
   });
 }
 
-interface LsOptions {
+interface LsOptions extends LsFlags {
   workerId?: string;
   workerName?: string;
   status?: WorkerStatus;
-  extraFilter?: string;
-  quiet?: boolean;
-  ansi?: boolean;
-  pager?: boolean;
-  limit: number;
-  offset: number;
-  sort?: string[];
-  fmt: LsFormat;
-  verbose?: boolean;
 }
 
 export async function ls(command: Command): Promise<void> {
   const options = command.opts<LsOptions>();
-  if (options.quiet && options.verbose) throw new UsageError("You can only specify one of the options --verbose and --quiet.");
-  const target: LsWorkersOptions = {
+  refuseQuietWithVerbose(options);
+  const target = {
     workerId: options.workerId ?? null,
     workerName: options.workerName ?? null,
     status: options.status ?? null,
@@ -52,7 +41,7 @@ export async function ls(command: Command): Promise<void> {
     sort: (await parseSorts(options.sort ?? [])) ?? null,
   };
   await withApi(command, async (api) => {
-    const pages = allPages<Worker>((page) => api.lsWorkers({ ...target, ...page }), pageSize(options.limit), options.offset);
+    const pages = api.iterWorkerPages({ ...target, ...cliPaging(options.limit, options.offset) });
     await printListing(pages, options, { id: (worker: Worker) => worker.workerId, record: workerRecord });
   });
 }
@@ -74,5 +63,5 @@ export async function remove(command: Command): Promise<void> {
   }
   if (!options.yes) await confirmDeletion(`Are you sure you want to delete ${ids.length === 1 ? `worker '${ids[0]}'` : `${ids.length} workers`}?`, fromStdin);
   const cascadeUpdate = options.cascadeUpdate ?? true;
-  await withApi(command, (api) => deleteEach(ids, "Worker", (id) => api.deleteWorker(id, { cascadeUpdate })));
+  await withApi(command, (api) => reportDeletions("Worker", (onEach) => api.deleteWorkers(ids, { cascadeUpdate, onEach })));
 }

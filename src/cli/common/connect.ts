@@ -1,11 +1,13 @@
 /**
- * A {@link Labtasker} for a command: HTTP to a server (ours or labtasker v1's), or direct mode on Redis when
- * `redis_url` / LABTASKER_REDIS_URL / `--redis-url` is set. Commands never speak HTTP or Redis themselves.
+ * The SDK's {@link LabtaskerClient} for a command, over HTTP to a server (ours or labtasker v1's), or direct mode on
+ * Redis when `redis_url` / LABTASKER_REDIS_URL / `--redis-url` is set: the same `openTransport` and client as the
+ * SDK's `connect()`, so paging, batching and bulk deletes exist once. Commands never speak HTTP or Redis themselves.
+ * The client's modules load with the first command that connects, not with `--help`.
  */
 import type { Command } from "commander";
-import type { Labtasker } from "../../core/api.js";
 import type { ClientConfig } from "../../config/clientConfig.js";
 import { ConfigError } from "../../config/connect.js";
+import type { LabtaskerClient } from "../../sdk/client.js";
 import { loadCliConfig } from "./config.js";
 
 export interface OpenOptions {
@@ -30,8 +32,8 @@ export function missingCredentials(config: ClientConfig): ConfigError {
   );
 }
 
-/** Opens the API as configured. The caller closes it (see {@link withApi}). */
-export async function openApi(config: ClientConfig, options: OpenOptions = {}): Promise<Labtasker> {
+/** Opens the client as configured. The caller closes it (see {@link withApi}). */
+export async function openApi(config: ClientConfig, options: OpenOptions = {}): Promise<LabtaskerClient> {
   let { queueName, password } = config;
   if (!queueName || !password) {
     if (!options.credentialsOptional) throw missingCredentials(config);
@@ -39,14 +41,24 @@ export async function openApi(config: ClientConfig, options: OpenOptions = {}): 
     queueName ||= "-";
     password ||= "-";
   }
-  const { connect } = await import("../../config/connect.js");
-  return connect({ ...config, queueName, password }, { networkAttempts: options.networkAttempts ?? 2 });
+  const [{ openTransport }, { clientOver }] = await Promise.all([import("../../config/connect.js"), import("../../sdk/client.js")]);
+  const transport = await openTransport({ ...config, queueName, password }, { networkAttempts: options.networkAttempts ?? 2 });
+  // The commands compile and check their filters first (caret, -v), and close the client when they end; `loop`
+  // runs its runtime on the transport itself, as the SDK's loop() does.
+  return clientOver(transport, {
+    queueName,
+    password,
+    root: config.root,
+    heartbeatInterval: config.heartbeatInterval,
+    checkFilters: false,
+    releaseWhenIdle: false,
+  });
 }
 
-/** Loads the configuration of `command`, opens the API, runs `fn` and closes the API whatever happens. */
+/** Loads the configuration of `command`, opens the client, runs `fn` and closes the client whatever happens. */
 export async function withApi<T>(
   command: Command,
-  fn: (api: Labtasker, config: ClientConfig) => Promise<T>,
+  fn: (api: LabtaskerClient, config: ClientConfig) => Promise<T>,
   options: OpenOptions = {},
 ): Promise<T> {
   const config = await loadCliConfig(command);

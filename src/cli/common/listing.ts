@@ -1,37 +1,23 @@
 /**
  * Listing helpers shared by `task ls|update|count` and `worker ls`: `-f` filters compiled (and checked) before any
- * request, `-S` sorts, `--limit` as a page size, and iteration over every page.
+ * request, `-S` sorts, `--limit` as a page size, and printing page by page. The pages themselves come from the SDK's
+ * client (`iterTaskPages`, `iterWorkerPages`), read as {@link cliPaging} says.
  */
-import type { LsResult } from "../../core/api.js";
+import type { IterateOptions } from "../../sdk/client.js";
 import type { JsonObject } from "../../json.js";
 import { UsageError } from "./errors.js";
 import { formatter, type LsFormat } from "./output.js";
 import { colorEnabled, note, pagerOutput, palette, stdoutOutput } from "./terminal.js";
 import { PAGE } from "../../core/defaults.js";
 
-/** The server's page size limit (v1: 1..1000). */
-export const MAX_PAGE_SIZE = PAGE.maxLimit;
-
 /**
- * `--limit` as the page size of a listing that goes through every page anyway. Above 1000 (the seeds write
- * `--limit 10000` to "get everything", which v1 rejects) it is clamped to 1000: every match is still listed.
+ * How the CLI reads a listing through the client: by offset from `--offset`, with `--limit` as the page size, in
+ * the `-S` order or else the server's (as v1's CLI pages), every item as the server sends it (no set of the ids seen,
+ * so `task ls -q` over millions of tasks runs in constant memory). Above 1000 (the seeds write `--limit 10000` to
+ * "get everything", which v1 rejects) the page size is clamped to 1000: every match is still listed.
  */
-export function pageSize(limit: number): number {
-  return Math.min(limit, MAX_PAGE_SIZE);
-}
-
-/** Every item, page after page, from `offset` on; stops at the first short or empty page. */
-export async function* allPages<T>(
-  fetchPage: (page: { limit: number; offset: number }) => Promise<LsResult<T>>,
-  limit: number,
-  offset: number,
-): AsyncGenerator<T[]> {
-  for (let start = offset; ; start += limit) {
-    const page = await fetchPage({ limit, offset: start });
-    if (!page.found || page.content.length === 0) return;
-    yield page.content;
-    if (page.content.length < limit) return;
-  }
+export function cliPaging(limit: number, offset = 0): Required<IterateOptions> {
+  return { paging: "offset", pageSize: Math.min(limit, PAGE.maxLimit), offset, dropRepeats: false };
 }
 
 /** The output flags of an `ls` command. */
@@ -40,6 +26,20 @@ export interface ListingOutputOptions {
   fmt: LsFormat;
   pager?: boolean;
   ansi?: boolean;
+}
+
+/** The flags of an `ls` command (`task ls`, `worker ls`): output, paging, sort and filter. */
+export interface LsFlags extends ListingOutputOptions {
+  limit: number;
+  offset: number;
+  sort?: string[];
+  extraFilter?: string;
+  verbose?: boolean;
+}
+
+/** `-q` with `-v` is refused, as v1 (`task ls|update`, `worker ls`). */
+export function refuseQuietWithVerbose(options: { quiet?: boolean; verbose?: boolean }): void {
+  if (options.quiet && options.verbose) throw new UsageError("You can only specify one of the options --verbose and --quiet.");
 }
 
 /**

@@ -177,7 +177,8 @@ export async function loopAction(command: Command, argv: string[], flags: LoopFl
   try {
     log.info(`Got command: ${describeCommand(source)}`);
     result = await runLoop({
-      client: api,
+      // The runtime reports the task it runs itself: it gets the transport, as under the SDK's loop().
+      client: api.transport,
       job: commandJob(template, flags),
       requiredFields: template.requiredFields,
       extraFilter: flags.extraFilter ?? null,
