@@ -65,8 +65,36 @@ export function compileAgg(expr: Agg): Evaluate {
   }
 }
 
-function compileOperator(op: Extract<Agg, { k: "op" }>["op"], args: Evaluate[]): Evaluate {
-  const [first, second, third] = args as [Evaluate, Evaluate, Evaluate];
+type Operator = Extract<Agg, { k: "op" }>["op"];
+type ArithmeticOperator = Extract<Operator, "add" | "multiply" | "subtract" | "divide" | "mod" | "abs">;
+type ComparisonOperator = Extract<Operator, "eq" | "ne" | "gt" | "gte" | "lt" | "lte" | "cmp">;
+type LogicalOperator = Exclude<Operator, ArithmeticOperator | ComparisonOperator>;
+
+function compileOperator(op: Operator, args: Evaluate[]): Evaluate {
+  switch (op) {
+    case "add":
+    case "multiply":
+    case "subtract":
+    case "divide":
+    case "mod":
+    case "abs":
+      return compileArithmetic(op, args);
+    case "eq":
+    case "ne":
+    case "gt":
+    case "gte":
+    case "lt":
+    case "lte":
+    case "cmp":
+      return compileComparison(op, args);
+    default:
+      return compileLogical(op, args);
+  }
+}
+
+/** `$add`, `$multiply`, `$subtract`, `$divide`, `$mod`, `$abs`: numbers, and dates where MongoDB allows them. */
+function compileArithmetic(op: ArithmeticOperator, args: Evaluate[]): Evaluate {
+  const [first, second] = args as [Evaluate, Evaluate];
   switch (op) {
     case "add":
       return (root) => {
@@ -119,36 +147,41 @@ function compileOperator(op: Extract<Agg, { k: "op" }>["op"], args: Evaluate[]):
         if (isNullish(value)) return null;
         return typeof value === "number" ? Math.abs(value) : AGG_ERROR;
       };
-    case "eq":
-    case "ne":
-    case "gt":
-    case "gte":
-    case "lt":
-    case "lte":
-    case "cmp":
-      return (root) => {
-        const a = first(root);
-        if (a === AGG_ERROR) return AGG_ERROR;
-        const b = second(root);
-        if (b === AGG_ERROR) return AGG_ERROR;
-        const order = Math.sign(compareValues(a, b));
-        switch (op) {
-          case "eq":
-            return order === 0;
-          case "ne":
-            return order !== 0;
-          case "gt":
-            return order > 0;
-          case "gte":
-            return order >= 0;
-          case "lt":
-            return order < 0;
-          case "lte":
-            return order <= 0;
-          default:
-            return order;
-        }
-      };
+  }
+}
+
+/** `$eq` ... `$lte` and `$cmp`, in MongoDB's order across types. */
+function compileComparison(op: ComparisonOperator, args: Evaluate[]): Evaluate {
+  const [first, second] = args as [Evaluate, Evaluate];
+  return (root) => {
+    const a = first(root);
+    if (a === AGG_ERROR) return AGG_ERROR;
+    const b = second(root);
+    if (b === AGG_ERROR) return AGG_ERROR;
+    const order = Math.sign(compareValues(a, b));
+    switch (op) {
+      case "eq":
+        return order === 0;
+      case "ne":
+        return order !== 0;
+      case "gt":
+        return order > 0;
+      case "gte":
+        return order >= 0;
+      case "lt":
+        return order < 0;
+      case "lte":
+        return order <= 0;
+      default:
+        return order;
+    }
+  };
+}
+
+/** `$and`, `$or`, `$not`, `$in`, `$ifNull`, `$cond`, `$size`. */
+function compileLogical(op: LogicalOperator, args: Evaluate[]): Evaluate {
+  const [first, second, third] = args as [Evaluate, Evaluate, Evaluate];
+  switch (op) {
     case "and":
     case "or":
       return (root) => {
