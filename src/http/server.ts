@@ -131,12 +131,12 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   const url = `http://${shownHost}:${address.port}`;
 
   let closing: Promise<StopReport> | undefined;
-  // Once closing, every answer closes its connection: a keep-alive connection busy when close() is called would
-  // otherwise become idle only afterwards, and a client (or proxy) that reuses it at once would keep the server
-  // serving, never stopping.
   // Requests without an answer yet, so that a stop can answer those still waiting on Redis after the grace period.
   const unanswered = new Set<ServerResponse>();
   server.on("request", (_req, res: ServerResponse) => {
+    // Once closing, every answer closes its connection: a keep-alive connection busy when close() is called would
+    // otherwise become idle only afterwards, and a client (or proxy) that reuses it at once would keep the server
+    // serving, never stopping.
     if (closing) res.shouldKeepAlive = false;
     unanswered.add(res);
     res.on("finish", () => unanswered.delete(res)).on("close", () => unanswered.delete(res));

@@ -49,6 +49,26 @@ export class RedisBinaryNotFoundError extends Error {
   }
 }
 
+/**
+ * The command line of a redis-server on 127.0.0.1: its data in `dir`, AOF with `appendFsync` (or no persistence at
+ * all with `null`), no RDB snapshots, and the embedded default's `hash-max-listpack-value`.
+ */
+export function redisServerArgs(port: number, dir: string, appendFsync: "always" | "everysec" | "no" | null): string[] {
+  const persistence = appendFsync === null ? ["--appendonly", "no"] : ["--appendonly", "yes", "--appendfsync", appendFsync];
+  return [
+    "--bind", "127.0.0.1",
+    "--port", String(port),
+    "--dir", dir,
+    ...persistence,
+    "--save", "",
+    "--protected-mode", "yes",
+    "--daemonize", "no",
+    "--hash-max-listpack-value", "512",
+    "--loglevel", "warning",
+    "--logfile", "",
+  ];
+}
+
 /** Asks the operating system for a free TCP port on 127.0.0.1. */
 export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
@@ -75,19 +95,7 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions): Promise
   const dataDir = resolve(options.dataDir);
   await mkdir(dataDir, { recursive: true });
   const port = options.port ?? (await freePort());
-  const args = [
-    "--bind", "127.0.0.1",
-    "--port", String(port),
-    "--dir", dataDir,
-    "--appendonly", "yes",
-    "--appendfsync", options.appendFsync ?? "everysec",
-    "--save", "",
-    "--protected-mode", "yes",
-    "--daemonize", "no",
-    "--hash-max-listpack-value", "512",
-    "--loglevel", "warning",
-    "--logfile", "",
-  ];
+  const args = redisServerArgs(port, dataDir, options.appendFsync ?? "everysec");
   const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));

@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { Redis } from "ioredis";
-import { freePort } from "../../../src/store/embeddedRedis.js";
+import { freePort, redisServerArgs } from "../../../src/store/embeddedRedis.js";
 import { spawnLogged, waitFor, type Proc } from "./procs.js";
 
 export interface VolatileRedis {
@@ -25,18 +25,7 @@ export async function startVolatileRedis(options: { dir: string; logFile: string
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
   const binary = options.binary ?? process.env.LABTASKER_REDIS_SERVER ?? "redis-server";
-  const args = [
-    "--bind", "127.0.0.1",
-    "--port", String(port),
-    "--dir", options.dir,
-    "--appendonly", "no",
-    "--save", "",
-    "--protected-mode", "yes",
-    "--daemonize", "no",
-    "--hash-max-listpack-value", "512",
-    "--loglevel", "warning",
-    "--logfile", "",
-  ];
+  const args = redisServerArgs(port, options.dir, null); // no AOF, no RDB: a restart comes back empty
   const launch = async (): Promise<Proc> => {
     const proc = spawnLogged("redis-server", binary, args, options.logFile);
     await waitFor(`redis-server to answer on port ${port}`, async () => {
