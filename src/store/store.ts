@@ -133,10 +133,9 @@ export class RedisStore {
 
   submitTasks(queueId: string, now: number, tasks: readonly NewTaskRecord[]): Promise<ScriptReply> {
     const { keys } = this;
-    const keyList = [keys.queue(queueId), keys.events(queueId), keys.signatures(queueId), keys.status(queueId, "pending")];
+    const keyList = [keys.root(queueId), keys.queue(queueId), keys.events(queueId), keys.signatures(queueId), keys.status(queueId, "pending")];
     const args: Array<string | number> = [now, tasks.length];
     for (const task of tasks) {
-      keyList.push(keys.task(queueId, task.taskId), keys.signature(queueId, task.signature));
       args.push(
         task.taskId,
         task.taskName ?? "",
