@@ -55,8 +55,8 @@ if refusal then return refusal end
 if taskId == "" then return { E.OK } end
 
 local task = readTask(taskKey)
-if not task or task.status ~= "pending" then return { E.NOT_CLAIMABLE } end
-if not argsSatisfy(decodeRequiredSpec(ARGV[4]), task.args) then return { E.NOT_CLAIMABLE } end
+if not task or task[T_STATUS] ~= "pending" then return { E.NOT_CLAIMABLE } end
+if not argsSatisfy(decodeRequiredSpec(ARGV[4]), task[T_ARGS]) then return { E.NOT_CLAIMABLE } end
 local packed = claimTask(KEYS, taskKey, taskId, task, {
   now = now, workerId = ARGV[3], startHeartbeat = ARGV[6],
   heartbeatTimeout = ARGV[7], taskTimeout = ARGV[8], cmd = ARGV[9],

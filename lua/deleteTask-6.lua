@@ -28,7 +28,8 @@ local taskKey, taskId = KEYS[6], ARGV[1]
 local task = readTask(taskKey)
 if not task then return { E.TASK_NOT_FOUND } end
 unindexTask(KEYS, taskId, task)
-if task.worker_id then redis.call("SREM", workerTasksKey(KEYS, task.worker_id), taskId) end
+local workerId = task[T_WORKER_ID]
+if workerId then redis.call("SREM", workerTasksKey(KEYS, workerId), taskId) end
 redis.call("DEL", taskKey)
 touchTasks(KEYS[QUEUE_KEY])
 return { E.OK }

@@ -41,7 +41,7 @@ if ARGV[3] == "1" then
   for _, taskId in ipairs(redis.call("SMEMBERS", workerTasks)) do
     local taskKey = K.task(KEYS[ROOT_KEY], taskId)
     local task = readTask(taskKey)
-    if task then writeTask(KEYS, taskKey, taskId, task, { worker_id = false, last_modified = now }) end
+    if task then writeTask(KEYS, taskKey, taskId, task, { [T_WORKER_ID] = false, [T_LAST_MODIFIED] = tonumber(now) }) end
   end
   touchTasks(KEYS[QUEUE_KEY])
   redis.call("DEL", workerTasks)

@@ -23,13 +23,14 @@ local taskKey, deadlines = KEYS[1], KEYS[2]
 local now, taskId, workerId = ARGV[1], ARGV[2], ARGV[3]
 
 local task = readTask(taskKey)
-if not task or task.status ~= "running" then return { E.TASK_NOT_RUNNING } end
+if not task or task[T_STATUS] ~= "running" then return { E.TASK_NOT_RUNNING } end
 if workerId ~= "" then
-  if task.worker_id ~= workerId then return { E.WORKER_MISMATCH, task.worker_id or "" } end
+  local holder = task[T_WORKER_ID]
+  if holder ~= workerId then return { E.WORKER_MISMATCH, holder or "" } end
   if redis.call("HGET", KEYS[3], "status") ~= "active" then return { E.WORKER_NOT_ACTIVE_OR_MISSING } end
 end
 
-task.last_heartbeat = now
+task[T_LAST_HEARTBEAT] = tonumber(now)
 storeTask(taskKey, task)
 local deadline = taskDeadline(task)
 if deadline then redis.call("ZADD", deadlines, deadline, taskId) end

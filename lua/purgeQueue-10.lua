@@ -41,7 +41,7 @@ for i = 6, 10 do
     local taskKey = K.task(root, taskIdOfMember(member))
     -- A task can name a worker deleted without cascade; its task set goes with the task.
     local task = readTask(taskKey)
-    local workerId = task and task.worker_id
+    local workerId = task and task[T_WORKER_ID]
     if workerId then redis.call("DEL", K.workerTasks(root, workerId)) end
     redis.call("DEL", taskKey)
   end

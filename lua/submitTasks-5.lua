@@ -20,6 +20,7 @@
   then 10 values per task:
     taskId, task_name ("" for null), args JSON, metadata JSON, cmd JSON, heartbeat_timeout ("" for null),
     task_timeout ("" for null), max_retries, priority, signature (of the sorted top-level arg keys)
+  A task is stored without the fields that hold what their absence stands for (src/store/taskRecord.ts).
 
   Returns {OK} or {QUEUE_NOT_FOUND}.
   Events: task created -> pending, one per task, in order.
@@ -43,6 +44,13 @@ local function nonEmpty(value)
   return value
 end
 
+-- No entry for a value that the field's absence stands for (TASK_ABSENT).
+local function unlessAbsent(code, value)
+  if value == TASK_ABSENT[code] then return nil end
+  return value
+end
+
+local createdAt = tonumber(now)
 for i = 0, count - 1 do
   local at = 3 + i * FIELDS_PER_TASK
   local taskId = ARGV[at]
@@ -51,25 +59,22 @@ for i = 0, count - 1 do
     -- The created event's sequence number is the task's creation sequence too: both count up per queue.
     local seq = nextEventSequence(queueKey)
     local task = {
-      status = "pending",
-      task_name = nonEmpty(ARGV[at + 1]),
-      args = ARGV[at + 2],
-      metadata = ARGV[at + 3],
-      cmd = ARGV[at + 4],
-      heartbeat_timeout = nonEmpty(ARGV[at + 5]),
-      task_timeout = nonEmpty(ARGV[at + 6]),
-      max_retries = ARGV[at + 7],
-      priority = ARGV[at + 8],
-      sig = ARGV[at + 9],
-      retries = "0",
-      summary = "{}",
-      created_at = now,
-      last_modified = now,
-      seq = tostring(seq),
+      [T_STATUS] = "pending",
+      [T_TASK_NAME] = nonEmpty(ARGV[at + 1]),
+      [T_CREATED_AT] = createdAt,
+      [T_HEARTBEAT_TIMEOUT] = nonEmpty(ARGV[at + 5]),
+      [T_TASK_TIMEOUT] = tonumber(ARGV[at + 6]),
+      [T_MAX_RETRIES] = unlessAbsent(T_MAX_RETRIES, tonumber(ARGV[at + 7])),
+      [T_PRIORITY] = tonumber(ARGV[at + 8]),
+      [T_METADATA] = unlessAbsent(T_METADATA, ARGV[at + 3]),
+      [T_ARGS] = unlessAbsent(T_ARGS, ARGV[at + 2]),
+      [T_CMD] = unlessAbsent(T_CMD, ARGV[at + 4]),
+      [T_SEQ] = seq,
+      [T_SIG] = ARGV[at + 9],
     }
     local packed = storeTask(taskKey, task)
-    local score, order = -tonumber(task.priority), taskOrder(taskId, task)
-    indexPending(pendingKey, K.signature(root, task.sig), signaturesKey, score, order, task.sig)
+    local sig = task[T_SIG]
+    indexPending(pendingKey, K.signature(root, sig), signaturesKey, -task[T_PRIORITY], taskOrder(taskId, task), sig)
     appendEventAt(eventsKey, seq, now, "task", taskId, "created", "pending", packed)
   end
 end

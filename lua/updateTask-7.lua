@@ -28,8 +28,9 @@
   ARGV[2] taskId        the task's id
   ARGV[3] expectedRev   the revision the broker read
   ARGV[4] resetPending  "1": then status := pending, retries := 0, worker_id := null (v1 reset()); "0": no reset
-  ARGV[5..] field, value pairs to set; an empty value removes the field (null). Fields: status, task_name,
-            heartbeat_timeout, task_timeout, max_retries, retries, priority, metadata, args, cmd, summary, sig
+  ARGV[5..] field code (src/store/taskRecord.ts), value pairs to set; an empty value removes the field (null).
+            Fields: status, task_name, heartbeat_timeout, task_timeout, max_retries, retries, priority, metadata,
+            args, cmd, summary, sig
 
   Returns {OK, taskId, packed task} (the task after the write, as fetchTask returns a claimed one);
   {QUEUE_NOT_FOUND}; {TASK_NOT_FOUND}; {CONFLICT}; {INVALID_TRANSITION, from, to}.
@@ -47,27 +48,31 @@ local now, taskId, expectedRev, resetPending = ARGV[1], ARGV[2], ARGV[3], ARGV[4
 if redis.call("EXISTS", KEYS[QUEUE_KEY]) == 0 then return { E.QUEUE_NOT_FOUND } end
 local task = readTask(taskKey)
 if not task then return { E.TASK_NOT_FOUND } end
-if (task.rev or "0") ~= expectedRev then return { E.CONFLICT } end
+if tostring(taskField(task, T_REV)) ~= expectedRev then return { E.CONFLICT } end
 
-local changes = { last_modified = now }
+local changes = { [T_LAST_MODIFIED] = tonumber(now) }
 for i = 5, #ARGV, 2 do
-  local value = ARGV[i + 1]
-  if value == "" then value = false end
-  changes[ARGV[i]] = value
+  local code, value = tonumber(ARGV[i]), ARGV[i + 1]
+  if value == "" then
+    changes[code] = false
+  else
+    if TASK_INTEGERS[code] then value = tonumber(value) end
+    changes[code] = fieldChange(code, value)
+  end
 end
 
-local old = task.status
-local new = changes.status or old
+local old = task[T_STATUS]
+local new = changes[T_STATUS] or old
 if resetPending then
   new = "pending"
-  changes.status, changes.retries, changes.worker_id = "pending", "0", false
+  changes[T_STATUS], changes[T_RETRIES], changes[T_WORKER_ID] = "pending", false, false
 elseif new ~= old then
   if not canTransitionTask(old, new) then return { E.INVALID_TRANSITION, old, new } end
 end
-if new == "pending" then changes.worker_id = false end
+if new == "pending" then changes[T_WORKER_ID] = false end
 
 -- The pending index of the signature this update sets, declared in KEYS[7]; nil derives the stored one's.
-local signatureKey = changes.sig and KEYS[7] or nil
+local signatureKey = changes[T_SIG] and KEYS[7] or nil
 local packed = writeTask(KEYS, taskKey, taskId, task, changes, signatureKey)
 if resetPending or new ~= old then
   appendEvent(KEYS[QUEUE_KEY], KEYS[EVENTS_KEY], now, "task", taskId, old, new, packed)

@@ -3,24 +3,25 @@
 --@include documents
 --@include events
 -- Claims a pending task for a fetch (contract 4, step 9): it becomes running with fresh timestamps, the fetching
--- worker and command, an empty summary, and the fetch's timeout overrides; publishes pending -> running.
+-- worker and command, an empty summary (no entry), and the fetch's timeout overrides; publishes pending -> running.
 -- `options` holds the fetch's ARGV: now, workerId ("" for none), startHeartbeat ("1"/"0"),
 -- heartbeatTimeout and taskTimeout ("" to keep the task's own), cmd (JSON text). The claiming worker is the one the
 -- caller named, whose keys are in `keys` (lua/includes/keys.lua). Returns the claimed task, packed.
 local function claimTask(keys, taskKey, taskId, task, options)
+  local now = tonumber(options.now)
   local changes = {
-    status = "running",
-    start_time = options.now,
-    last_modified = options.now,
-    last_heartbeat = false,
-    worker_id = false,
-    cmd = options.cmd,
-    summary = "{}",
+    [T_STATUS] = "running",
+    [T_START_TIME] = now,
+    [T_LAST_MODIFIED] = now,
+    [T_LAST_HEARTBEAT] = false,
+    [T_WORKER_ID] = false,
+    [T_CMD] = fieldChange(T_CMD, options.cmd),
+    [T_SUMMARY] = false,
   }
-  if options.startHeartbeat == "1" then changes.last_heartbeat = options.now end
-  if options.workerId ~= "" then changes.worker_id = options.workerId end
-  if options.heartbeatTimeout ~= "" then changes.heartbeat_timeout = options.heartbeatTimeout end
-  if options.taskTimeout ~= "" then changes.task_timeout = options.taskTimeout end
+  if options.startHeartbeat == "1" then changes[T_LAST_HEARTBEAT] = now end
+  if options.workerId ~= "" then changes[T_WORKER_ID] = options.workerId end
+  if options.heartbeatTimeout ~= "" then changes[T_HEARTBEAT_TIMEOUT] = options.heartbeatTimeout end
+  if options.taskTimeout ~= "" then changes[T_TASK_TIMEOUT] = tonumber(options.taskTimeout) end
   local packed = writeTask(keys, taskKey, taskId, task, changes)
   appendEvent(keys[QUEUE_KEY], keys[EVENTS_KEY], options.now, "task", taskId, "pending", "running", packed)
   return packed

@@ -15,17 +15,18 @@ local function expireDueTasks(keys, now, limit)
   for _, taskId in ipairs(due) do
     local taskKey = K.task(keys[ROOT_KEY], taskId)
     local task = readTask(taskKey)
-    if not task or task.status ~= "running" then
+    if not task or task[T_STATUS] ~= "running" then
       redis.call("ZREM", deadlines, taskId)
     else
-      local status, retries = taskStateAfterFailure(task)
-      if task.worker_id then chargeWorkerFailure(keys, task.worker_id, now) end
+      local status, retries = taskStateAfterFailure(taskField(task, T_RETRIES), taskField(task, T_MAX_RETRIES))
+      local workerId = task[T_WORKER_ID]
+      if workerId then chargeWorkerFailure(keys, workerId, now) end
       local packed = writeTask(keys, taskKey, taskId, task, {
-        status = status,
-        retries = tostring(retries),
-        last_modified = tostring(now),
-        worker_id = false,
-        summary = setTopLevelKey(task.summary, TIMEOUT_SUMMARY_KEY, cjson.encode(TIMEOUT_SUMMARY_MESSAGE)),
+        [T_STATUS] = status,
+        [T_RETRIES] = retries,
+        [T_LAST_MODIFIED] = tonumber(now),
+        [T_WORKER_ID] = false,
+        [T_SUMMARY] = setTopLevelKey(task[T_SUMMARY], TIMEOUT_SUMMARY_KEY, cjson.encode(TIMEOUT_SUMMARY_MESSAGE)),
       })
       appendEvent(keys[QUEUE_KEY], keys[EVENTS_KEY], now, "task", taskId, "running", status, packed)
     end

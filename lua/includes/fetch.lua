@@ -23,12 +23,12 @@ local function fetchNext(keys, candidates, now, fetch)
     local taskId = taskIdOfMember(member)
     local taskKey = K.task(keys[ROOT_KEY], taskId)
     local task = readTask(taskKey)
-    if not task or task.status ~= "pending" then
+    if not task or task[T_STATUS] ~= "pending" then
       -- An index entry of a task that is not pending (an index written twice): drop it, never claim a task twice.
       redis.call("ZREM", candidates, member)
       redis.call("ZREM", K.status(keys[ROOT_KEY], "pending"), member)
       dropped = dropped + 1
-    elseif spec == nil or argsSatisfy(spec, task.args) then
+    elseif spec == nil or argsSatisfy(spec, task[T_ARGS]) then
       local packed = claimTask(keys, taskKey, taskId, task, {
         now = now, workerId = fetch.workerId, startHeartbeat = fetch.startHeartbeat,
         heartbeatTimeout = fetch.heartbeatTimeout, taskTimeout = fetch.taskTimeout, cmd = fetch.cmd,

@@ -23,9 +23,10 @@ local function canTransitionWorker(from, to)
   return targets ~= nil and targets[to] == true
 end
 
--- fail() of a task: one more retry; back to pending while retries < max_retries, else failed.
-local function taskStateAfterFailure(task)
-  local retries = tonumber(task.retries) + 1
-  if retries < tonumber(task.max_retries) then return "pending", retries end
+-- fail() of a task that has had `retries` of its `maxRetries`: one more retry; back to pending while
+-- retries < max_retries, else failed. Returns the new status and retries.
+local function taskStateAfterFailure(retries, maxRetries)
+  retries = retries + 1
+  if retries < maxRetries then return "pending", retries end
   return "failed", retries
 end

@@ -3,11 +3,11 @@
 -- ZRANGE yields labtasker's order: priority desc, last_modified asc, created_at asc, creation order on ties.
 -- Zero-padded to a fixed width, lexicographic order is numeric order up to year 2286 and 10^11 events a queue.
 -- 60 bytes in all: one byte more and Redis would store each member in an 80-byte allocation instead of 64.
--- Padding the stored decimal strings costs less than half of a string.format, and every write builds two keys.
 local ORDER_PREFIX_LENGTH = 24
 
 local function orderKey(lastModified, seq, taskId)
-  return string.rep("0", 13 - #lastModified) .. lastModified .. string.rep("0", 11 - #seq) .. seq .. taskId
+  local ms, sequence = tostring(lastModified), tostring(seq)
+  return string.rep("0", 13 - #ms) .. ms .. string.rep("0", 11 - #sequence) .. sequence .. taskId
 end
 
 local function taskIdOfMember(member)

@@ -14,20 +14,22 @@ local function applyReport(keys, taskKey, now, report)
   local taskId, status, workerId = report.taskId, report.status, report.workerId
   local task = readTask(taskKey)
   if not task then return { E.TASK_NOT_FOUND } end
-  if workerId ~= "" and task.worker_id ~= workerId then return { E.WORKER_MISMATCH, task.worker_id or "" } end
-  if report.summaryMode == "replace" and report.expectedRev ~= "" and (task.rev or "0") ~= report.expectedRev then
+  local holder = task[T_WORKER_ID]
+  if workerId ~= "" and holder ~= workerId then return { E.WORKER_MISMATCH, holder or "" } end
+  local expectedRev = report.expectedRev
+  if report.summaryMode == "replace" and expectedRev ~= "" and tostring(taskField(task, T_REV)) ~= expectedRev then
     return { E.CONFLICT }
   end
 
-  local old = task.status
-  local new, retries = old, tonumber(task.retries)
+  local old = task[T_STATUS]
+  local new, retries = old, taskField(task, T_RETRIES)
   if status == "success" then
     if not canTransitionTask(old, "success") then return { E.INVALID_TRANSITION, old, "success" } end
     new = "success"
   elseif status == "failed" then
     if old ~= "failed" then
       if old ~= "running" then return { E.INVALID_TRANSITION, old, "" } end
-      new, retries = taskStateAfterFailure(task)
+      new, retries = taskStateAfterFailure(retries, taskField(task, T_MAX_RETRIES))
     end
   elseif status == "cancelled" then
     new = "cancelled"
@@ -35,19 +37,24 @@ local function applyReport(keys, taskKey, now, report)
     if old ~= "running" then return { E.INVALID_TRANSITION, old, "running" } end
   end
 
-  local summary = task.summary
+  local summary = task[T_SUMMARY]
   if report.summaryMode == "merge" then
     for i = 1, #report.summary, 2 do summary = setTopLevelKey(summary, report.summary[i], report.summary[i + 1]) end
   elseif report.summaryMode == "replace" then
     summary = report.summary
   end
 
-  if status == "failed" and old == "running" and task.worker_id then
-    chargeWorkerFailure(keys, task.worker_id, now)
+  if status == "failed" and old == "running" and holder then
+    chargeWorkerFailure(keys, holder, now)
   end
 
-  local changes = { status = new, retries = tostring(retries), last_modified = now, summary = summary }
-  if status ~= "running" then changes.worker_id = false end
+  local changes = {
+    [T_STATUS] = new,
+    [T_RETRIES] = fieldChange(T_RETRIES, retries),
+    [T_LAST_MODIFIED] = tonumber(now),
+    [T_SUMMARY] = fieldChange(T_SUMMARY, summary or false),
+  }
+  if status ~= "running" then changes[T_WORKER_ID] = false end
   local packed = writeTask(keys, taskKey, taskId, task, changes)
 
   if status ~= "running" and not (status == "failed" and old == "failed") then

@@ -1,21 +1,34 @@
 --@include generated
 --@include keys
 --@include order
---@include documents
--- A task is one STRING: its fields (field -> string) packed as a MessagePack map. Args, metadata and summaries are
--- JSON longer than Redis's default hash-max-listpack-value (64 bytes), which would turn a HASH into a hashtable of
--- about 900 bytes; packed, a task takes about 400 whatever the server's settings. Scripts read and write whole tasks.
+-- A task is one STRING: a MessagePack map of field code (T_<NAME>) -> value, with no entry for a field that holds
+-- what its absence stands for (TASK_ABSENT); times and counters are integers, the rest text (src/store/taskRecord.ts).
+-- Scripts read and write whole tasks as tables of code -> value, as stored: no pass over the fields either way.
 
--- The stored task as a table of field -> string; nil when there is none.
+-- The stored task as a table of code -> value; nil when there is none.
 local function readTask(key)
   local packed = redis.call("GET", key)
   if not packed then return nil end
   return cmsgpack.unpack(packed)
 end
 
+-- A field of a task, or what its absence stands for.
+local function taskField(task, code)
+  local value = task[code]
+  if value ~= nil then return value end
+  if code == T_LAST_MODIFIED then return task[T_CREATED_AT] end
+  return TASK_ABSENT[code]
+end
+
+-- The change that sets field `code` to `value`: false (no entry) when the absence stands for that value.
+local function fieldChange(code, value)
+  if value == TASK_ABSENT[code] then return false end
+  return value
+end
+
 -- Stores the whole task; returns the packed record, which its event carries too.
 local function storeTask(key, task)
-  local packed = packRecord(task)
+  local packed = cmsgpack.pack(task)
   redis.call("SET", key, packed)
   return packed
 end
@@ -30,11 +43,11 @@ end
 -- When a running task expires, in ms since the epoch: the earlier of heartbeat expiry and task timeout.
 local function taskDeadline(task)
   local deadline
-  if task.last_heartbeat and task.heartbeat_timeout then
-    deadline = tonumber(task.last_heartbeat) + tonumber(task.heartbeat_timeout) * 1000
-  end
-  if task.start_time and task.task_timeout then
-    local timeout = tonumber(task.start_time) + tonumber(task.task_timeout) * 1000
+  local heartbeat, heartbeatTimeout = task[T_LAST_HEARTBEAT], task[T_HEARTBEAT_TIMEOUT]
+  if heartbeat and heartbeatTimeout then deadline = heartbeat + tonumber(heartbeatTimeout) * 1000 end
+  local start, taskTimeout = task[T_START_TIME], task[T_TASK_TIMEOUT]
+  if start and taskTimeout then
+    local timeout = start + taskTimeout * 1000
     if not deadline or timeout < deadline then deadline = timeout end
   end
   return deadline
@@ -42,15 +55,15 @@ end
 
 -- The task's member in its indexes, derived from its fields rather than stored (it would cost 60 bytes a task).
 local function taskOrder(taskId, task)
-  return orderKey(task.last_modified, task.seq, taskId)
+  return orderKey(taskField(task, T_LAST_MODIFIED), task[T_SEQ], taskId)
 end
 
 local function unindexTask(keys, taskId, task)
-  local order = taskOrder(taskId, task)
-  redis.call("ZREM", K.status(keys[ROOT_KEY], task.status), order)
-  if task.status == "pending" then
-    redis.call("ZREM", K.signature(keys[ROOT_KEY], task.sig), order)
-  elseif task.status == "running" and taskDeadline(task) then
+  local order, status = taskOrder(taskId, task), task[T_STATUS]
+  redis.call("ZREM", K.status(keys[ROOT_KEY], status), order)
+  if status == "pending" then
+    redis.call("ZREM", K.signature(keys[ROOT_KEY], task[T_SIG]), order)
+  elseif status == "running" and taskDeadline(task) then
     -- Only a running task with a deadline is in the deadline index (see indexTask).
     redis.call("ZREM", keys[DEADLINES_KEY], taskId)
   end
@@ -67,15 +80,15 @@ end
 -- `signatureKey`: the pending index of the task's signature when the caller declared it (the one an update sets);
 -- nil to derive it from the stored signature.
 local function indexTask(keys, taskId, task, signatureKey)
-  local score, order = -tonumber(task.priority), taskOrder(taskId, task)
-  if task.status == "pending" then
-    local root = keys[ROOT_KEY]
-    indexPending(K.status(root, "pending"), signatureKey or K.signature(root, task.sig), keys[SIGNATURES_KEY], score,
-      order, task.sig)
+  local score, order, status = -task[T_PRIORITY], taskOrder(taskId, task), task[T_STATUS]
+  if status == "pending" then
+    local root, sig = keys[ROOT_KEY], task[T_SIG]
+    indexPending(K.status(root, "pending"), signatureKey or K.signature(root, sig), keys[SIGNATURES_KEY], score, order,
+      sig)
     return
   end
-  redis.call("ZADD", K.status(keys[ROOT_KEY], task.status), score, order)
-  if task.status == "running" then
+  redis.call("ZADD", K.status(keys[ROOT_KEY], status), score, order)
+  if status == "running" then
     local deadline = taskDeadline(task)
     if deadline then redis.call("ZADD", keys[DEADLINES_KEY], deadline, taskId) end
   end
@@ -87,21 +100,21 @@ local function touchTasks(queueKey)
   redis.call("HINCRBY", queueKey, "tasks_rev", 1)
 end
 
--- Applies `changes` (field -> string, or false to remove the field) to the task stored at `taskKey` and re-indexes
+-- Applies `changes` (code -> value, or false to remove the field) to the task stored at `taskKey` and re-indexes
 -- it; returns the packed task for its event. `signatureKey` as for indexTask.
--- Every change sets last_modified, so the task moves in its indexes; `rev` counts writes for optimistic updates
--- (absent until the first write: "0").
+-- Every change sets last_modified, so the task moves in its indexes; `rev` counts writes for optimistic updates.
 local function writeTask(keys, taskKey, taskId, task, changes, signatureKey)
   unindexTask(keys, taskId, task)
-  local previousWorker = task.worker_id
-  for field, value in pairs(changes) do
-    if value == false then task[field] = nil else task[field] = value end
+  local previousWorker = task[T_WORKER_ID]
+  for code, value in pairs(changes) do
+    if value == false then task[code] = nil else task[code] = value end
   end
-  task.rev = tostring(tonumber(task.rev or "0") + 1)
+  task[T_REV] = taskField(task, T_REV) + 1
   local packed = storeTask(taskKey, task)
-  if previousWorker ~= task.worker_id then
+  local worker = task[T_WORKER_ID]
+  if previousWorker ~= worker then
     if previousWorker then redis.call("SREM", workerTasksKey(keys, previousWorker), taskId) end
-    if task.worker_id then redis.call("SADD", workerTasksKey(keys, task.worker_id), taskId) end
+    if worker then redis.call("SADD", workerTasksKey(keys, worker), taskId) end
   end
   indexTask(keys, taskId, task, signatureKey)
   return packed

@@ -5,17 +5,32 @@
  * JSON fields are stored as the exact text received; see src/json.ts for why numbers keep their form.
  */
 import { unpack } from "msgpackr";
+import { TASK_RECORD } from "./taskRecord.js";
 import { parseJson, type JsonObject, type JsonValue } from "../json.js";
 import type { Queue, QueueEvent, Task, Worker } from "../core/model.js";
 import { dateFromMs, formatNaiveIso } from "../time.js";
 import { compileBuilder, QUEUE_FIELDS, TASK_FIELDS, WORKER_FIELDS, type Builder, type Convert, type Field, type FieldType } from "../wire/v1/index.js";
 
-/** A Redis hash as ioredis returns it, or a task's fields (see {@link unpackTask}). */
+/** A Redis hash as ioredis returns it, or a task's fields by name (see {@link unpackTask}). */
 export type Hash = Record<string, string>;
 
-/** A stored task: the scripts keep it as one STRING, a MessagePack map of field -> string (lua/includes/tasks.lua). */
+/**
+ * A stored task as field name -> string, every field that has a value filled in: the scripts store a MessagePack map
+ * of field code -> value, without the fields that hold what their absence stands for (src/store/taskRecord.ts).
+ */
 export function unpackTask(packed: Buffer | null): Hash | null {
-  return packed === null ? null : (unpack(packed) as Hash);
+  if (packed === null) return null;
+  // Codes from 1 with none missing pack as an array (Lua's tables make no difference between the two).
+  const stored = unpack(packed) as Record<number, string | number> | Array<string | number>;
+  const offset = Array.isArray(stored) ? 1 : 0;
+  const hash: Hash = {};
+  TASK_RECORD.forEach((field, i) => {
+    const value = (stored as Record<number, string | number | undefined>)[i + 1 - offset];
+    if (value !== undefined && value !== null) hash[field.name] = typeof value === "string" ? value : String(value);
+    else if ("absent" in field) hash[field.name] = field.absent;
+  });
+  hash.last_modified ??= hash.created_at!;
+  return hash;
 }
 
 function jsonObject(text: string | undefined): JsonObject {
@@ -136,20 +151,22 @@ export type EventEntry = [id: string, fields: Buffer[]];
 
 /**
  * One entry of a queue's event stream, as the Lua `appendEvent` writes it: the transition's fields, and `record`, the
- * entity after it, packed (lua/includes/documents.lua); the document is built here, not in the script.
+ * entity after it, packed (a task as stored, a worker by lua/includes/documents.lua); the document is built here, not
+ * in the script.
  */
 export function decodeEvent(queueId: string, [id, fields]: EventEntry): QueueEvent {
   const entry: Record<string, string> = {};
-  let record: Hash = {};
+  let packed: Buffer | undefined;
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const name = fields[i]!.toString();
-    if (name === "record") record = unpack(fields[i + 1]!) as Hash;
+    if (name === "record") packed = fields[i + 1]!;
     else entry[name] = fields[i + 1]!.toString();
   }
   const entityType = entry.entity_type === "worker" ? "worker" : "task";
   const entityId = entry.entity_id ?? "";
-  const document = entityType === "task" ? taskEventDocument : workerEventDocument;
-  const data = document(record, entityId, queueId) as JsonObject;
+  const data = (entityType === "task"
+    ? taskEventDocument(unpackTask(packed ?? null) ?? {}, entityId, queueId)
+    : workerEventDocument(packed === undefined ? {} : (unpack(packed) as Hash), entityId, queueId)) as JsonObject;
   return {
     sequence: Number(id.split("-")[0]),
     queueId,

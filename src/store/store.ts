@@ -8,6 +8,7 @@ import { KeyBuilder } from "./keys.js";
 import { ScriptRunner, type ScriptReply } from "./scripts.js";
 import { ScriptCode } from "./scriptCodes.js";
 import { unpackTask, type EventEntry, type Hash } from "./codecs.js";
+import { TASK_FIELD_CODE, type StoredFieldName } from "./taskRecord.js";
 import type { TaskStatus } from "../core/model.js";
 
 /** One task as submitTasks takes it; JSON fields are already serialized. */
@@ -278,7 +279,11 @@ export class RedisStore {
     fields: Record<string, string | null>,
   ): Promise<TaskReply> {
     const args: Array<string | number> = [now, taskId, rev, resetPending ? "1" : "0"];
-    for (const [field, value] of Object.entries(fields)) args.push(field, value ?? "");
+    for (const [field, value] of Object.entries(fields)) {
+      const code = TASK_FIELD_CODE[field as StoredFieldName] as number | undefined;
+      if (code === undefined) throw new Error(`updateTask: no stored task field ${field}`);
+      args.push(code, value ?? "");
+    }
     // The pending index of the signature the update sets, if it sets one; the root (left unused) otherwise.
     const signatureKey = fields.sig ? this.keys.signature(queueId, fields.sig) : this.keys.root(queueId);
     return this.runReturningTask("updateTask", [...this.keys.taskWriteKeys(queueId), this.keys.task(queueId, taskId), signatureKey], args);
@@ -293,7 +298,12 @@ export class RedisStore {
   }
 
   async readTask(queueId: string, taskId: string): Promise<Hash | null> {
-    return unpackTask(await this.redis.getBuffer(this.keys.task(queueId, taskId)));
+    return unpackTask(await this.readPackedTask(queueId, taskId));
+  }
+
+  /** A task as stored (see unpackTask), null when there is none. */
+  readPackedTask(queueId: string, taskId: string): Promise<Buffer | null> {
+    return this.redis.getBuffer(this.keys.task(queueId, taskId));
   }
 
   /** Reads many tasks in one round trip; missing ones come back null. */
