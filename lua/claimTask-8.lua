@@ -6,19 +6,18 @@
   claims only if it is still pending and still satisfies the required fields, so nothing is claimed twice.
   With an empty task id it only runs fetch's preliminaries (expiry, worker check), for a fetch that found nothing.
 
-  KEYS[1..5] are those of every script that writes tasks (src/store/keys.ts TASK_WRITE_KEYS); then the
-  claiming worker's, and the task.
+  KEYS[1..6] are those of every script that writes tasks (src/store/keys.ts TASK_WRITE_KEYS); then the
+  claiming worker's.
   KEYS[1] root          labtasker:{<queue_id>}:                          the queue's root: the prefix of derived keys
   KEYS[2] queue         labtasker:{<queue_id>}:queue                     HASH
   KEYS[3] events        labtasker:{<queue_id>}:events                    STREAM
   KEYS[4] deadlines     labtasker:{<queue_id>}:deadlines                 ZSET
   KEYS[5] signatures    labtasker:{<queue_id>}:signatures                SET
-  KEYS[6] worker        labtasker:{<queue_id>}:worker:<worker_id>        HASH of ARGV[3]'s worker (the root for none)
-  KEYS[7] workerTasks   labtasker:{<queue_id>}:worker-tasks:<worker_id>  SET of ARGV[3]'s worker (the root for none)
-  KEYS[8] task          labtasker:{<queue_id>}:task:<task_id>            STRING, packed (the root when ARGV[2] is "")
+  KEYS[6] tasks         labtasker:{<queue_id>}:tasks                     HASH task id -> packed task
+  KEYS[7] worker        labtasker:{<queue_id>}:worker:<worker_id>        HASH of ARGV[3]'s worker (the root for none)
+  KEYS[8] workerTasks   labtasker:{<queue_id>}:worker-tasks:<worker_id>  SET of ARGV[3]'s worker (the root for none)
 
   Derived from KEYS[1], because their names depend on data read inside the script, which the caller has not seen:
-    task:<task_id>          each overdue task (its id is a member of deadlines)
     status:<status>         the index of the status a task leaves (its stored one) and of the one it enters (for a
                             failure, set by its stored retries); why not all five in KEYS: keys.ts DERIVED_KEYS
     pending-by-args:<sig>   the index of the claimed task's stored signature (the broker read the task, but it may
@@ -45,7 +44,6 @@
 --@include claim
 
 KEYS.workerId = ARGV[3]
-local taskKey = KEYS[8]
 local now, taskId = ARGV[1], ARGV[2]
 
 if redis.call("EXISTS", KEYS[QUEUE_KEY]) == 0 then return { E.QUEUE_NOT_FOUND } end
@@ -54,10 +52,10 @@ local refusal = refuseWorker(KEYS)
 if refusal then return refusal end
 if taskId == "" then return { E.OK } end
 
-local task = readTask(taskKey)
+local task = readTask(KEYS[TASKS_KEY], taskId)
 if not task or task[T_STATUS] ~= "pending" then return { E.NOT_CLAIMABLE } end
 if not argsSatisfy(decodeRequiredSpec(ARGV[4]), task[T_ARGS]) then return { E.NOT_CLAIMABLE } end
-local packed = claimTask(KEYS, taskKey, taskId, task, {
+local packed = claimTask(KEYS, taskId, task, {
   now = now, workerId = ARGV[3], startHeartbeat = ARGV[6],
   heartbeatTimeout = ARGV[7], taskTimeout = ARGV[8], cmd = ARGV[9],
 })

@@ -3,13 +3,13 @@
 
   Atomic so no index keeps a member whose task is gone (a fetch would otherwise find a ghost).
 
-  KEYS[1..5] are those of every script that writes tasks (src/store/keys.ts TASK_WRITE_KEYS).
+  KEYS[1..6] are those of every script that writes tasks (src/store/keys.ts TASK_WRITE_KEYS).
   KEYS[1] root          labtasker:{<queue_id>}:                          the queue's root: the prefix of derived keys
   KEYS[2] queue         labtasker:{<queue_id>}:queue                     HASH
   KEYS[3] events        labtasker:{<queue_id>}:events                    STREAM (not touched here)
   KEYS[4] deadlines     labtasker:{<queue_id>}:deadlines                 ZSET
   KEYS[5] signatures    labtasker:{<queue_id>}:signatures                SET (not touched here)
-  KEYS[6] task          labtasker:{<queue_id>}:task:<task_id>            STRING (packed task)
+  KEYS[6] tasks         labtasker:{<queue_id>}:tasks                     HASH task id -> packed task
 
   Derived from KEYS[1], because their names depend on the stored task, read inside the script:
     status:<status>            the index of the task's stored status
@@ -24,12 +24,12 @@
 --@include generated
 --@include tasks
 
-local taskKey, taskId = KEYS[6], ARGV[1]
-local task = readTask(taskKey)
+local taskId = ARGV[1]
+local task = readTask(KEYS[TASKS_KEY], taskId)
 if not task then return { E.TASK_NOT_FOUND } end
 unindexTask(KEYS, taskId, task)
 local workerId = task[T_WORKER_ID]
 if workerId then redis.call("SREM", workerTasksKey(KEYS, workerId), taskId) end
-redis.call("DEL", taskKey)
+redis.call("HDEL", KEYS[TASKS_KEY], taskId)
 touchTasks(KEYS[QUEUE_KEY])
 return { E.OK }

@@ -4,7 +4,7 @@
   Atomic so a heartbeat cannot revive a task that was just reassigned: the status and worker checks and the write
   see the same state. Only last_heartbeat changes (v1 leaves last_modified alone, so the task keeps its place).
 
-  KEYS[1] task       labtasker:{<queue_id>}:task:<task_id>     STRING (packed task)
+  KEYS[1] tasks      labtasker:{<queue_id>}:tasks              HASH task id -> packed task
   KEYS[2] deadlines  labtasker:{<queue_id>}:deadlines          ZSET task id -> deadline ms
   KEYS[3..] worker   labtasker:{<queue_id>}:worker:<worker_id> HASH, only when ARGV[3] names a worker (one key then,
                      none otherwise)
@@ -19,10 +19,10 @@
 --@include generated
 --@include tasks
 
-local taskKey, deadlines = KEYS[1], KEYS[2]
+local tasksKey, deadlines = KEYS[1], KEYS[2]
 local now, taskId, workerId = ARGV[1], ARGV[2], ARGV[3]
 
-local task = readTask(taskKey)
+local task = readTask(tasksKey, taskId)
 if not task or task[T_STATUS] ~= "running" then return { E.TASK_NOT_RUNNING } end
 if workerId ~= "" then
   local holder = task[T_WORKER_ID]
@@ -31,7 +31,7 @@ if workerId ~= "" then
 end
 
 task[T_LAST_HEARTBEAT] = tonumber(now)
-storeTask(taskKey, task)
+storeTask(tasksKey, taskId, task)
 local deadline = taskDeadline(task)
 if deadline then redis.call("ZADD", deadlines, deadline, taskId) end
 return { E.OK }

@@ -5,20 +5,19 @@
   the next one in the same round trip, as a BullMQ worker's moveToFinished does. Atomic as a whole: if the report is
   refused (fenced, invalid transition) nothing is fetched, and the error comes back as from reportTask.
 
-  KEYS[1..5] are those of every script that writes tasks (src/store/keys.ts TASK_WRITE_KEYS); then the
-  worker's, the index to fetch from, and the reported task.
+  KEYS[1..6] are those of every script that writes tasks (src/store/keys.ts TASK_WRITE_KEYS); then the
+  worker's, and the index to fetch from.
   KEYS[1] root          labtasker:{<queue_id>}:                          the queue's root: the prefix of derived keys
   KEYS[2] queue         labtasker:{<queue_id>}:queue                     HASH
   KEYS[3] events        labtasker:{<queue_id>}:events                    STREAM
   KEYS[4] deadlines     labtasker:{<queue_id>}:deadlines                 ZSET
   KEYS[5] signatures    labtasker:{<queue_id>}:signatures                SET
-  KEYS[6] worker        labtasker:{<queue_id>}:worker:<worker_id>        HASH of ARGV[2]'s worker (the root for none)
-  KEYS[7] workerTasks   labtasker:{<queue_id>}:worker-tasks:<worker_id>  SET of ARGV[2]'s worker (the root for none)
-  KEYS[8] candidates    labtasker:{<queue_id>}:status:pending            ZSET, or :pending-by-args:<sig>
-  KEYS[9] task          labtasker:{<queue_id>}:task:<task_id>            STRING (packed task), the task being reported
+  KEYS[6] tasks         labtasker:{<queue_id>}:tasks                     HASH task id -> packed task
+  KEYS[7] worker        labtasker:{<queue_id>}:worker:<worker_id>        HASH of ARGV[2]'s worker (the root for none)
+  KEYS[8] workerTasks   labtasker:{<queue_id>}:worker-tasks:<worker_id>  SET of ARGV[2]'s worker (the root for none)
+  KEYS[9] candidates    labtasker:{<queue_id>}:status:pending            ZSET, or :pending-by-args:<sig>
 
   Derived from KEYS[1], because their names depend on data read inside the script, which the caller has not seen:
-    task:<task_id>          each candidate (its id is a member of KEYS[8]) and each overdue task (of deadlines)
     status:<status>         the index of the status a task leaves (its stored one) and of the one it enters (for a
                             failure, set by its stored retries); why not all five in KEYS: keys.ts DERIVED_KEYS
     pending-by-args:<sig>   the index of a task's stored signature: the claimed task's, the reported task's when it
@@ -40,6 +39,6 @@
 
 KEYS.workerId = ARGV[2]
 if redis.call("EXISTS", KEYS[QUEUE_KEY]) == 0 then return { E.QUEUE_NOT_FOUND } end
-local refused = applyReport(KEYS, KEYS[9], ARGV[1], reportFromArgv(ARGV, 11))
+local refused = applyReport(KEYS, ARGV[1], reportFromArgv(ARGV, 11))
 if refused then return refused end
-return fetchNext(KEYS, KEYS[8], ARGV[1], fetchFromArgv(ARGV))
+return fetchNext(KEYS, KEYS[9], ARGV[1], fetchFromArgv(ARGV))

@@ -5,16 +5,16 @@
   Atomic so the worker fence, the state machine, the worker's failure accounting, the summary merge, the indexes
   and the events agree: a stale worker whose task was reassigned cannot report over the new claim.
 
-  KEYS[1..5] are those of every script that writes tasks (src/store/keys.ts TASK_WRITE_KEYS); then the
-  reporting worker's, and the task.
+  KEYS[1..6] are those of every script that writes tasks (src/store/keys.ts TASK_WRITE_KEYS); then the
+  reporting worker's.
   KEYS[1] root          labtasker:{<queue_id>}:                          the queue's root: the prefix of derived keys
   KEYS[2] queue         labtasker:{<queue_id>}:queue                     HASH
   KEYS[3] events        labtasker:{<queue_id>}:events                    STREAM
   KEYS[4] deadlines     labtasker:{<queue_id>}:deadlines                 ZSET
   KEYS[5] signatures    labtasker:{<queue_id>}:signatures                SET
-  KEYS[6] worker        labtasker:{<queue_id>}:worker:<worker_id>        HASH of ARGV[4]'s worker (the root for none)
-  KEYS[7] workerTasks   labtasker:{<queue_id>}:worker-tasks:<worker_id>  SET of ARGV[4]'s worker (the root for none)
-  KEYS[8] task          labtasker:{<queue_id>}:task:<task_id>            STRING (packed task)
+  KEYS[6] tasks         labtasker:{<queue_id>}:tasks                     HASH task id -> packed task
+  KEYS[7] worker        labtasker:{<queue_id>}:worker:<worker_id>        HASH of ARGV[4]'s worker (the root for none)
+  KEYS[8] workerTasks   labtasker:{<queue_id>}:worker-tasks:<worker_id>  SET of ARGV[4]'s worker (the root for none)
 
   Derived from KEYS[1], because their names depend on the stored task, read inside the script:
     status:<status>         the index of the status a task leaves (its stored one) and of the one it enters (for a
@@ -41,4 +41,4 @@
 
 KEYS.workerId = ARGV[4]
 if redis.call("EXISTS", KEYS[QUEUE_KEY]) == 0 then return { E.QUEUE_NOT_FOUND } end
-return applyReport(KEYS, KEYS[8], ARGV[1], reportFromArgv(ARGV, 2)) or { E.OK }
+return applyReport(KEYS, ARGV[1], reportFromArgv(ARGV, 2)) or { E.OK }

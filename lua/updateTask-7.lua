@@ -6,13 +6,13 @@
   Atomic so the status transition is validated before anything is written (v1's embedded mode writes first and
   keeps an invalid state), and the indexes and the event follow the write.
 
-  KEYS[1..5] are those of every script that writes tasks (src/store/keys.ts TASK_WRITE_KEYS).
+  KEYS[1..6] are those of every script that writes tasks (src/store/keys.ts TASK_WRITE_KEYS).
   KEYS[1] root          labtasker:{<queue_id>}:                          the queue's root: the prefix of derived keys
   KEYS[2] queue         labtasker:{<queue_id>}:queue                     HASH
   KEYS[3] events        labtasker:{<queue_id>}:events                    STREAM
   KEYS[4] deadlines     labtasker:{<queue_id>}:deadlines                 ZSET
   KEYS[5] signatures    labtasker:{<queue_id>}:signatures                SET
-  KEYS[6] task          labtasker:{<queue_id>}:task:<task_id>            STRING (packed task)
+  KEYS[6] tasks         labtasker:{<queue_id>}:tasks                     HASH task id -> packed task
   KEYS[7] signature     labtasker:{<queue_id>}:pending-by-args:<sig>     ZSET of the sig ARGV sets (the root for none)
 
   Derived from KEYS[1], because their names depend on the stored task, read inside the script (the store is
@@ -42,11 +42,10 @@
 --@include documents
 --@include events
 
-local taskKey = KEYS[6]
 local now, taskId, expectedRev, resetPending = ARGV[1], ARGV[2], ARGV[3], ARGV[4] == "1"
 
 if redis.call("EXISTS", KEYS[QUEUE_KEY]) == 0 then return { E.QUEUE_NOT_FOUND } end
-local task = readTask(taskKey)
+local task = readTask(KEYS[TASKS_KEY], taskId)
 if not task then return { E.TASK_NOT_FOUND } end
 if tostring(taskField(task, T_REV)) ~= expectedRev then return { E.CONFLICT } end
 
@@ -73,7 +72,7 @@ if new == "pending" then changes[T_WORKER_ID] = false end
 
 -- The pending index of the signature this update sets, declared in KEYS[7]; nil derives the stored one's.
 local signatureKey = changes[T_SIG] and KEYS[7] or nil
-local packed = writeTask(KEYS, taskKey, taskId, task, changes, signatureKey)
+local packed = writeTask(KEYS, taskId, task, changes, signatureKey)
 if resetPending or new ~= old then
   appendEvent(KEYS[QUEUE_KEY], KEYS[EVENTS_KEY], now, "task", taskId, old, new, packed)
 else

@@ -7,7 +7,7 @@
 -- `options` holds the fetch's ARGV: now, workerId ("" for none), startHeartbeat ("1"/"0"),
 -- heartbeatTimeout and taskTimeout ("" to keep the task's own), cmd (JSON text). The claiming worker is the one the
 -- caller named, whose keys are in `keys` (lua/includes/keys.lua). Returns the claimed task, packed.
-local function claimTask(keys, taskKey, taskId, task, options)
+local function claimTask(keys, taskId, task, options)
   local now = tonumber(options.now)
   local changes = {
     [T_STATUS] = "running",
@@ -22,7 +22,7 @@ local function claimTask(keys, taskKey, taskId, task, options)
   if options.workerId ~= "" then changes[T_WORKER_ID] = options.workerId end
   if options.heartbeatTimeout ~= "" then changes[T_HEARTBEAT_TIMEOUT] = options.heartbeatTimeout end
   if options.taskTimeout ~= "" then changes[T_TASK_TIMEOUT] = tonumber(options.taskTimeout) end
-  local packed = writeTask(keys, taskKey, taskId, task, changes)
+  local packed = writeTask(keys, taskId, task, changes)
   appendEvent(keys[QUEUE_KEY], keys[EVENTS_KEY], options.now, "task", taskId, "pending", "running", packed)
   return packed
 end

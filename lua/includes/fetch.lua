@@ -6,8 +6,7 @@
 -- Fetch's choice and claim (contract 4): expire overdue tasks, check the worker, then claim the first candidate
 -- at the head of `candidates` that satisfies the required fields. `keys` is the script's KEYS, with the fetching
 -- worker's (lua/includes/keys.lua); `fetch` holds: workerId ("" for none), requiredSpec ("" for none), offset,
--- limit, expireLimit, startHeartbeat, heartbeatTimeout, taskTimeout, cmd. The key of each candidate task is
--- derived from the root: its id is read from the index.
+-- limit, expireLimit, startHeartbeat, heartbeatTimeout, taskTimeout, cmd.
 -- Returns the reply: {OK, taskId, packed task}, {OK}, {SCAN_MORE, nextOffset}, or a worker error. The claimed task
 -- goes back packed, as stored: a flat field/value list would cost Redis a reply element per field.
 local function fetchNext(keys, candidates, now, fetch)
@@ -21,15 +20,14 @@ local function fetchNext(keys, candidates, now, fetch)
   local dropped = 0
   for _, member in ipairs(members) do
     local taskId = taskIdOfMember(member)
-    local taskKey = K.task(keys[ROOT_KEY], taskId)
-    local task = readTask(taskKey)
+    local task = readTask(keys[TASKS_KEY], taskId)
     if not task or task[T_STATUS] ~= "pending" then
       -- An index entry of a task that is not pending (an index written twice): drop it, never claim a task twice.
       redis.call("ZREM", candidates, member)
       redis.call("ZREM", K.status(keys[ROOT_KEY], "pending"), member)
       dropped = dropped + 1
     elseif spec == nil or argsSatisfy(spec, task[T_ARGS]) then
-      local packed = claimTask(keys, taskKey, taskId, task, {
+      local packed = claimTask(keys, taskId, task, {
         now = now, workerId = fetch.workerId, startHeartbeat = fetch.startHeartbeat,
         heartbeatTimeout = fetch.heartbeatTimeout, taskTimeout = fetch.taskTimeout, cmd = fetch.cmd,
       })

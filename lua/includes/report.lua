@@ -8,11 +8,11 @@
 -- A task's reported outcome (contract 3.4): success, failed (retry or fail, charging the worker), cancelled, or the
 -- "running" extension that only merges a summary. `report` holds: taskId, status, workerId ("" for no fence),
 -- summaryMode ("keep" | "merge" | "replace"), expectedRev ("" for none), and summary: for "merge" a list
--- {key, json, key, json, ...}, for "replace" the JSON text. `keys` is the script's KEYS (lua/includes/keys.lua);
--- `taskKey` is the reported task's. Returns nil when applied, else the error reply.
-local function applyReport(keys, taskKey, now, report)
+-- {key, json, key, json, ...}, for "replace" the JSON text. `keys` is the script's KEYS (lua/includes/keys.lua).
+-- Returns nil when applied, else the error reply.
+local function applyReport(keys, now, report)
   local taskId, status, workerId = report.taskId, report.status, report.workerId
-  local task = readTask(taskKey)
+  local task = readTask(keys[TASKS_KEY], taskId)
   if not task then return { E.TASK_NOT_FOUND } end
   local holder = task[T_WORKER_ID]
   if workerId ~= "" and holder ~= workerId then return { E.WORKER_MISMATCH, holder or "" } end
@@ -55,7 +55,7 @@ local function applyReport(keys, taskKey, now, report)
     [T_SUMMARY] = fieldChange(T_SUMMARY, summary or false),
   }
   if status ~= "running" then changes[T_WORKER_ID] = false end
-  local packed = writeTask(keys, taskKey, taskId, task, changes)
+  local packed = writeTask(keys, taskId, task, changes)
 
   if status ~= "running" and not (status == "failed" and old == "failed") then
     appendEvent(keys[QUEUE_KEY], keys[EVENTS_KEY], now, "task", taskId, old, new, packed)

@@ -1,13 +1,14 @@
 --@include generated
 --@include keys
 --@include order
--- A task is one STRING: a MessagePack map of field code (T_<NAME>) -> value, with no entry for a field that holds
--- what its absence stands for (TASK_ABSENT); times and counters are integers, the rest text (src/store/taskRecord.ts).
--- Scripts read and write whole tasks as tables of code -> value, as stored: no pass over the fields either way.
+-- A task is one field of the queue's `tasks` HASH, its id -> a MessagePack map of field code (T_<NAME>) -> value,
+-- with no entry for a field that holds what its absence stands for (TASK_ABSENT); times and counters are integers,
+-- the rest text (src/store/taskRecord.ts). Scripts read and write whole tasks as tables of code -> value, as
+-- stored: no pass over the fields either way. `tasksKey` is the queue's HASH of tasks.
 
 -- The stored task as a table of code -> value; nil when there is none.
-local function readTask(key)
-  local packed = redis.call("GET", key)
+local function readTask(tasksKey, taskId)
+  local packed = redis.call("HGET", tasksKey, taskId)
   if not packed then return nil end
   return cmsgpack.unpack(packed)
 end
@@ -27,9 +28,9 @@ local function fieldChange(code, value)
 end
 
 -- Stores the whole task; returns the packed record, which its event carries too.
-local function storeTask(key, task)
+local function storeTask(tasksKey, taskId, task)
   local packed = cmsgpack.pack(task)
-  redis.call("SET", key, packed)
+  redis.call("HSET", tasksKey, taskId, packed)
   return packed
 end
 
@@ -100,17 +101,17 @@ local function touchTasks(queueKey)
   redis.call("HINCRBY", queueKey, "tasks_rev", 1)
 end
 
--- Applies `changes` (code -> value, or false to remove the field) to the task stored at `taskKey` and re-indexes
--- it; returns the packed task for its event. `signatureKey` as for indexTask.
+-- Applies `changes` (code -> value, or false to remove the field) to the stored task `taskId` and re-indexes it;
+-- returns the packed task for its event. `signatureKey` as for indexTask.
 -- Every change sets last_modified, so the task moves in its indexes; `rev` counts writes for optimistic updates.
-local function writeTask(keys, taskKey, taskId, task, changes, signatureKey)
+local function writeTask(keys, taskId, task, changes, signatureKey)
   unindexTask(keys, taskId, task)
   local previousWorker = task[T_WORKER_ID]
   for code, value in pairs(changes) do
     if value == false then task[code] = nil else task[code] = value end
   end
   task[T_REV] = taskField(task, T_REV) + 1
-  local packed = storeTask(taskKey, task)
+  local packed = storeTask(keys[TASKS_KEY], taskId, task)
   local worker = task[T_WORKER_ID]
   if previousWorker ~= worker then
     if previousWorker then redis.call("SREM", workerTasksKey(keys, previousWorker), taskId) end

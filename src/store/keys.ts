@@ -20,10 +20,11 @@ export const QUEUE_KEY_SUFFIX = {
   /** HASH: the queue record (name, password hash, timestamps, metadata, counters). */
   queue: "queue",
   /**
-   * STRING: one task, its fields (field -> string; args/metadata/summary/cmd as the JSON text received) packed as a
-   * MessagePack map (see lua/includes/tasks.lua, and unpackTask in codecs.ts).
+   * HASH: task id -> the task, packed as a MessagePack map of field code -> value (src/store/taskRecord.ts). One hash
+   * for all the queue's tasks rather than a key each: a key costs its name (about 86 bytes) and Redis's object
+   * header, where a hash field costs the id alone.
    */
-  task: "task:",
+  tasks: "tasks",
   /** ZSET: tasks of one status; score -priority, member the task's order key (see `orderKey` in Lua). */
   status: "status:",
   /** ZSET: pending tasks whose top-level arg keys have one signature; same scores and members as status:pending. */
@@ -47,26 +48,25 @@ export type QueueKeyName = keyof typeof QUEUE_KEY_SUFFIX;
 /**
  * The keys a Lua script may build from the queue's root, as `K.<name>(root, id)` (generated into
  * lua/includes/generated.lua): those whose name depends on data the script reads, so the caller cannot name them in
- * advance. A task whose id is read from an index or from a worker's task set; the worker, and its task set, that a
- * stored task names; the pending index of a stored task's signature; the status index a task leaves and the one it
- * enters, which depend on its stored status (and, for a failure, its retries). Every other key comes in KEYS; each
- * script's header says which of these it derives, and why.
+ * advance. The worker, and its task set, that a stored task names; the pending index of a stored task's signature;
+ * the status index a task leaves and the one it enters, which depend on its stored status (and, for a failure, its
+ * retries). Every other key comes in KEYS; each script's header says which of these it derives, and why.
  *
  * The status indexes are the one case with another choice: there are only five, so a script could take all five
  * in KEYS, though a write touches two. Each key passed costs Redis about 1,600 instructions (parsed, copied into
  * Lua, freed), more than deriving it: the five cost a fetch-and-report 2% more instructions in Redis (valgrind
  * callgrind, 8,200 on 398,600 per task) and, measured by the server's CPU time, 3-4% more.
  */
-export const DERIVED_KEYS = ["task", "status", "signature", "worker", "workerTasks"] as const satisfies readonly QueueKeyName[];
+export const DERIVED_KEYS = ["status", "signature", "worker", "workerTasks"] as const satisfies readonly QueueKeyName[];
 
 /**
- * The keys every script that writes tasks takes first, as KEYS[1..5], in this order: the root (not a key: the
+ * The keys every script that writes tasks takes first, as KEYS[1..6], in this order: the root (not a key: the
  * prefix of the derived keys above, and the queue's hash tag), then each fixed key that the shared task code
  * (lua/includes/tasks.lua, events.lua) may touch. A script whose caller names a worker takes that worker's HASH and
  * task SET next. Lua reads them by position (generated constants, lua/includes/keys.lua); TypeScript builds them
  * with {@link KeyBuilder.taskWriteKeys}; both follow this list.
  */
-export const TASK_WRITE_KEYS = ["root", "queue", "events", "deadlines", "signatures"] as const;
+export const TASK_WRITE_KEYS = ["root", "queue", "events", "deadlines", "signatures", "tasks"] as const;
 
 /** What follows the root in each of {@link TASK_WRITE_KEYS}. */
 const TASK_WRITE_SUFFIXES: readonly string[] = TASK_WRITE_KEYS.map((name) => (name === "root" ? "" : QUEUE_KEY_SUFFIX[name]));
@@ -97,8 +97,8 @@ export class KeyBuilder {
   queue(queueId: string): string {
     return this.root(queueId) + QUEUE_KEY_SUFFIX.queue;
   }
-  task(queueId: string, taskId: string): string {
-    return this.root(queueId) + QUEUE_KEY_SUFFIX.task + taskId;
+  tasks(queueId: string): string {
+    return this.root(queueId) + QUEUE_KEY_SUFFIX.tasks;
   }
   status(queueId: string, status: TaskStatus): string {
     return this.root(queueId) + QUEUE_KEY_SUFFIX.status + status;
@@ -130,7 +130,7 @@ export class KeyBuilder {
     return this.root(queueId) + QUEUE_KEY_SUFFIX.events;
   }
 
-  /** KEYS[1..5] of every script that writes tasks: see {@link TASK_WRITE_KEYS}. */
+  /** KEYS[1..6] of every script that writes tasks: see {@link TASK_WRITE_KEYS}. */
   taskWriteKeys(queueId: string): string[] {
     const root = this.root(queueId);
     return TASK_WRITE_SUFFIXES.map((suffix) => root + suffix);

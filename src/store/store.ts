@@ -106,7 +106,15 @@ export class RedisStore {
     const { keys } = this;
     return this.scripts.run(
       "purgeQueue",
-      [keys.root(queueId), keys.workers(queueId), keys.signatures(queueId), keys.deadlines(queueId), keys.events(queueId), ...keys.statuses(queueId)],
+      [
+        keys.root(queueId),
+        keys.workers(queueId),
+        keys.signatures(queueId),
+        keys.deadlines(queueId),
+        keys.events(queueId),
+        keys.tasks(queueId),
+        ...keys.statuses(queueId),
+      ],
       [batch],
     );
   }
@@ -134,7 +142,14 @@ export class RedisStore {
 
   submitTasks(queueId: string, now: number, tasks: readonly NewTaskRecord[]): Promise<ScriptReply> {
     const { keys } = this;
-    const keyList = [keys.root(queueId), keys.queue(queueId), keys.events(queueId), keys.signatures(queueId), keys.status(queueId, "pending")];
+    const keyList = [
+      keys.root(queueId),
+      keys.queue(queueId),
+      keys.events(queueId),
+      keys.signatures(queueId),
+      keys.status(queueId, "pending"),
+      keys.tasks(queueId),
+    ];
     const args: Array<string | number> = [now, tasks.length];
     for (const task of tasks) {
       args.push(
@@ -175,7 +190,7 @@ export class RedisStore {
   ): Promise<TaskReply> {
     return this.runReturningTask(
       "reportAndFetch",
-      [...this.fetchKeys(queueId, signature, claim), this.keys.task(queueId, report.taskId)],
+      this.fetchKeys(queueId, signature, claim),
       [...this.fetchArgs(now, claim, offset, limit), ...this.reportArgs(report)],
     );
   }
@@ -221,10 +236,9 @@ export class RedisStore {
 
   /** Claims one named task, or with `taskId` null runs only the fetch's checks. */
   claimTask(queueId: string, now: number, taskId: string | null, claim: ClaimOptions): Promise<TaskReply> {
-    const taskKey = taskId ? this.keys.task(queueId, taskId) : this.keys.root(queueId);
     return this.runReturningTask(
       "claimTask",
-      [...this.keys.taskWriteKeys(queueId), ...this.workerKeys(queueId, claim.workerId), taskKey],
+      [...this.keys.taskWriteKeys(queueId), ...this.workerKeys(queueId, claim.workerId)],
       [
         now,
         taskId ?? "",
@@ -254,7 +268,7 @@ export class RedisStore {
   }
 
   heartbeat(queueId: string, now: number, taskId: string, workerId: string | null): Promise<ScriptReply> {
-    const keyList = [this.keys.task(queueId, taskId), this.keys.deadlines(queueId)];
+    const keyList = [this.keys.tasks(queueId), this.keys.deadlines(queueId)];
     // The worker's key only when one is named: the script reads it only then.
     if (workerId) keyList.push(this.keys.worker(queueId, workerId));
     return this.scripts.run("heartbeat", keyList, [now, taskId, workerId ?? ""]);
@@ -264,7 +278,7 @@ export class RedisStore {
   reportTask(queueId: string, now: number, report: ReportRecord): Promise<ScriptReply> {
     return this.scripts.run(
       "reportTask",
-      [...this.keys.taskWriteKeys(queueId), ...this.workerKeys(queueId, report.workerId), this.keys.task(queueId, report.taskId)],
+      [...this.keys.taskWriteKeys(queueId), ...this.workerKeys(queueId, report.workerId)],
       [now, ...this.reportArgs(report)],
     );
   }
@@ -286,11 +300,11 @@ export class RedisStore {
     }
     // The pending index of the signature the update sets, if it sets one; the root (left unused) otherwise.
     const signatureKey = fields.sig ? this.keys.signature(queueId, fields.sig) : this.keys.root(queueId);
-    return this.runReturningTask("updateTask", [...this.keys.taskWriteKeys(queueId), this.keys.task(queueId, taskId), signatureKey], args);
+    return this.runReturningTask("updateTask", [...this.keys.taskWriteKeys(queueId), signatureKey], args);
   }
 
   deleteTask(queueId: string, taskId: string): Promise<ScriptReply> {
-    return this.scripts.run("deleteTask", [...this.keys.taskWriteKeys(queueId), this.keys.task(queueId, taskId)], [taskId]);
+    return this.scripts.run("deleteTask", this.keys.taskWriteKeys(queueId), [taskId]);
   }
 
   expireTasks(queueId: string, now: number, limit: number): Promise<ScriptReply> {
@@ -303,19 +317,14 @@ export class RedisStore {
 
   /** A task as stored (see unpackTask), null when there is none. */
   readPackedTask(queueId: string, taskId: string): Promise<Buffer | null> {
-    return this.redis.getBuffer(this.keys.task(queueId, taskId));
+    return this.redis.hgetBuffer(this.keys.tasks(queueId), taskId);
   }
 
-  /** Reads many tasks in one round trip; missing ones come back null. */
+  /** Reads many tasks in one command; missing ones come back null. */
   async readTasks(queueId: string, taskIds: readonly string[]): Promise<Array<Hash | null>> {
     if (taskIds.length === 0) return [];
-    const pipeline = this.redis.pipeline();
-    for (const taskId of taskIds) pipeline.getBuffer(this.keys.task(queueId, taskId));
-    const results = (await pipeline.exec()) ?? [];
-    return results.map(([error, packed]) => {
-      if (error) throw error;
-      return unpackTask(packed as Buffer | null);
-    });
+    const packed = await this.redis.hmgetBuffer(this.keys.tasks(queueId), ...taskIds);
+    return packed.map(unpackTask);
   }
 
   /**

@@ -54,11 +54,11 @@ describe("queues", () => {
     expect(await q.broker.queues.create({ queueName: q.queueName, password: "pw" })).toBeTypeOf("string");
   });
 
-  it("without cascade, keeps the tasks' keys (as v1 keeps the documents) but the queue is gone", async () => {
+  it("without cascade, keeps the tasks (as v1 keeps the documents) but the queue is gone", async () => {
     await using q = await createTestQueue();
     await q.api.submitTask({ args: { i: 1 } });
     await q.api.deleteQueue({ cascadeDelete: false });
-    expect((await q.redis.keys(`${q.prefix}:{${q.queueId}}:task:*`)).length).toBe(1);
+    expect(await q.redis.hlen(q.broker.store.keys.tasks(q.queueId))).toBe(1);
     await expect(q.broker.queues.delete(q.queueId, true)).rejects.toMatchObject({ status: 404, detail: "Queue not found" });
   });
 });

@@ -4,19 +4,19 @@
   The worker's task set lists exactly those tasks, so the cascade touches only them. Atomic so no task keeps
   pointing at the worker after a cascading delete.
 
-  KEYS[1..5] are those of every script that writes tasks (src/store/keys.ts TASK_WRITE_KEYS): a cascade rewrites
+  KEYS[1..6] are those of every script that writes tasks (src/store/keys.ts TASK_WRITE_KEYS): a cascade rewrites
   each task, which moves it in its indexes. Then the worker's keys, and the list of workers.
   KEYS[1] root          labtasker:{<queue_id>}:                          the queue's root: the prefix of derived keys
   KEYS[2] queue         labtasker:{<queue_id>}:queue                     HASH
   KEYS[3] events        labtasker:{<queue_id>}:events                    STREAM (not touched here)
   KEYS[4] deadlines     labtasker:{<queue_id>}:deadlines                 ZSET
   KEYS[5] signatures    labtasker:{<queue_id>}:signatures                SET
-  KEYS[6] worker        labtasker:{<queue_id>}:worker:<worker_id>        HASH
-  KEYS[7] workerTasks   labtasker:{<queue_id>}:worker-tasks:<worker_id>  SET of the worker's tasks
-  KEYS[8] workers       labtasker:{<queue_id>}:workers                   ZSET
+  KEYS[6] tasks         labtasker:{<queue_id>}:tasks                     HASH task id -> packed task
+  KEYS[7] worker        labtasker:{<queue_id>}:worker:<worker_id>        HASH
+  KEYS[8] workerTasks   labtasker:{<queue_id>}:worker-tasks:<worker_id>  SET of the worker's tasks (ids)
+  KEYS[9] workers       labtasker:{<queue_id>}:workers                   ZSET
 
   Derived from KEYS[1], because their names depend on data read inside the script, which the caller has not seen:
-    task:<task_id>          each task of the worker (its id is a member of KEYS[7])
     status:<status>         the index of each such task's stored status, which it leaves and re-enters
     pending-by-args:<sig>   the index of such a task's stored signature, were it pending (a pending task names no
                             worker, but the shared code that re-indexes a task covers every status)
@@ -36,12 +36,11 @@ local now, workerId = ARGV[1], ARGV[2]
 local worker, workerTasks = KEYS[WORKER_KEY], KEYS[WORKER_TASKS_KEY]
 if redis.call("EXISTS", worker) == 0 then return { E.WORKER_NOT_FOUND } end
 redis.call("DEL", worker)
-redis.call("ZREM", KEYS[8], workerId)
+redis.call("ZREM", KEYS[9], workerId)
 if ARGV[3] == "1" then
   for _, taskId in ipairs(redis.call("SMEMBERS", workerTasks)) do
-    local taskKey = K.task(KEYS[ROOT_KEY], taskId)
-    local task = readTask(taskKey)
-    if task then writeTask(KEYS, taskKey, taskId, task, { [T_WORKER_ID] = false, [T_LAST_MODIFIED] = tonumber(now) }) end
+    local task = readTask(KEYS[TASKS_KEY], taskId)
+    if task then writeTask(KEYS, taskId, task, { [T_WORKER_ID] = false, [T_LAST_MODIFIED] = tonumber(now) }) end
   end
   touchTasks(KEYS[QUEUE_KEY])
   redis.call("DEL", workerTasks)

@@ -8,19 +8,19 @@
   Deeper "no more, no less" checks run on at most ARGV[5] candidates; past that the script returns SCAN_MORE
   and the caller continues from the offset, so Redis is never blocked by a long scan.
 
-  KEYS[1..5] are those of every script that writes tasks (src/store/keys.ts TASK_WRITE_KEYS); then the
+  KEYS[1..6] are those of every script that writes tasks (src/store/keys.ts TASK_WRITE_KEYS); then the
   fetching worker's, and the index to fetch from.
   KEYS[1] root          labtasker:{<queue_id>}:                          the queue's root: the prefix of derived keys
   KEYS[2] queue         labtasker:{<queue_id>}:queue                     HASH
   KEYS[3] events        labtasker:{<queue_id>}:events                    STREAM
   KEYS[4] deadlines     labtasker:{<queue_id>}:deadlines                 ZSET
   KEYS[5] signatures    labtasker:{<queue_id>}:signatures                SET
-  KEYS[6] worker        labtasker:{<queue_id>}:worker:<worker_id>        HASH of ARGV[2]'s worker (the root for none)
-  KEYS[7] workerTasks   labtasker:{<queue_id>}:worker-tasks:<worker_id>  SET of ARGV[2]'s worker (the root for none)
-  KEYS[8] candidates    labtasker:{<queue_id>}:status:pending            ZSET, or :pending-by-args:<sig>
+  KEYS[6] tasks         labtasker:{<queue_id>}:tasks                     HASH task id -> packed task
+  KEYS[7] worker        labtasker:{<queue_id>}:worker:<worker_id>        HASH of ARGV[2]'s worker (the root for none)
+  KEYS[8] workerTasks   labtasker:{<queue_id>}:worker-tasks:<worker_id>  SET of ARGV[2]'s worker (the root for none)
+  KEYS[9] candidates    labtasker:{<queue_id>}:status:pending            ZSET, or :pending-by-args:<sig>
 
   Derived from KEYS[1], because their names depend on data read inside the script, which the caller has not seen:
-    task:<task_id>          each candidate (its id is a member of KEYS[8]) and each overdue task (of deadlines)
     status:<status>         the index of the status a task leaves (its stored one) and of the one it enters (for a
                             failure, set by its stored retries); why not all five in KEYS: keys.ts DERIVED_KEYS
     pending-by-args:<sig>   the index of the claimed task's stored signature, and of a retried overdue task's
@@ -29,7 +29,7 @@
   ARGV[1] now               ms since the epoch, integer
   ARGV[2] workerId          worker id, "" for none
   ARGV[3] requiredSpec      JSON (see includes/required.lua), "" for no constraint
-  ARGV[4] scanOffset        index in KEYS[8] to start from, integer
+  ARGV[4] scanOffset        index in KEYS[9] to start from, integer
   ARGV[5] scanLimit         candidates to examine at most, integer
   ARGV[6] expireLimit       overdue running tasks to expire first at most, integer
   ARGV[7] startHeartbeat    "1" or "0"
@@ -46,4 +46,4 @@
 
 KEYS.workerId = ARGV[2]
 if redis.call("EXISTS", KEYS[QUEUE_KEY]) == 0 then return { E.QUEUE_NOT_FOUND } end
-return fetchNext(KEYS, KEYS[8], ARGV[1], fetchFromArgv(ARGV))
+return fetchNext(KEYS, KEYS[9], ARGV[1], fetchFromArgv(ARGV))

@@ -10,9 +10,9 @@
   KEYS[3] events        labtasker:{<queue_id>}:events                    STREAM
   KEYS[4] deadlines     labtasker:{<queue_id>}:deadlines                 ZSET
   KEYS[5] signatures    labtasker:{<queue_id>}:signatures                SET
+  KEYS[6] tasks         labtasker:{<queue_id>}:tasks                     HASH task id -> packed task
 
   Derived from KEYS[1], because their names depend on data read inside the script, which the caller has not seen:
-    task:<task_id>          each overdue task (its id is a member of deadlines, read here)
     status:<status>         the index of the status a task leaves (its stored one) and of the one it enters (for a
                             failure, set by its stored retries); why not all five in KEYS: keys.ts DERIVED_KEYS
     pending-by-args:<sig>   the index of a retried task's stored signature
