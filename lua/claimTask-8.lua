@@ -19,7 +19,7 @@
 
   Derived from KEYS[1], because their names depend on data read inside the script, which the caller has not seen:
     status:<status>         the index of the status a task leaves (its stored one) and of the one it enters (for a
-                            failure, set by its stored retries); why not all five in KEYS: keys.ts DERIVED_KEYS
+                            failure, set by its stored retries); why not all four in KEYS: keys.ts DERIVED_KEYS
     pending-by-args:<sig>   the index of the claimed task's stored signature (the broker read the task, but it may
                             have changed since: the script re-reads it), and of a retried overdue task's
     worker:<worker_id>, worker-tasks:<worker_id>   the worker an overdue task names, unless it is ARGV[3]'s

@@ -14,7 +14,7 @@
 
   Derived from KEYS[1], because their names depend on data read inside the script, which the caller has not seen:
     status:<status>         the index of the status a task leaves (its stored one) and of the one it enters (for a
-                            failure, set by its stored retries); why not all five in KEYS: keys.ts DERIVED_KEYS
+                            failure, set by its stored retries); why not all four in KEYS: keys.ts DERIVED_KEYS
     pending-by-args:<sig>   the index of a retried task's stored signature
     worker:<worker_id>, worker-tasks:<worker_id>   the worker each overdue task names (its worker_id)
 

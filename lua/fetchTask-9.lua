@@ -3,10 +3,11 @@
 
   Atomic because two workers must never claim the same task: expiring overdue tasks, checking the worker,
   choosing the candidate and claiming it happen with no other command in between.
-  Candidates come from the head of one pending index (all pending tasks, or those whose top-level arg keys equal
-  the required fields' roots), so the work is O(log N) in the number of pending tasks when the head matches.
-  Deeper "no more, no less" checks run on at most ARGV[5] candidates; past that the script returns SCAN_MORE
-  and the caller continues from the offset, so Redis is never blocked by a long scan.
+  Candidates come from the head of the pending index of the signature whose top-level arg keys equal the required
+  fields' roots, or, when the fetch requires no exact key set, from the heads of every signature's index, merged
+  (lua/includes/scan.lua); so the work is O(log N) in the number of pending tasks when the head matches (times the
+  number of signatures for a merge). Deeper "no more, no less" checks run on at most ARGV[5] candidates; past that
+  the script returns SCAN_MORE and the caller continues from the cursor, so Redis is never blocked by a long scan.
 
   KEYS[1..6] are those of every script that writes tasks (src/store/keys.ts TASK_WRITE_KEYS); then the
   fetching worker's, and the index to fetch from.
@@ -18,18 +19,19 @@
   KEYS[6] tasks         labtasker:{<queue_id>}:tasks                     HASH task id -> packed task
   KEYS[7] worker        labtasker:{<queue_id>}:worker:<worker_id>        HASH of ARGV[2]'s worker (the root for none)
   KEYS[8] workerTasks   labtasker:{<queue_id>}:worker-tasks:<worker_id>  SET of ARGV[2]'s worker (the root for none)
-  KEYS[9] candidates    labtasker:{<queue_id>}:status:pending            ZSET, or :pending-by-args:<sig>
+  KEYS[9] candidates    labtasker:{<queue_id>}:pending-by-args:<sig>     ZSET (the root to read every signature's)
 
   Derived from KEYS[1], because their names depend on data read inside the script, which the caller has not seen:
     status:<status>         the index of the status a task leaves (its stored one) and of the one it enters (for a
-                            failure, set by its stored retries); why not all five in KEYS: keys.ts DERIVED_KEYS
-    pending-by-args:<sig>   the index of the claimed task's stored signature, and of a retried overdue task's
+                            failure, set by its stored retries); why not all four in KEYS: keys.ts DERIVED_KEYS
+    pending-by-args:<sig>   the index of the claimed task's stored signature, and of a retried overdue task's; for
+                            a fetch with the root as KEYS[9], every signature's index (a member of KEYS[5])
     worker:<worker_id>, worker-tasks:<worker_id>   the worker an overdue task names, unless it is ARGV[2]'s
 
   ARGV[1] now               ms since the epoch, integer
   ARGV[2] workerId          worker id, "" for none
   ARGV[3] requiredSpec      JSON (see includes/required.lua), "" for no constraint
-  ARGV[4] scanOffset        index in KEYS[9] to start from, integer
+  ARGV[4] scanCursor        where to start: "" for the heads, else the cursor of the SCAN_MORE before
   ARGV[5] scanLimit         candidates to examine at most, integer
   ARGV[6] expireLimit       overdue running tasks to expire first at most, integer
   ARGV[7] startHeartbeat    "1" or "0"
@@ -38,7 +40,7 @@
   ARGV[10] cmd              JSON text of the worker's command (may be "null")
 
   Returns {OK, taskId, packed task} when a task was claimed (the task as stored, see includes/tasks.lua);
-  {OK} when none matches; {SCAN_MORE, nextOffset}; {QUEUE_NOT_FOUND}; {WORKER_NOT_FOUND}; {WORKER_NOT_ACTIVE, status}.
+  {OK} when none matches; {SCAN_MORE, cursor}; {QUEUE_NOT_FOUND}; {WORKER_NOT_FOUND}; {WORKER_NOT_ACTIVE, status}.
   Events: those of expired tasks (see includes/expire.lua), then task pending -> running.
 ]]
 --@include generated

@@ -15,17 +15,18 @@
   KEYS[6] tasks         labtasker:{<queue_id>}:tasks                     HASH task id -> packed task
   KEYS[7] worker        labtasker:{<queue_id>}:worker:<worker_id>        HASH of ARGV[2]'s worker (the root for none)
   KEYS[8] workerTasks   labtasker:{<queue_id>}:worker-tasks:<worker_id>  SET of ARGV[2]'s worker (the root for none)
-  KEYS[9] candidates    labtasker:{<queue_id>}:status:pending            ZSET, or :pending-by-args:<sig>
+  KEYS[9] candidates    labtasker:{<queue_id>}:pending-by-args:<sig>     ZSET (the root to read every signature's)
 
   Derived from KEYS[1], because their names depend on data read inside the script, which the caller has not seen:
     status:<status>         the index of the status a task leaves (its stored one) and of the one it enters (for a
-                            failure, set by its stored retries); why not all five in KEYS: keys.ts DERIVED_KEYS
+                            failure, set by its stored retries); why not all four in KEYS: keys.ts DERIVED_KEYS
     pending-by-args:<sig>   the index of a task's stored signature: the claimed task's, the reported task's when it
-                            leaves or re-enters pending, a retried overdue task's
+                            leaves or re-enters pending, a retried overdue task's; when KEYS[9] is the root, every
+                            signature's index (its sig is a member of KEYS[5])
     worker:<worker_id>, worker-tasks:<worker_id>   the worker a task names (the reported task's, an overdue task's),
                             unless it is ARGV[2]'s; the caller cannot know whom a task names without reading it
 
-  ARGV[1..10] as fetchTask: now, workerId, requiredSpec, scanOffset, scanLimit, expireLimit, startHeartbeat,
+  ARGV[1..10] as fetchTask: now, workerId, requiredSpec, scanCursor, scanLimit, expireLimit, startHeartbeat,
               heartbeatTimeout, taskTimeout, cmd
   ARGV[11..] as reportTask from its ARGV[2]: taskId, status, workerId fence ("" for none), summaryMode,
               expectedRev, then the summary (merge pairs, or the replacement JSON text)

@@ -18,7 +18,7 @@
 
   Derived from KEYS[1], because their names depend on the stored task, read inside the script:
     status:<status>         the index of the status a task leaves (its stored one) and of the one it enters (for a
-                            failure, set by its stored retries); why not all five in KEYS: keys.ts DERIVED_KEYS
+                            failure, set by its stored retries); why not all four in KEYS: keys.ts DERIVED_KEYS
     pending-by-args:<sig>   the index of the task's stored signature, when it leaves or re-enters pending
     worker:<worker_id>, worker-tasks:<worker_id>   the worker the task names, when the report names none (ARGV[4]
                             is ""): with a fence, the task's worker is ARGV[4]'s or the report is refused

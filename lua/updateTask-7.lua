@@ -18,7 +18,7 @@
   Derived from KEYS[1], because their names depend on the stored task, read inside the script (the store is
   handed the fields to write, not the task they were computed from):
     status:<status>         the index of the status the task leaves (its stored one) and of the one it enters (the
-                            status ARGV sets, once the state machine allows it; why not all five in KEYS: keys.ts
+                            status ARGV sets, once the state machine allows it; why not all four in KEYS: keys.ts
                             DERIVED_KEYS)
     pending-by-args:<sig>   the index of the task's stored signature, when it leaves pending or, keeping its
                             signature, re-enters pending

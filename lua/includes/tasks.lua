@@ -34,12 +34,13 @@ local function storeTask(tasksKey, taskId, task)
   return packed
 end
 
--- Keeps a task's indexes in step with its fields: the status index, the pending indexes (all pending, and by the
--- signature of its top-level arg keys), the deadline index of running tasks, and its worker's task set.
--- `keys` is the script's KEYS (lua/includes/keys.lua). Derived from the root: the status index a task leaves and the
--- one it enters (they depend on its stored status, and for a failure on its retries), and the pending index of a
--- stored task's signature, which the caller cannot know without reading the task first (src/store/keys.ts
--- DERIVED_KEYS says why the status indexes do not come in KEYS either).
+-- Keeps a task's indexes in step with its fields: the index of its status, or, pending, the pending index of the
+-- signature of its top-level arg keys (there is no index of all pending tasks: that is the union of these); the
+-- deadline index of running tasks, and its worker's task set. `keys` is the script's KEYS (lua/includes/keys.lua).
+-- Derived from the root: the status index a task leaves and the one it enters (they depend on its stored status,
+-- and for a failure on its retries), and the pending index of a stored task's signature, which the caller cannot
+-- know without reading the task first (src/store/keys.ts DERIVED_KEYS says why the status indexes do not come in
+-- KEYS either).
 
 -- When a running task expires, in ms since the epoch: the earlier of heartbeat expiry and task timeout.
 local function taskDeadline(task)
@@ -61,19 +62,21 @@ end
 
 local function unindexTask(keys, taskId, task)
   local order, status = taskOrder(taskId, task), task[T_STATUS]
-  redis.call("ZREM", K.status(keys[ROOT_KEY], status), order)
   if status == "pending" then
     redis.call("ZREM", K.signature(keys[ROOT_KEY], task[T_SIG]), order)
-  elseif status == "running" and taskDeadline(task) then
+    return
+  end
+  redis.call("ZREM", K.status(keys[ROOT_KEY], status), order)
+  if status == "running" and taskDeadline(task) then
     -- Only a running task with a deadline is in the deadline index (see indexTask).
     redis.call("ZREM", keys[DEADLINES_KEY], taskId)
   end
 end
 
--- A pending task's entries: the index of all pending tasks, the index of its signature, and the signature in the
--- set of signatures. Shared by indexTask and submitTasks, which has only these keys.
-local function indexPending(pendingKey, signatureKey, signaturesKey, score, order, sig)
-  redis.call("ZADD", pendingKey, score, order)
+-- A pending task's entries: the index of its signature, and the signature in the set of signatures (which is how
+-- a fetch that requires no exact key set, a listing and a purge find every pending index). Shared by indexTask and
+-- submitTasks, which has only these keys.
+local function indexPending(signatureKey, signaturesKey, score, order, sig)
   redis.call("ZADD", signatureKey, score, order)
   redis.call("SADD", signaturesKey, sig)
 end
@@ -83,9 +86,8 @@ end
 local function indexTask(keys, taskId, task, signatureKey)
   local score, order, status = -task[T_PRIORITY], taskOrder(taskId, task), task[T_STATUS]
   if status == "pending" then
-    local root, sig = keys[ROOT_KEY], task[T_SIG]
-    indexPending(K.status(root, "pending"), signatureKey or K.signature(root, sig), keys[SIGNATURES_KEY], score, order,
-      sig)
+    local sig = task[T_SIG]
+    indexPending(signatureKey or K.signature(keys[ROOT_KEY], sig), keys[SIGNATURES_KEY], score, order, sig)
     return
   end
   redis.call("ZADD", K.status(keys[ROOT_KEY], status), score, order)

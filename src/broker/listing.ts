@@ -144,17 +144,22 @@ export class ListingService {
     return found.map((match) => match.id);
   }
 
+  /** The index keys of the statuses (pending tasks have one index per signature). */
+  private async indexKeys(queueId: string, statuses: readonly TaskStatus[]): Promise<string[]> {
+    return (await Promise.all(statuses.map((status) => this.ctx.store.statusIndexKeys(queueId, status)))).flat();
+  }
+
   private async taskIdsIn(queueId: string, statuses: readonly TaskStatus[]): Promise<string[]> {
     const { store } = this.ctx;
-    const lists = await Promise.all(statuses.map((s) => store.rangeIndex(store.keys.status(queueId, s), 0, -1)));
+    const lists = await Promise.all((await this.indexKeys(queueId, statuses)).map((key) => store.rangeIndex(key, 0, -1)));
     return lists.flat().map(taskIdOfMember);
   }
 
-  /** A page in index order, merged across the status indexes when no status is given. */
+  /** A page in index order, merged across the indexes of the statuses. */
   private async tasksFromIndexes(queueId: string, statuses: readonly TaskStatus[], page: Page): Promise<LsResult<Task>> {
     const { store } = this.ctx;
     const last = page.offset + page.limit - 1;
-    const ranges = await Promise.all(statuses.map((s) => store.rangeIndexWithScores(store.keys.status(queueId, s), 0, last)));
+    const ranges = await Promise.all((await this.indexKeys(queueId, statuses)).map((key) => store.rangeIndexWithScores(key, 0, last)));
     const merged = ranges.flat().sort(([ma, sa], [mb, sb]) => sa - sb || (ma < mb ? -1 : ma > mb ? 1 : 0));
     const ids = merged.slice(page.offset, page.offset + page.limit).map(([member]) => taskIdOfMember(member));
     const hashes = await store.readTasks(queueId, ids);

@@ -4,6 +4,7 @@ import type { Task } from "../core/model.js";
 import { decodeTask, taskFilterView } from "../store/codecs.js";
 import { ScriptCode } from "../store/scriptCodes.js";
 import { taskIdOfMember, type ClaimOptions, type TaskReply, type ReportRecord } from "../store/store.js";
+import { mergedIndexPages } from "../store/mergedIndexes.js";
 import type {
   DocumentPredicate,
   FetchTaskOptions,
@@ -99,14 +100,14 @@ export class TaskService {
   private async claimBest(queueId: string, rule: RequiredFieldsRule, claim: ClaimOptions, report: ReportRecord | null): Promise<TaskReply> {
     const { store, limits } = this.ctx;
     const scan = { ...claim, requiredSpec: rule.indexSpecJson };
-    let offset = 0;
+    let cursor = "";
     for (let limit = limits.fetchFirstScan; ; limit = limits.fetchScan) {
       const result = report
-        ? await store.reportAndFetch(queueId, this.ctx.now(), rule.signature, scan, offset, limit, report)
-        : await store.fetchTask(queueId, this.ctx.now(), rule.signature, scan, offset, limit);
+        ? await store.reportAndFetch(queueId, this.ctx.now(), rule.signature, scan, cursor, limit, report)
+        : await store.fetchTask(queueId, this.ctx.now(), rule.signature, scan, cursor, limit);
       if (result.reply[0] !== ScriptCode.SCAN_MORE) return result;
       report = null;
-      offset = Number(result.reply[1]);
+      cursor = String(result.reply[1]);
     }
   }
 
@@ -117,9 +118,8 @@ export class TaskService {
     predicate: DocumentPredicate,
   ): Promise<TaskReply> {
     const { store, limits } = this.ctx;
-    const index = store.candidateIndex(queueId, rule.signature);
-    for (let offset = 0; ; offset += limits.filterBatch) {
-      const members = await store.rangeIndex(index, offset, offset + limits.filterBatch - 1);
+    const indexes = await store.candidateIndexKeys(queueId, rule.signature);
+    for await (const members of mergedIndexPages(store, indexes, limits.filterBatch)) {
       const taskIds = members.map(taskIdOfMember);
       const hashes = await store.readTasks(queueId, taskIds);
       for (const [i, hash] of hashes.entries()) {
@@ -131,7 +131,6 @@ export class TaskService {
         // Claimed or changed by someone else since it was read: keep looking.
         if (result.reply[0] !== ScriptCode.NOT_CLAIMABLE) return result;
       }
-      if (members.length < limits.filterBatch) break;
     }
     // Nothing matched: still expire overdue tasks and check the worker, as a fetch always does.
     return store.claimTask(queueId, this.ctx.now(), null, claim);

@@ -1,5 +1,9 @@
 import { TASK_STATUSES, type TaskStatus } from "../core/model.js";
 
+/** The statuses with an index of their own: pending tasks are indexed by signature instead. */
+export type IndexedStatus = Exclude<TaskStatus, "pending">;
+export const INDEXED_STATUSES = TASK_STATUSES.filter((status): status is IndexedStatus => status !== "pending");
+
 /**
  * The one place where Redis key names are spelled.
  *
@@ -25,9 +29,15 @@ export const QUEUE_KEY_SUFFIX = {
    * header, where a hash field costs the id alone.
    */
   tasks: "tasks",
-  /** ZSET: tasks of one status; score -priority, member the task's order key (see `orderKey` in Lua). */
+  /**
+   * ZSET: tasks of one status other than pending; score -priority, member the task's order key (see `orderKey` in
+   * Lua). Pending tasks are in the signatures' indexes only: a second index of all of them cost each ~150 bytes.
+   */
   status: "status:",
-  /** ZSET: pending tasks whose top-level arg keys have one signature; same scores and members as status:pending. */
+  /**
+   * ZSET: pending tasks whose top-level arg keys have one signature, scored and ordered as the status indexes; the
+   * pending tasks of a queue are those of all its signatures' indexes.
+   */
   signature: "pending-by-args:",
   /** SET: the signatures that have a pending index, so none is left behind when a queue is deleted. */
   signatures: "signatures",
@@ -52,10 +62,10 @@ export type QueueKeyName = keyof typeof QUEUE_KEY_SUFFIX;
  * the status index a task leaves and the one it enters, which depend on its stored status (and, for a failure, its
  * retries). Every other key comes in KEYS; each script's header says which of these it derives, and why.
  *
- * The status indexes are the one case with another choice: there are only five, so a script could take all five
- * in KEYS, though a write touches two. Each key passed costs Redis about 1,600 instructions (parsed, copied into
- * Lua, freed), more than deriving it: the five cost a fetch-and-report 2% more instructions in Redis (valgrind
- * callgrind, 8,200 on 398,600 per task) and, measured by the server's CPU time, 3-4% more.
+ * The status indexes are the one case with another choice: there are only four, so a script could take all four
+ * in KEYS, though a write touches one or two. Each key passed costs Redis about 1,600 instructions (parsed, copied
+ * into Lua, freed), more than deriving it: five status indexes cost a fetch-and-report 2% more instructions in Redis
+ * (valgrind callgrind, 8,200 on 398,600 per task) and, measured by the server's CPU time, 3-4% more.
  */
 export const DERIVED_KEYS = ["status", "signature", "worker", "workerTasks"] as const satisfies readonly QueueKeyName[];
 
@@ -100,13 +110,12 @@ export class KeyBuilder {
   tasks(queueId: string): string {
     return this.root(queueId) + QUEUE_KEY_SUFFIX.tasks;
   }
-  status(queueId: string, status: TaskStatus): string {
+  status(queueId: string, status: IndexedStatus): string {
     return this.root(queueId) + QUEUE_KEY_SUFFIX.status + status;
   }
-  /** The five status indexes, in {@link TASK_STATUSES} order. */
+  /** The four status indexes, in {@link INDEXED_STATUSES} order. */
   statuses(queueId: string): string[] {
-    const prefix = this.root(queueId) + QUEUE_KEY_SUFFIX.status;
-    return TASK_STATUSES.map((status) => prefix + status);
+    return INDEXED_STATUSES.map((status) => this.status(queueId, status));
   }
   signature(queueId: string, signature: string): string {
     return this.root(queueId) + QUEUE_KEY_SUFFIX.signature + signature;

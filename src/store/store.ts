@@ -142,14 +142,7 @@ export class RedisStore {
 
   submitTasks(queueId: string, now: number, tasks: readonly NewTaskRecord[]): Promise<ScriptReply> {
     const { keys } = this;
-    const keyList = [
-      keys.root(queueId),
-      keys.queue(queueId),
-      keys.events(queueId),
-      keys.signatures(queueId),
-      keys.status(queueId, "pending"),
-      keys.tasks(queueId),
-    ];
+    const keyList = [keys.root(queueId), keys.queue(queueId), keys.events(queueId), keys.signatures(queueId), keys.tasks(queueId)];
     const args: Array<string | number> = [now, tasks.length];
     for (const task of tasks) {
       args.push(
@@ -169,13 +162,38 @@ export class RedisStore {
     return this.scripts.run("submitTasks", keyList, args);
   }
 
-  /** The pending index a fetch reads: by argument signature, or all pending tasks. */
-  candidateIndex(queueId: string, signature: string | null): string {
-    return signature === null ? this.keys.status(queueId, "pending") : this.keys.signature(queueId, signature);
+  /**
+   * The indexes of a status's tasks, in no particular order: each ordered as labtasker orders tasks (score -priority,
+   * then the member), to be merged by score and member. A status other than pending has one; pending tasks are in
+   * the index of their args' signature, one per signature the queue has had.
+   */
+  async statusIndexKeys(queueId: string, status: TaskStatus): Promise<string[]> {
+    return status === "pending" ? this.pendingIndexKeys(queueId) : [this.keys.status(queueId, status)];
   }
 
-  fetchTask(queueId: string, now: number, signature: string | null, claim: ClaimOptions, offset: number, limit: number): Promise<TaskReply> {
-    return this.runReturningTask("fetchTask", this.fetchKeys(queueId, signature, claim), this.fetchArgs(now, claim, offset, limit));
+  /** Every signature's pending index (see statusIndexKeys). */
+  async pendingIndexKeys(queueId: string): Promise<string[]> {
+    const signatures = await this.redis.smembers(this.keys.signatures(queueId));
+    return signatures.map((signature) => this.keys.signature(queueId, signature));
+  }
+
+  /** The indexes a fetch reads: the one of the args' signature it requires, or every signature's. */
+  async candidateIndexKeys(queueId: string, signature: string | null): Promise<string[]> {
+    return signature === null ? this.pendingIndexKeys(queueId) : [this.keys.signature(queueId, signature)];
+  }
+
+  /** How many tasks have a status: the sizes of its indexes. */
+  async countTasks(queueId: string, status: TaskStatus): Promise<number> {
+    const counts = await Promise.all((await this.statusIndexKeys(queueId, status)).map((key) => this.countIndex(key)));
+    return counts.reduce((sum, count) => sum + count, 0);
+  }
+
+  /**
+   * Fetches from the head of the pending index of `signature`, or of every signature's when null; `cursor` is ""
+   * to start, or what the SCAN_MORE reply of the call before said.
+   */
+  fetchTask(queueId: string, now: number, signature: string | null, claim: ClaimOptions, cursor: string, limit: number): Promise<TaskReply> {
+    return this.runReturningTask("fetchTask", this.fetchKeys(queueId, signature, claim), this.fetchArgs(now, claim, cursor, limit));
   }
 
   /** Reports `report`'s task, then fetches as fetchTask does, in one script call (nothing is fetched if the report fails). */
@@ -184,19 +202,21 @@ export class RedisStore {
     now: number,
     signature: string | null,
     claim: ClaimOptions,
-    offset: number,
+    cursor: string,
     limit: number,
     report: ReportRecord,
   ): Promise<TaskReply> {
     return this.runReturningTask(
       "reportAndFetch",
       this.fetchKeys(queueId, signature, claim),
-      [...this.fetchArgs(now, claim, offset, limit), ...this.reportArgs(report)],
+      [...this.fetchArgs(now, claim, cursor, limit), ...this.reportArgs(report)],
     );
   }
 
+  /** The pending index of the signature a fetch requires; the root (every signature's index) when none. */
   private fetchKeys(queueId: string, signature: string | null, claim: ClaimOptions): string[] {
-    return [...this.keys.taskWriteKeys(queueId), ...this.workerKeys(queueId, claim.workerId), this.candidateIndex(queueId, signature)];
+    const candidates = signature === null ? this.keys.root(queueId) : this.keys.signature(queueId, signature);
+    return [...this.keys.taskWriteKeys(queueId), ...this.workerKeys(queueId, claim.workerId), candidates];
   }
 
   /**
@@ -211,12 +231,12 @@ export class RedisStore {
     return [this.keys.worker(queueId, workerId), this.keys.workerTasks(queueId, workerId)];
   }
 
-  private fetchArgs(now: number, claim: ClaimOptions, offset: number, limit: number): Array<string | number> {
+  private fetchArgs(now: number, claim: ClaimOptions, cursor: string, limit: number): Array<string | number> {
     return [
       now,
       claim.workerId ?? "",
       claim.requiredSpec ?? "",
-      offset,
+      cursor,
       limit,
       claim.expireLimit,
       claim.startHeartbeat ? "1" : "0",

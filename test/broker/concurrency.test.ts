@@ -29,7 +29,7 @@ describe("concurrent fetchers", () => {
     expect(claims).toHaveLength(5000);
     expect(new Set(claims)).toEqual(new Set(submitted));
     expect((await q.api.lsTasks({ status: "success", limit: 1 })).found).toBe(true);
-    expect(await q.broker.store.countIndex(q.broker.store.keys.status(q.queueId, "success"))).toBe(5000);
-    expect(await q.broker.store.countIndex(q.broker.store.keys.status(q.queueId, "pending"))).toBe(0);
+    expect(await q.broker.store.countTasks(q.queueId, "success")).toBe(5000);
+    expect(await q.broker.store.countTasks(q.queueId, "pending")).toBe(0);
   });
 });

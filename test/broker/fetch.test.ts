@@ -57,6 +57,67 @@ describe.each(TRANSPORTS)("fetch order over %s", (transport) => {
   });
 });
 
+// Pending tasks are indexed by the signature of their top-level arg keys only: a fetch that requires no exact key set
+// merges the heads of every signature's index.
+describe.each(TRANSPORTS)("fetch across argument signatures over %s", (transport) => {
+  /** Tasks in three signatures, interleaved in priority and time; returned in labtasker's order. */
+  async function mixedQueue(q: Awaited<ReturnType<typeof queueOver>>): Promise<string[]> {
+    const submit = (args: JsonObject, priority: number) => q.api.submitTask({ args, priority });
+    const low = await submit({ a: 1 }, 1);
+    q.clock.advance(10);
+    const highB = await submit({ b: 1 }, 50);
+    const highAB = await submit({ a: 1, b: 2 }, 50);
+    q.clock.advance(10);
+    const highA = await submit({ a: 2 }, 50);
+    const midB = await submit({ b: 2 }, 10);
+    const midA = await submit({ a: 3 }, 10);
+    return [highB, highAB, highA, midB, midA, low];
+  }
+
+  it("without required fields, takes the best head of all the signatures' indexes", async () => {
+    await using q = await queueOver(transport);
+    const expected = await mixedQueue(q);
+    const order: string[] = [];
+    for (let task = await q.api.fetchTask(); task; task = await q.api.fetchTask()) order.push(task.taskId);
+    expect(order).toEqual(expected);
+  });
+
+  it("with '*' and required keys, scans every signature's index in order, past its limits", async () => {
+    await using q = await queueOver(transport, { limits: { fetchFirstScan: 1, fetchScan: 2 } });
+    for (let i = 0; i < 3; i++) await q.api.submitTask({ args: { x: i }, priority: 100 });
+    for (let i = 0; i < 3; i++) await q.api.submitTask({ args: { y: i }, priority: 90 });
+    const last = await q.api.submitTask({ args: { lr: 1 }, priority: 0 });
+    const first = await q.api.submitTask({ args: { lr: 2, z: 1 }, priority: 1 });
+    expect((await q.api.fetchTask({ requiredFields: ["lr", "*"] }))?.taskId).toBe(first);
+    expect((await q.api.fetchTask({ requiredFields: ["lr", "*"] }))?.taskId).toBe(last);
+    expect(await q.api.fetchTask({ requiredFields: ["lr", "*"] })).toBeNull();
+    expect((await q.api.lsTasks({ status: "pending" })).content).toHaveLength(6);
+  });
+
+  it("with an extra filter, reads the signatures' indexes in order, a page at a time", async () => {
+    await using q = await queueOver(transport, { limits: { filterBatch: 2 } });
+    const expected = await mixedQueue(q);
+    const order: string[] = [];
+    for (let task = await q.api.fetchTask({ extraFilter: { status: "pending" } }); task; task = await q.api.fetchTask({ extraFilter: { status: "pending" } })) {
+      order.push(task.taskId);
+    }
+    expect(order).toEqual(expected);
+  });
+
+  it("lists the pending tasks of every signature, in index order", async () => {
+    await using q = await queueOver(transport);
+    const expected = await mixedQueue(q);
+    const cliOrder: Array<[string, 1 | -1]> = [["priority", -1], ["last_modified", 1], ["created_at", 1]];
+    const pages: string[] = [];
+    for (let offset = 0; ; offset += 4) {
+      const page = await q.api.lsTasks({ status: "pending", sort: cliOrder, limit: 4, offset });
+      if (!page.found) break;
+      pages.push(...page.content.map((t) => t.taskId));
+    }
+    expect(pages).toEqual(expected);
+  });
+});
+
 describe.each(TRANSPORTS)("required fields: no more, no less (contract 4, step 8) over %s", (transport) => {
   async function fetchWith(args: JsonObject, requiredFields: string[] | null): Promise<boolean> {
     await using q = await queueOver(transport);

@@ -51,7 +51,8 @@ async function tasks(): Promise<Doc[]> {
   const out: Doc[] = [];
   for (const queueId of await store.allQueueIds()) {
     for (const status of TASK_STATUSES) {
-      const taskIds = (await store.rangeIndex(store.keys.status(queueId, status), 0, -1)).map(taskIdOfMember);
+      const indexes = await store.statusIndexKeys(queueId, status);
+      const taskIds = (await Promise.all(indexes.map((key) => store.rangeIndex(key, 0, -1)))).flat().map(taskIdOfMember);
       const hashes = await store.readTasks(queueId, taskIds);
       hashes.forEach((hash, i) => hash && out.push(taskFilterView(queueId, taskIds[i]!, hash)));
     }

@@ -20,7 +20,7 @@ describe("key layout", () => {
 
   it("puts every key of a queue in the queue's hash slot", () => {
     const keys = new KeyBuilder("lt");
-    const all = [keys.queue("q1"), keys.tasks("q1"), keys.status("q1", "pending"), keys.signature("q1", "s"), keys.events("q1")];
+    const all = [keys.queue("q1"), keys.tasks("q1"), keys.status("q1", "running"), keys.signature("q1", "s"), keys.events("q1")];
     for (const key of all) expect(key.startsWith("lt:{q1}:")).toBe(true);
   });
 

@@ -12,17 +12,16 @@
   KEYS[4] deadlines    labtasker:{<queue_id>}:deadlines          ZSET
   KEYS[5] events       labtasker:{<queue_id>}:events             STREAM
   KEYS[6] tasks        labtasker:{<queue_id>}:tasks              HASH task id -> packed task
-  KEYS[7] pending      labtasker:{<queue_id>}:status:pending     ZSET
-  KEYS[8] running      labtasker:{<queue_id>}:status:running     ZSET
-  KEYS[9] success      labtasker:{<queue_id>}:status:success     ZSET
-  KEYS[10] failed      labtasker:{<queue_id>}:status:failed      ZSET
-  KEYS[11] cancelled   labtasker:{<queue_id>}:status:cancelled   ZSET
+  KEYS[7] running      labtasker:{<queue_id>}:status:running     ZSET
+  KEYS[8] success      labtasker:{<queue_id>}:status:success     ZSET
+  KEYS[9] failed       labtasker:{<queue_id>}:status:failed      ZSET
+  KEYS[10] cancelled   labtasker:{<queue_id>}:status:cancelled   ZSET
 
   Derived from KEYS[1], because their ids are read inside the script, from the sets being emptied (the caller
   would have to read them first, and they may change before the script runs):
     worker-tasks:<worker_id>   the task set of the worker each task names, and of each worker
     worker:<worker_id>         each worker (a member of KEYS[2])
-    pending-by-args:<sig>      each pending index (a member of KEYS[3])
+    pending-by-args:<sig>      each pending index (its sig is a member of KEYS[3]), emptied like the status indexes
 
   ARGV[1] batch  entities to delete at most in this call, integer
 
@@ -36,8 +35,11 @@
 local root, workersKey, signaturesKey, tasksKey = KEYS[1], KEYS[2], KEYS[3], KEYS[6]
 local budget = tonumber(ARGV[1])
 
-for i = 7, 11 do
-  local index = KEYS[i]
+local indexes = { KEYS[7], KEYS[8], KEYS[9], KEYS[10] }
+for _, signature in ipairs(redis.call("SMEMBERS", signaturesKey)) do
+  indexes[#indexes + 1] = K.signature(root, signature)
+end
+for _, index in ipairs(indexes) do
   local members = redis.call("ZRANGE", index, 0, budget - 1)
   if #members > 0 then
     local taskIds = {}
@@ -65,9 +67,6 @@ if #workers > 0 then
   return { E.OK, 1 }
 end
 
-for _, signature in ipairs(redis.call("SMEMBERS", signaturesKey)) do
-  redis.call("UNLINK", K.signature(root, signature))
-end
--- Tasks in no index (none, unless an index entry was lost) go with the HASH.
+-- The indexes are empty, so gone. Tasks in no index (none, unless an index entry was lost) go with the HASH.
 redis.call("UNLINK", signaturesKey, KEYS[4], KEYS[5], tasksKey)
 return { E.OK, 0 }

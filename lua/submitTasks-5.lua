@@ -8,8 +8,7 @@
   KEYS[2] queue       labtasker:{<queue_id>}:queue                   HASH
   KEYS[3] events      labtasker:{<queue_id>}:events                  STREAM
   KEYS[4] signatures  labtasker:{<queue_id>}:signatures              SET
-  KEYS[5] pending     labtasker:{<queue_id>}:status:pending          ZSET
-  KEYS[6] tasks       labtasker:{<queue_id>}:tasks                   HASH task id -> packed task
+  KEYS[5] tasks       labtasker:{<queue_id>}:tasks                   HASH task id -> packed task
 
   Derived from KEYS[1], because a batch holds thousands of tasks and each key passed costs Redis a parse, a copy
   into Lua and a free (two keys a task in KEYS made a bulk submit 9% slower against BullMQ's addBulk):
@@ -33,8 +32,7 @@
 --@include documents
 --@include events
 
-local root, queueKey, eventsKey, signaturesKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local pendingKey, tasksKey = KEYS[5], KEYS[6]
+local root, queueKey, eventsKey, signaturesKey, tasksKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local now, count = ARGV[1], tonumber(ARGV[2])
 local FIELDS_PER_TASK = 10
 
@@ -74,7 +72,7 @@ for i = 0, count - 1 do
     }
     local packed = storeTask(tasksKey, taskId, task)
     local sig = task[T_SIG]
-    indexPending(pendingKey, K.signature(root, sig), signaturesKey, -task[T_PRIORITY], taskOrder(taskId, task), sig)
+    indexPending(K.signature(root, sig), signaturesKey, -task[T_PRIORITY], taskOrder(taskId, task), sig)
     appendEventAt(eventsKey, seq, now, "task", taskId, "created", "pending", packed)
   end
 end
