@@ -55,7 +55,7 @@ local function taskDeadline(task)
   return deadline
 end
 
--- The task's member in its indexes, derived from its fields rather than stored (it would cost 60 bytes a task).
+-- The task's member in its indexes, derived from its fields rather than stored (it would cost 27 bytes a task).
 local function taskOrder(taskId, task)
   return orderKey(taskField(task, T_LAST_MODIFIED), task[T_SEQ], taskId)
 end

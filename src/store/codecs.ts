@@ -6,6 +6,7 @@
  */
 import { unpack } from "msgpackr";
 import { TASK_RECORD } from "./taskRecord.js";
+import { taskIdFromStored } from "./taskIds.js";
 import { parseJson, type JsonObject, type JsonValue } from "../json.js";
 import type { Queue, QueueEvent, Task, Worker } from "../core/model.js";
 import { dateFromMs, formatNaiveIso } from "../time.js";
@@ -154,27 +155,26 @@ export type EventEntry = [id: string, fields: Buffer[]];
  * entity after it, packed (a task as stored, a worker by lua/includes/documents.lua); the document is built here, not
  * in the script.
  */
-export function decodeEvent(queueId: string, [id, fields]: EventEntry): QueueEvent {
-  const entry: Record<string, string> = {};
-  let packed: Buffer | undefined;
-  for (let i = 0; i + 1 < fields.length; i += 2) {
-    const name = fields[i]!.toString();
-    if (name === "record") packed = fields[i + 1]!;
-    else entry[name] = fields[i + 1]!.toString();
-  }
-  const entityType = entry.entity_type === "worker" ? "worker" : "task";
-  const entityId = entry.entity_id ?? "";
+export function decodeEvent(queueId: string, [entryId, fields]: EventEntry): QueueEvent {
+  const entry: Record<string, Buffer> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) entry[fields[i]!.toString()] = fields[i + 1]!;
+  const text = (name: string) => entry[name]?.toString() ?? "";
+  const entityType = text("entity_type") === "worker" ? "worker" : "task";
+  // A task's id is stored as its bytes (src/store/taskIds.ts), a worker's as text.
+  const id = entry.entity_id ?? Buffer.alloc(0);
+  const entityId = entityType === "task" ? taskIdFromStored(id) : id.toString();
+  const packed = entry.record;
   const data = (entityType === "task"
     ? taskEventDocument(unpackTask(packed ?? null) ?? {}, entityId, queueId)
     : workerEventDocument(packed === undefined ? {} : (unpack(packed) as Hash), entityId, queueId)) as JsonObject;
   return {
-    sequence: Number(id.split("-")[0]),
+    sequence: Number(entryId.split("-")[0]),
     queueId,
-    timestamp: new Date(Number(entry.time)),
+    timestamp: new Date(Number(text("time"))),
     entityType,
     entityId,
-    oldState: entry.old_state ?? "",
-    newState: entry.new_state ?? "",
+    oldState: text("old_state"),
+    newState: text("new_state"),
     entityData: data,
   };
 }

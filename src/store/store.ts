@@ -9,6 +9,7 @@ import { ScriptRunner, type ScriptReply } from "./scripts.js";
 import { ScriptCode } from "./scriptCodes.js";
 import { unpackTask, type EventEntry, type Hash } from "./codecs.js";
 import { TASK_FIELD_CODE, type StoredFieldName } from "./taskRecord.js";
+import { newStoredTaskId, storedTaskId, taskIdFromStored } from "./taskIds.js";
 import type { TaskStatus } from "../core/model.js";
 
 /** One task as submitTasks takes it; JSON fields are already serialized. */
@@ -60,11 +61,14 @@ export interface TaskReply {
 }
 
 /** Length of the fixed-width prefix of an order key (lua/includes/order.lua) before the task id. */
-const ORDER_PREFIX_LENGTH = 24;
+const ORDER_PREFIX_LENGTH = 11;
 
-/** The task id inside a member of a status or pending index. */
+/**
+ * The task id inside a member of a status or pending index, as {@link RedisStore.rangeIndex} gives members: binary
+ * strings, one character a byte ("latin1"), so that comparing two members as strings compares their bytes.
+ */
 export function taskIdOfMember(member: string): string {
-  return member.slice(ORDER_PREFIX_LENGTH);
+  return taskIdFromStored(Buffer.from(member.slice(ORDER_PREFIX_LENGTH), "latin1"));
 }
 
 const FIELDS_PER_SUBMITTED_TASK = 10;
@@ -143,10 +147,10 @@ export class RedisStore {
   submitTasks(queueId: string, now: number, tasks: readonly NewTaskRecord[]): Promise<ScriptReply> {
     const { keys } = this;
     const keyList = [keys.root(queueId), keys.queue(queueId), keys.events(queueId), keys.signatures(queueId), keys.tasks(queueId)];
-    const args: Array<string | number> = [now, tasks.length];
+    const args: Array<string | number | Buffer> = [now, tasks.length];
     for (const task of tasks) {
       args.push(
-        task.taskId,
+        newStoredTaskId(task.taskId),
         task.taskName ?? "",
         task.argsJson,
         task.metadataJson,
@@ -246,8 +250,8 @@ export class RedisStore {
     ];
   }
 
-  private reportArgs({ taskId, status, workerId, summary }: ReportRecord): Array<string | number> {
-    const args: Array<string | number> = [taskId, status, workerId ?? ""];
+  private reportArgs({ taskId, status, workerId, summary }: ReportRecord): Array<string | number | Buffer> {
+    const args: Array<string | number | Buffer> = [storedTaskId(taskId), status, workerId ?? ""];
     if (summary === "keep") args.push("keep", "");
     else if ("merge" in summary) args.push("merge", "", ...summary.merge.flat());
     else args.push("replace", summary.rev, summary.replace);
@@ -261,7 +265,7 @@ export class RedisStore {
       [...this.keys.taskWriteKeys(queueId), ...this.workerKeys(queueId, claim.workerId)],
       [
         now,
-        taskId ?? "",
+        taskId === null ? "" : storedTaskId(taskId),
         claim.workerId ?? "",
         claim.requiredSpec ?? "",
         claim.expireLimit,
@@ -277,11 +281,11 @@ export class RedisStore {
   private async runReturningTask(
     name: "fetchTask" | "reportAndFetch" | "claimTask" | "updateTask",
     keys: string[],
-    args: Array<string | number>,
+    args: Array<string | number | Buffer>,
   ): Promise<TaskReply> {
     const reply = await this.scripts.runBinary(name, keys, args);
     if (reply[0] === ScriptCode.OK && reply.length === 3) {
-      const taskId = String(reply[1]);
+      const taskId = taskIdFromStored(reply[1] as Buffer);
       return { reply: [ScriptCode.OK, taskId], task: { taskId, hash: unpackTask(reply[2] as Buffer)! } };
     }
     return { reply: reply.map((item) => (Buffer.isBuffer(item) ? item.toString() : item)) as ScriptReply, task: null };
@@ -291,7 +295,7 @@ export class RedisStore {
     const keyList = [this.keys.tasks(queueId), this.keys.deadlines(queueId)];
     // The worker's key only when one is named: the script reads it only then.
     if (workerId) keyList.push(this.keys.worker(queueId, workerId));
-    return this.scripts.run("heartbeat", keyList, [now, taskId, workerId ?? ""]);
+    return this.scripts.run("heartbeat", keyList, [now, storedTaskId(taskId), workerId ?? ""]);
   }
 
   /** Reports a task's outcome. */
@@ -312,7 +316,7 @@ export class RedisStore {
     resetPending: boolean,
     fields: Record<string, string | null>,
   ): Promise<TaskReply> {
-    const args: Array<string | number> = [now, taskId, rev, resetPending ? "1" : "0"];
+    const args: Array<string | number | Buffer> = [now, storedTaskId(taskId), rev, resetPending ? "1" : "0"];
     for (const [field, value] of Object.entries(fields)) {
       const code = TASK_FIELD_CODE[field as StoredFieldName] as number | undefined;
       if (code === undefined) throw new Error(`updateTask: no stored task field ${field}`);
@@ -324,7 +328,7 @@ export class RedisStore {
   }
 
   deleteTask(queueId: string, taskId: string): Promise<ScriptReply> {
-    return this.scripts.run("deleteTask", this.keys.taskWriteKeys(queueId), [taskId]);
+    return this.scripts.run("deleteTask", this.keys.taskWriteKeys(queueId), [storedTaskId(taskId)]);
   }
 
   expireTasks(queueId: string, now: number, limit: number): Promise<ScriptReply> {
@@ -337,13 +341,13 @@ export class RedisStore {
 
   /** A task as stored (see unpackTask), null when there is none. */
   readPackedTask(queueId: string, taskId: string): Promise<Buffer | null> {
-    return this.redis.hgetBuffer(this.keys.tasks(queueId), taskId);
+    return this.redis.hgetBuffer(this.keys.tasks(queueId), storedTaskId(taskId));
   }
 
   /** Reads many tasks in one command; missing ones come back null. */
   async readTasks(queueId: string, taskIds: readonly string[]): Promise<Array<Hash | null>> {
     if (taskIds.length === 0) return [];
-    const packed = await this.redis.hmgetBuffer(this.keys.tasks(queueId), ...taskIds);
+    const packed = await this.redis.hmgetBuffer(this.keys.tasks(queueId), ...taskIds.map(storedTaskId));
     return packed.map(unpackTask);
   }
 
@@ -356,16 +360,19 @@ export class RedisStore {
     return `${events ?? 0}:${writes ?? 0}`;
   }
 
-  /** Members (order keys) of an index from `start` to `stop` inclusive, in index order. */
-  rangeIndex(key: string, start: number, stop: number): Promise<string[]> {
-    return this.redis.zrange(key, start, stop);
+  /**
+   * Members (order keys) of an index from `start` to `stop` inclusive, in index order: binary strings, one character
+   * a byte, so that they compare as strings in index order (read their task ids with {@link taskIdOfMember}).
+   */
+  async rangeIndex(key: string, start: number, stop: number): Promise<string[]> {
+    return (await this.redis.zrangeBuffer(key, start, stop)).map((member) => member.toString("latin1"));
   }
 
-  /** Members with scores of an index, in index order. */
+  /** Members (as {@link rangeIndex} gives them) with scores of an index, in index order. */
   async rangeIndexWithScores(key: string, start: number, stop: number): Promise<Array<[string, number]>> {
-    const flat = await this.redis.zrange(key, start, stop, "WITHSCORES");
+    const flat = await this.redis.zrangeBuffer(key, start, stop, "WITHSCORES");
     const out: Array<[string, number]> = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i]!, Number(flat[i + 1])]);
+    for (let i = 0; i + 1 < flat.length; i += 2) out.push([flat[i]!.toString("latin1"), Number(flat[i + 1]!.toString())]);
     return out;
   }
 

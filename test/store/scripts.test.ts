@@ -87,11 +87,11 @@ describe("a script run twice with the same arguments", () => {
     await using q = await createTestQueue();
     const pending = q.broker.store.keys.signature(q.queueId, argsSignature(["a"]));
     const [taskId] = await q.api.submitTasks([{ args: { a: 1 } }]);
-    const [member, score] = await q.redis.zrange(pending, 0, 0, "WITHSCORES");
+    const [member, score] = await q.redis.zrangeBuffer(pending, 0, 0, "WITHSCORES");
     expect(await q.api.fetchTask({ workerId: await q.api.createWorker() })).toMatchObject({ taskId });
     // A stale entry, as a write applied twice by an older version could leave, ahead of a task of another signature.
     await q.redis.zadd(pending, score!, member!);
-    const [other] = await q.api.submitTasks([{ args: { b: 1 }, priority: Number(score) * -1 - 1 }]);
+    const [other] = await q.api.submitTasks([{ args: { b: 1 }, priority: -Number(score!.toString()) - 1 }]);
     expect(await q.api.fetchTask({ workerId: await q.api.createWorker() })).toMatchObject({ taskId: other });
     expect(await q.redis.zcard(pending)).toBe(0);
     expect(await q.api.fetchTask({ workerId: await q.api.createWorker() })).toBeNull();

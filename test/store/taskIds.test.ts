@@ -1,0 +1,40 @@
+import { randomUUID } from "node:crypto";
+import { describe, expect, it } from "vitest";
+import { newStoredTaskId, storedTaskId, taskIdFromStored } from "../../src/store/taskIds.js";
+import { createTestQueue } from "../support/redis.js";
+
+describe("stored task ids", () => {
+  it("keeps a UUID as its 16 bytes, and reads it back", () => {
+    const id = randomUUID();
+    expect(storedTaskId(id)).toHaveLength(16);
+    expect(taskIdFromStored(storedTaskId(id))).toBe(id);
+  });
+
+  it("keeps any other id as its text, which names no task; creating one is refused", async () => {
+    expect(taskIdFromStored(storedTaskId("not-a-uuid"))).toBe("not-a-uuid");
+    expect(() => newStoredTaskId("not-a-uuid")).toThrow(/UUID/);
+    await using q = await createTestQueue();
+    const id = await q.api.submitTask({ args: { a: 1 } });
+    await expect(q.api.getTask(id.toUpperCase())).rejects.toMatchObject({ status: 404 });
+    await expect(q.api.getTask("x")).rejects.toMatchObject({ status: 404 });
+    expect((await q.api.getTask(id)).taskId).toBe(id);
+  });
+
+  it("orders the members of an index by time, then creation, across byte boundaries of both", async () => {
+    await using q = await createTestQueue();
+    const ids: string[] = [];
+    q.clock.ms = 255;
+    // Creation numbers 1 to 300 in one ms, past 255.
+    ids.push(...(await q.api.submitTasks(Array.from({ length: 300 }, (_, i) => ({ args: { i } })))));
+    for (const ms of [256, 65_535, 65_536, 2 ** 32 - 1, 2 ** 32, 2 ** 40]) {
+      q.clock.ms = ms;
+      ids.push(await q.api.submitTask({ args: { ms } }));
+    }
+    const order: Array<[string, 1 | -1]> = [["priority", -1], ["last_modified", 1], ["created_at", 1]];
+    const listed = await q.api.lsTasks({ status: "pending", sort: order, limit: 1000 });
+    expect(listed.content.map((task) => task.taskId)).toEqual(ids);
+    const fetched: string[] = [];
+    for (let task = await q.api.fetchTask(); task; task = await q.api.fetchTask()) fetched.push(task.taskId);
+    expect(fetched).toEqual(ids);
+  });
+});
