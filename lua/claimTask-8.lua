@@ -35,10 +35,11 @@
   ARGV[9] cmd               JSON text of the worker's command (may be "null")
 
   Returns {OK, taskId, packed task} when claimed (as fetchTask); {OK} after checks only; {NOT_CLAIMABLE};
-  {QUEUE_NOT_FOUND}; {WORKER_NOT_FOUND}; {WORKER_NOT_ACTIVE, status}.
+  {QUEUE_NOT_FOUND}; {QUEUE_LAYOUT, layout}; {WORKER_NOT_FOUND}; {WORKER_NOT_ACTIVE, status}.
   Events: those of expired tasks, then task pending -> running.
 ]]
 --@include generated
+--@include queue
 --@include expire
 --@include required
 --@include claim
@@ -46,7 +47,8 @@
 KEYS.workerId = ARGV[3]
 local now, taskId = ARGV[1], ARGV[2]
 
-if redis.call("EXISTS", KEYS[QUEUE_KEY]) == 0 then return { E.QUEUE_NOT_FOUND } end
+local refused = refuseQueue(KEYS[QUEUE_KEY])
+if refused then return refused end
 expireDueTasks(KEYS, now, tonumber(ARGV[5]))
 local refusal = refuseWorker(KEYS)
 if refusal then return refusal end

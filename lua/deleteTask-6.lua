@@ -18,13 +18,16 @@
 
   ARGV[1] taskId  the task's id
 
-  Returns {OK} or {TASK_NOT_FOUND}.
+  Returns {OK}; {TASK_NOT_FOUND}; {QUEUE_NOT_FOUND}; {QUEUE_LAYOUT, layout}.
   Events: none (v1 publishes none for deletes).
 ]]
 --@include generated
+--@include queue
 --@include tasks
 
 local taskId = ARGV[1]
+local refused = refuseQueue(KEYS[QUEUE_KEY])
+if refused then return refused end
 local task = readTask(KEYS[TASKS_KEY], taskId)
 if not task then return { E.TASK_NOT_FOUND } end
 unindexTask(KEYS, taskId, task)

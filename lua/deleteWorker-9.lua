@@ -25,15 +25,18 @@
   ARGV[2] workerId       the worker's id
   ARGV[3] cascadeUpdate  "1" to clear worker_id (and set last_modified) on its tasks, "0" to leave them
 
-  Returns {OK}; {WORKER_NOT_FOUND}.
+  Returns {OK}; {WORKER_NOT_FOUND}; {QUEUE_NOT_FOUND}; {QUEUE_LAYOUT, layout}.
   Events: none (v1 publishes none for deletes).
 ]]
 --@include generated
+--@include queue
 --@include tasks
 
 KEYS.workerId = ARGV[2]
 local now, workerId = ARGV[1], ARGV[2]
 local worker, workerTasks = KEYS[WORKER_KEY], KEYS[WORKER_TASKS_KEY]
+local refused = refuseQueue(KEYS[QUEUE_KEY])
+if refused then return refused end
 if redis.call("EXISTS", worker) == 0 then return { E.WORKER_NOT_FOUND } end
 redis.call("DEL", worker)
 redis.call("ZREM", KEYS[9], workerId)

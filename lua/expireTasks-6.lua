@@ -21,11 +21,14 @@
   ARGV[1] now    ms since the epoch, integer; tasks whose deadline is strictly earlier expire
   ARGV[2] limit  tasks to expire at most in this call, integer
 
-  Returns {OK, expiredCount}; {QUEUE_NOT_FOUND}. A count equal to the limit means more may be due.
+  Returns {OK, expiredCount}; {QUEUE_NOT_FOUND}; {QUEUE_LAYOUT, layout}. A count equal to the limit means more
+  may be due.
   Events: per task, worker active -> active|crashed (when it has one) then task running -> pending|failed.
 ]]
 --@include generated
+--@include queue
 --@include expire
 
-if redis.call("EXISTS", KEYS[QUEUE_KEY]) == 0 then return { E.QUEUE_NOT_FOUND } end
+local refused = refuseQueue(KEYS[QUEUE_KEY])
+if refused then return refused end
 return { E.OK, expireDueTasks(KEYS, ARGV[1], tonumber(ARGV[2])) }

@@ -40,12 +40,15 @@
   ARGV[10] cmd              JSON text of the worker's command (may be "null")
 
   Returns {OK, taskId, packed task} when a task was claimed (the task as stored, see includes/tasks.lua);
-  {OK} when none matches; {SCAN_MORE, cursor}; {QUEUE_NOT_FOUND}; {WORKER_NOT_FOUND}; {WORKER_NOT_ACTIVE, status}.
+  {OK} when none matches; {SCAN_MORE, cursor}; {QUEUE_NOT_FOUND}; {QUEUE_LAYOUT, layout}; {WORKER_NOT_FOUND};
+  {WORKER_NOT_ACTIVE, status}.
   Events: those of expired tasks (see includes/expire.lua), then task pending -> running.
 ]]
 --@include generated
+--@include queue
 --@include fetch
 
 KEYS.workerId = ARGV[2]
-if redis.call("EXISTS", KEYS[QUEUE_KEY]) == 0 then return { E.QUEUE_NOT_FOUND } end
+local refused = refuseQueue(KEYS[QUEUE_KEY])
+if refused then return refused end
 return fetchNext(KEYS, KEYS[9], ARGV[1], fetchFromArgv(ARGV))

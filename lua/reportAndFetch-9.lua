@@ -35,11 +35,13 @@
   Events: the report's (see reportTask), then the fetch's (see fetchTask).
 ]]
 --@include generated
+--@include queue
 --@include report
 --@include fetch
 
 KEYS.workerId = ARGV[2]
-if redis.call("EXISTS", KEYS[QUEUE_KEY]) == 0 then return { E.QUEUE_NOT_FOUND } end
-local refused = applyReport(KEYS, ARGV[1], reportFromArgv(ARGV, 11))
+local refused = refuseQueue(KEYS[QUEUE_KEY])
+if refused then return refused end
+refused = applyReport(KEYS, ARGV[1], reportFromArgv(ARGV, 11))
 if refused then return refused end
 return fetchNext(KEYS, KEYS[9], ARGV[1], fetchFromArgv(ARGV))

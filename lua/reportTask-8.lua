@@ -31,14 +31,16 @@
   ARGV[6] expectedRev   for "replace": the task revision the broker merged against; "" replaces unconditionally
   ARGV[7..] for "merge": key, JSON value, key, JSON value, ...; for "replace": the summary JSON text
 
-  Returns {OK}; {QUEUE_NOT_FOUND}; {TASK_NOT_FOUND}; {WORKER_MISMATCH, holder or ""};
+  Returns {OK}; {QUEUE_NOT_FOUND}; {QUEUE_LAYOUT, layout}; {TASK_NOT_FOUND}; {WORKER_MISMATCH, holder or ""};
   {INVALID_TRANSITION, from, to or ""}; {CONFLICT} (replace against a changed task: read again and retry).
   Events: worker active -> active|crashed when a failure is charged, then task running -> pending|failed,
   running -> success, or X -> cancelled. failed -> failed and "running" reports write no event.
 ]]
 --@include generated
+--@include queue
 --@include report
 
 KEYS.workerId = ARGV[4]
-if redis.call("EXISTS", KEYS[QUEUE_KEY]) == 0 then return { E.QUEUE_NOT_FOUND } end
+local refused = refuseQueue(KEYS[QUEUE_KEY])
+if refused then return refused end
 return applyReport(KEYS, ARGV[1], reportFromArgv(ARGV, 2)) or { E.OK }

@@ -21,13 +21,14 @@
     task_timeout ("" for null), max_retries, priority, signature (of the sorted top-level arg keys)
   A task is stored without the fields that hold what their absence stands for (src/store/taskRecord.ts).
 
-  Returns {OK} or {QUEUE_NOT_FOUND}.
+  Returns {OK}; {QUEUE_NOT_FOUND}; {QUEUE_LAYOUT, layout}.
   Events: task created -> pending, one per task, in order.
 
   Task ids are new UUIDs, so a task that exists already means this very call ran before: ioredis sends a command
   again after a reconnect when its answer was lost, and a second run must not index or announce the task twice.
 ]]
 --@include generated
+--@include queue
 --@include tasks
 --@include documents
 --@include events
@@ -36,7 +37,8 @@ local root, queueKey, eventsKey, signaturesKey, tasksKey = KEYS[1], KEYS[2], KEY
 local now, count = ARGV[1], tonumber(ARGV[2])
 local FIELDS_PER_TASK = 10
 
-if redis.call("EXISTS", queueKey) == 0 then return { E.QUEUE_NOT_FOUND } end
+local refused = refuseQueue(queueKey)
+if refused then return refused end
 
 local function nonEmpty(value)
   if value == "" then return nil end

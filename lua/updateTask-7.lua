@@ -33,10 +33,11 @@
             args, cmd, summary, sig
 
   Returns {OK, taskId, packed task} (the task after the write, as fetchTask returns a claimed one);
-  {QUEUE_NOT_FOUND}; {TASK_NOT_FOUND}; {CONFLICT}; {INVALID_TRANSITION, from, to}.
+  {QUEUE_NOT_FOUND}; {QUEUE_LAYOUT, layout}; {TASK_NOT_FOUND}; {CONFLICT}; {INVALID_TRANSITION, from, to}.
   Events: with reset, task X -> pending (pending -> pending too); without, old -> new when the status changed.
 ]]
 --@include generated
+--@include queue
 --@include fsm
 --@include tasks
 --@include documents
@@ -44,7 +45,8 @@
 
 local now, taskId, expectedRev, resetPending = ARGV[1], ARGV[2], ARGV[3], ARGV[4] == "1"
 
-if redis.call("EXISTS", KEYS[QUEUE_KEY]) == 0 then return { E.QUEUE_NOT_FOUND } end
+local refused = refuseQueue(KEYS[QUEUE_KEY])
+if refused then return refused end
 local task = readTask(KEYS[TASKS_KEY], taskId)
 if not task then return { E.TASK_NOT_FOUND } end
 if tostring(taskField(task, T_REV)) ~= expectedRev then return { E.CONFLICT } end

@@ -7,7 +7,8 @@ import { decodeQueue } from "../store/codecs.js";
 import { ScriptCode } from "../store/scriptCodes.js";
 import type { CreateQueueOptions, UpdateQueueOptions } from "../core/api.js";
 import type { BrokerContext } from "./context.js";
-import { AuthError, LabtaskerError, QueueNameTakenError, QueueNotFoundError } from "../core/errors.js";
+import { AuthError, LabtaskerError, QueueLayoutError, QueueNameTakenError, QueueNotFoundError } from "../core/errors.js";
+import { LUA_CONSTANTS } from "../store/luaConstants.js";
 import { hashPassword, verifyPassword } from "./password.js";
 import { expectOk } from "./scriptErrors.js";
 import { assertNoIssues, assertSafeKeys, dictKeyIssues, nameIssues, passwordIssues, unflatten } from "../core/validation.js";
@@ -93,14 +94,14 @@ export class QueueService {
       await verifyPassword(password, await dummyHash());
       throw new AuthError();
     }
-    if (await this.passwordMatches(found.queueId, found.passwordHash, password)) return found.queueId;
+    if (await this.passwordMatches(found.queueId, found.passwordHash, password)) return usable(found);
     // The name may have moved to another queue since it was cached (a rename or delete on another replica). Only a
     // name that did move is checked again: a second password check for every wrong password would make a wrong
     // password on an existing queue take twice as long as an unknown queue, which tells the two apart.
     if (this.names.delete(username)) {
       const fresh = await this.resolve(username);
       if (fresh !== null && fresh.queueId !== found.queueId && (await this.passwordMatches(fresh.queueId, fresh.passwordHash, password))) {
-        return fresh.queueId;
+        return usable(fresh);
       }
     }
     throw new AuthError();
@@ -112,11 +113,11 @@ export class QueueService {
    * as a name first. Names resolve through a short cache (every request of a worker names its queue), but the
    * password hash is always read fresh, so a changed password or a deleted queue takes effect at once.
    */
-  private async resolve(username: string): Promise<{ queueId: string; passwordHash: string } | null> {
+  private async resolve(username: string): Promise<FoundQueue | null> {
     const { store } = this.ctx;
     const byId = async (queueId: string) => {
-      const passwordHash = await store.queuePasswordHash(queueId);
-      return passwordHash === null ? null : { queueId, passwordHash };
+      const credentials = await store.queueCredentials(queueId);
+      return credentials === null ? null : { queueId, ...credentials };
     };
     const byName = async () => {
       const cached = this.names.get(username);
@@ -200,6 +201,21 @@ export class QueueService {
 function mergeMetadata(current: JsonObject, update: JsonObject): JsonObject {
   if (Object.keys(update).length === 0) return {};
   return mergePaths(current, update, "metadata");
+}
+
+interface FoundQueue {
+  queueId: string;
+  passwordHash: string;
+  layout: string;
+}
+
+/**
+ * The id of an authenticated queue, unless its keys are in another layout than this version's: every request then
+ * gets the error that says how to migrate, rather than reads that find nothing (only scripts check the layout).
+ */
+function usable(found: FoundQueue): string {
+  if (found.layout !== LUA_CONSTANTS.STORE_LAYOUT) throw new QueueLayoutError(found.queueId);
+  return found.queueId;
 }
 
 let dummy: Promise<string> | undefined;

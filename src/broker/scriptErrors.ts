@@ -8,6 +8,7 @@ import {
   InvalidStateTransitionError,
   LabtaskerError,
   QueueExistsError,
+  QueueLayoutError,
   QueueNameTakenError,
   QueueNotFoundError,
   TaskNotFoundError,
@@ -49,6 +50,8 @@ export function errorFromReply(reply: ScriptReply, context: OperationContext): L
   switch (code) {
     case ScriptCode.QUEUE_NOT_FOUND:
       return new QueueNotFoundError();
+    case ScriptCode.QUEUE_LAYOUT:
+      return new QueueLayoutError(queueId);
     case ScriptCode.QUEUE_EXISTS:
       return operation === "renameQueue"
         ? new QueueNameTakenError(context.queueName ?? "")

@@ -71,6 +71,20 @@ export class QueueNotFoundError extends LabtaskerError {
   }
 }
 
+/**
+ * A queue stored by an earlier version of this server, in another layout of Redis keys, not yet migrated (503: an
+ * operator's fix; a loop waits and tries again).
+ */
+export class QueueLayoutError extends LabtaskerError {
+  constructor(readonly queueId: string) {
+    super(
+      503,
+      `Queue ${queueId} is stored in the Redis layout of an earlier labtasker-redis: stop its servers and run ` +
+        "`labtasker-server migrate` (or start `labtasker-server serve`) of this version on this Redis once",
+    );
+  }
+}
+
 export class TaskNotFoundError extends LabtaskerError {
   constructor(
     readonly taskId: string,

@@ -26,6 +26,8 @@ export const ScriptCode = {
   WORKER_NOT_ACTIVE_OR_MISSING: 12,
   /** Worker transition refused by the worker state machine; detail: old state, new state or "". */
   INVALID_WORKER_TRANSITION: 13,
+  /** The queue's keys are in another layout than this version's (see STORE_LAYOUT); detail: its layout. */
+  QUEUE_LAYOUT: 14,
 } as const;
 
 export type ScriptCodeName = keyof typeof ScriptCode;

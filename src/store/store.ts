@@ -128,9 +128,13 @@ export class RedisStore {
     return Object.keys(hash).length > 0 ? hash : null;
   }
 
-  /** The stored password hash of a queue, or null when the queue does not exist. */
-  queuePasswordHash(queueId: string): Promise<string | null> {
-    return this.redis.hget(this.keys.queue(queueId), "password");
+  /**
+   * The stored password hash of a queue and the layout of its keys ("1" for a queue of the layout before the field
+   * existed), or null when the queue does not exist.
+   */
+  async queueCredentials(queueId: string): Promise<{ passwordHash: string; layout: string } | null> {
+    const [passwordHash = null, layout = null] = await this.redis.hmget(this.keys.queue(queueId), "password", "layout");
+    return passwordHash === null ? null : { passwordHash, layout: layout ?? "1" };
   }
 
   async queueIdByName(name: string): Promise<string | null> {
