@@ -69,6 +69,8 @@ function taskRecordConstants(): string[] {
     `local TASK_ABSENT = { ${absent.join(", ")} }`,
     "-- The fields stored as integers; the others are text.",
     `local TASK_INTEGERS = { ${integers.join(", ")} }`,
+    "-- Field name -> code, for the migration of tasks stored by name (lua/migrateQueue-*.lua).",
+    `local TASK_CODES = { ${TASK_RECORD.map((field) => `${field.name} = ${code(field.name)}`).join(", ")} }`,
   ];
 }
 

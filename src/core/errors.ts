@@ -79,8 +79,8 @@ export class QueueLayoutError extends LabtaskerError {
   constructor(readonly queueId: string) {
     super(
       503,
-      `Queue ${queueId} is stored in the Redis layout of an earlier labtasker-redis: stop its servers and run ` +
-        "`labtasker-server migrate` (or start `labtasker-server serve`) of this version on this Redis once",
+      `Queue ${queueId} is stored in the Redis layout of an earlier labtasker-redis (or is being migrated): stop the ` +
+        "servers of that version and start `labtasker-server serve` of this one on this Redis: it migrates every queue at start",
     );
   }
 }

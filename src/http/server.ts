@@ -8,6 +8,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { Broker } from "../broker/broker.js";
 import type { FilterEngine } from "../broker/context.js";
+import { migrateQueues } from "../broker/migrate.js";
 import { TimeoutSweeper } from "../broker/sweeper.js";
 import { checkRedisAccess, evictionRisk } from "../store/access.js";
 import { startEmbeddedRedis, type EmbeddedRedis } from "../store/embeddedRedis.js";
@@ -99,6 +100,14 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     if (lastRedisError) log("Redis connection restored");
     lastRedisError = "";
   });
+  // Queues stored by an earlier version are moved to this version's layout of keys before anything serves them.
+  try {
+    await migrateQueues(broker.store, log);
+  } catch (error) {
+    await broker.close();
+    await embedded?.stop();
+    throw error;
+  }
 
   const sweepIntervalSeconds = options.sweepIntervalSeconds ?? SWEEP_INTERVAL_SECONDS;
   const sweeper = await TimeoutSweeper.start(broker, {

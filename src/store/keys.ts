@@ -51,6 +51,13 @@ export const QUEUE_KEY_SUFFIX = {
   workers: "workers",
   /** STREAM: state transition events, capped; entry id `<sequence>-0`. */
   events: "events",
+  /**
+   * STRING, in a queue of the earlier layout only (docs/keys.md, "Layout versions"): one task, a MessagePack map of
+   * field name -> string. The migration (lua/migrateQueue-*.lua) moves each into the HASH of tasks.
+   */
+  layout1Task: "task:",
+  /** ZSET, while a queue is migrated only: a status index of the earlier layout, set aside until its tasks are moved. */
+  migrating: "migrating:status:",
 } as const;
 
 export type QueueKeyName = keyof typeof QUEUE_KEY_SUFFIX;
@@ -60,14 +67,15 @@ export type QueueKeyName = keyof typeof QUEUE_KEY_SUFFIX;
  * lua/includes/generated.lua): those whose name depends on data the script reads, so the caller cannot name them in
  * advance. The worker, and its task set, that a stored task names; the pending index of a stored task's signature;
  * the status index a task leaves and the one it enters, which depend on its stored status (and, for a failure, its
- * retries). Every other key comes in KEYS; each script's header says which of these it derives, and why.
+ * retries); and, for the migration of a queue of the earlier layout, each task's key of that layout, whose id it reads
+ * from an index. Every other key comes in KEYS; each script's header says which of these it derives, and why.
  *
  * The status indexes are the one case with another choice: there are only four, so a script could take all four
  * in KEYS, though a write touches one or two. Each key passed costs Redis about 1,600 instructions (parsed, copied
  * into Lua, freed), more than deriving it: five status indexes cost a fetch-and-report 2% more instructions in Redis
  * (valgrind callgrind, 8,200 on 398,600 per task) and, measured by the server's CPU time, 3-4% more.
  */
-export const DERIVED_KEYS = ["status", "signature", "worker", "workerTasks"] as const satisfies readonly QueueKeyName[];
+export const DERIVED_KEYS = ["status", "signature", "worker", "workerTasks", "layout1Task"] as const satisfies readonly QueueKeyName[];
 
 /**
  * The keys every script that writes tasks takes first, as KEYS[1..6], in this order: the root (not a key: the
@@ -137,6 +145,14 @@ export class KeyBuilder {
   }
   events(queueId: string): string {
     return this.root(queueId) + QUEUE_KEY_SUFFIX.events;
+  }
+  /** The index of a status in a queue of the earlier layout: every status had one, pending too. */
+  layout1Status(queueId: string, status: TaskStatus): string {
+    return this.root(queueId) + QUEUE_KEY_SUFFIX.status + status;
+  }
+  /** Where the migration sets a status index of the earlier layout aside. */
+  migrating(queueId: string, status: TaskStatus): string {
+    return this.root(queueId) + QUEUE_KEY_SUFFIX.migrating + status;
   }
 
   /** KEYS[1..6] of every script that writes tasks: see {@link TASK_WRITE_KEYS}. */

@@ -10,7 +10,7 @@ import { ScriptCode } from "./scriptCodes.js";
 import { unpackTask, type EventEntry, type Hash } from "./codecs.js";
 import { TASK_FIELD_CODE, type StoredFieldName } from "./taskRecord.js";
 import { newStoredTaskId, storedTaskId, taskIdFromStored } from "./taskIds.js";
-import type { TaskStatus } from "../core/model.js";
+import { TASK_STATUSES, type TaskStatus } from "../core/model.js";
 
 /** One task as submitTasks takes it; JSON fields are already serialized. */
 export interface NewTaskRecord {
@@ -118,6 +118,29 @@ export class RedisStore {
         keys.events(queueId),
         keys.tasks(queueId),
         ...keys.statuses(queueId),
+      ],
+      [batch],
+    );
+  }
+
+  /**
+   * Moves up to `batch` tasks of a queue of the earlier layout of keys into this version's (lua/migrateQueue-17.lua);
+   * the reply's second element is 0 once the queue is in this layout.
+   */
+  migrateQueue(queueId: string, batch: number): Promise<ScriptReply> {
+    const { keys } = this;
+    return this.scripts.run(
+      "migrateQueue",
+      [
+        keys.root(queueId),
+        keys.queue(queueId),
+        keys.events(queueId),
+        keys.deadlines(queueId),
+        keys.signatures(queueId),
+        keys.tasks(queueId),
+        keys.workers(queueId),
+        ...TASK_STATUSES.map((status) => keys.layout1Status(queueId, status)),
+        ...TASK_STATUSES.map((status) => keys.migrating(queueId, status)),
       ],
       [batch],
     );

@@ -1,9 +1,11 @@
+import { randomUUID } from "node:crypto";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { DERIVED_KEYS, QUEUE_KEY_SUFFIX } from "../../src/store/keys.js";
 import { SCRIPTS } from "../../src/store/scripts.generated.js";
 import { argsSignature } from "../../src/broker/requiredFields.js";
+import { toLayout1, writeLayout1Tasks } from "../support/layout1.js";
 import { createTestQueue } from "../support/redis.js";
 
 const luaDir = join(import.meta.dirname, "../../lua");
@@ -50,6 +52,7 @@ describe("Lua scripts", () => {
     await q.api.deleteTask(taskId!);
     await q.redis.call(flush, "FLUSH");
     await q.api.updateQueue({ newQueueName: `${q.queueName}-2`, metadataUpdate: { x: 1 } });
+    expect(await q.broker.store.migrateQueue(q.queueId, 10)).toEqual([0, 0]); // already in this layout
     await q.api.deleteQueue({ cascadeDelete: true });
     const used = new Set([...run.mock.calls, ...runBinary.mock.calls].map(([name]) => name));
     expect([...used].sort()).toEqual(Object.keys(SCRIPTS).sort());
@@ -130,7 +133,7 @@ describe("the keys a script touches", () => {
       monitor.on("monitor", (_time: string, args: string[], source: string) => seen.push({ args, lua: source === "lua" }));
       await q.redis.eval("return redis.call('EXISTS', KEYS[1])", 1, probe);
 
-      await q.broker.queues.create({ queueName: `${q.queueName}-other`, password: "pw" });
+      const otherId = await q.broker.queues.create({ queueName: `${q.queueName}-other`, password: "pw" });
       const w1 = await q.api.createWorker();
       const w2 = await q.api.createWorker();
       const ids = await q.api.submitTasks(Array.from({ length: 8 }, (_, i) => ({ args: { [i % 2 ? "a" : "b"]: i } })));
@@ -157,6 +160,17 @@ describe("the keys a script touches", () => {
       await q.api.deleteTask(ids[7]!);
       await q.api.updateQueue({ newQueueName: `${q.queueName}-2` });
       await q.api.deleteQueue({ cascadeDelete: true });
+      // A queue of the earlier layout, migrated a task a call: its tasks' keys and worker are found in its data.
+      const otherWorker = await q.broker.workers.create(otherId);
+      const fields = { priority: "10", created_at: "5", last_modified: "5", sig: argsSignature(["a"]), args: '{"a":1}' };
+      await writeLayout1Tasks(q.redis, q.broker.store.keys, otherId, [
+        { id: randomUUID(), fields: { ...fields, status: "pending", seq: "1" } },
+        { id: randomUUID(), fields: { ...fields, status: "running", seq: "2", worker_id: otherWorker, start_time: "5", task_timeout: "9" }, deadline: 9005 },
+      ]);
+      await toLayout1(q.redis, q.broker.store.keys, otherId);
+      while (Number((await q.broker.store.migrateQueue(otherId, 1))[1]) > 0) {
+        // a task a call
+      }
       await q.redis.echo(marker);
       const ended = () => seen.some(({ args }) => args[0]!.toLowerCase() === "echo" && args[1] === marker);
       for (let i = 0; i < 100 && !ended(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
