@@ -25,7 +25,7 @@
     worker:<worker_id>, worker-tasks:<worker_id>   the worker an overdue task names, unless it is ARGV[3]'s
 
   ARGV[1] now               ms since the epoch, integer
-  ARGV[2] taskId            the task to claim, "" to run the checks only
+  ARGV[2] taskId            the task to claim (text: lua/includes/ids.lua), "" to run the checks only
   ARGV[3] workerId          worker id, "" for none
   ARGV[4] requiredSpec      JSON (see includes/required.lua), "" for no constraint
   ARGV[5] expireLimit       overdue running tasks to expire first at most, integer
@@ -43,9 +43,10 @@
 --@include expire
 --@include required
 --@include claim
+--@include ids
 
 KEYS.workerId = ARGV[3]
-local now, taskId = ARGV[1], ARGV[2]
+local now, taskId = ARGV[1], storedTaskId(ARGV[2])
 
 local refused = refuseQueue(KEYS[QUEUE_KEY])
 if refused then return refused end

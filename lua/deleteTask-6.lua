@@ -16,7 +16,7 @@
     pending-by-args:<sig>      the index of the task's stored signature, when it is pending
     worker-tasks:<worker_id>   the task set of the worker the task names
 
-  ARGV[1] taskId  the task's id
+  ARGV[1] taskId  the task's id (text: lua/includes/ids.lua)
 
   Returns {OK}; {TASK_NOT_FOUND}; {QUEUE_NOT_FOUND}; {QUEUE_LAYOUT, layout}.
   Events: none (v1 publishes none for deletes).
@@ -24,8 +24,9 @@
 --@include generated
 --@include queue
 --@include tasks
+--@include ids
 
-local taskId = ARGV[1]
+local taskId = storedTaskId(ARGV[1])
 local refused = refuseQueue(KEYS[QUEUE_KEY])
 if refused then return refused end
 local task = readTask(KEYS[TASKS_KEY], taskId)

@@ -10,7 +10,7 @@
                      none otherwise)
 
   ARGV[1] now       ms since the epoch, integer
-  ARGV[2] taskId    the task's id
+  ARGV[2] taskId    the task's id (text: lua/includes/ids.lua)
   ARGV[3] workerId  the worker sending it, "" for none
 
   Returns {OK}; {TASK_NOT_RUNNING}; {WORKER_MISMATCH, holder or ""}; {WORKER_NOT_ACTIVE_OR_MISSING}.
@@ -18,9 +18,10 @@
 ]]
 --@include generated
 --@include tasks
+--@include ids
 
 local tasksKey, deadlines = KEYS[1], KEYS[2]
-local now, taskId, workerId = ARGV[1], ARGV[2], ARGV[3]
+local now, taskId, workerId = ARGV[1], storedTaskId(ARGV[2]), ARGV[3]
 
 local task = readTask(tasksKey, taskId)
 if not task or task[T_STATUS] ~= "running" then return { E.TASK_NOT_RUNNING } end

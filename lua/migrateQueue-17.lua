@@ -43,6 +43,7 @@
 ]]
 --@include generated
 --@include tasks
+--@include ids
 
 local root, queueKey, signaturesKey, workersKey = KEYS[1], KEYS[2], KEYS[5], KEYS[7]
 local MIGRATING = "1>" .. STORE_LAYOUT
@@ -66,11 +67,10 @@ if not layout then
   redis.call("HSET", queueKey, "layout", MIGRATING)
 end
 
--- A task id as this layout stores it (src/store/taskIds.ts): a UUID's 16 bytes, any other id as it is.
-local function storedTaskId(taskId)
+-- A task id of layout 1 as this layout stores it: a UUID in lowercase as its 16 bytes, any other id as it is.
+local function migratedTaskId(taskId)
   if not string.find(taskId, UUID) or string.find(taskId, "%u") then return taskId end
-  local hex = string.gsub(taskId, "-", "")
-  return (string.gsub(hex, "%x%x", function(byte) return string.char(tonumber(byte, 16)) end))
+  return storedTaskId(taskId)
 end
 
 -- A task of layout 1 (field name -> string) as this layout stores it (code -> value, without what is absent).
@@ -92,7 +92,7 @@ local function moveTask(member)
   local oldKey = K.layout1Task(root, oldId)
   local packed = redis.call("GET", oldKey)
   if not packed then return end
-  local task, taskId = migratedTask(cmsgpack.unpack(packed)), storedTaskId(oldId)
+  local task, taskId = migratedTask(cmsgpack.unpack(packed)), migratedTaskId(oldId)
   storeTask(KEYS[TASKS_KEY], taskId, task)
   indexTask(KEYS, taskId, task)
   local workerId = task[T_WORKER_ID]

@@ -24,7 +24,7 @@
                             is ""): with a fence, the task's worker is ARGV[4]'s or the report is refused
 
   ARGV[1] now           ms since the epoch, integer
-  ARGV[2] taskId        the task's id
+  ARGV[2] taskId        the task's id (text: lua/includes/ids.lua)
   ARGV[3] status        "success" | "failed" | "cancelled" | "running"
   ARGV[4] workerId      the reporting worker, "" when the report names none (no fence)
   ARGV[5] summaryMode   "keep" (null summary) | "merge" (top-level keys below) | "replace" (ARGV[7] whole)

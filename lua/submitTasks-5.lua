@@ -17,7 +17,7 @@
   ARGV[1] now    ms since the epoch, integer
   ARGV[2] count  number of tasks, integer
   then 10 values per task:
-    taskId, task_name ("" for null), args JSON, metadata JSON, cmd JSON, heartbeat_timeout ("" for null),
+    taskId (text: lua/includes/ids.lua), task_name ("" for null), args JSON, metadata JSON, cmd JSON, heartbeat_timeout ("" for null),
     task_timeout ("" for null), max_retries, priority, signature (of the sorted top-level arg keys)
   A task is stored without the fields that hold what their absence stands for (src/store/taskRecord.ts).
 
@@ -32,6 +32,7 @@
 --@include tasks
 --@include documents
 --@include events
+--@include ids
 
 local root, queueKey, eventsKey, signaturesKey, tasksKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local now, count = ARGV[1], tonumber(ARGV[2])
@@ -54,7 +55,7 @@ end
 local createdAt = tonumber(now)
 for i = 0, count - 1 do
   local at = 3 + i * FIELDS_PER_TASK
-  local taskId = ARGV[at]
+  local taskId = storedTaskId(ARGV[at])
   if redis.call("HEXISTS", tasksKey, taskId) == 0 then
     -- The created event's sequence number is the task's creation sequence too: both count up per queue.
     local seq = nextEventSequence(queueKey)

@@ -25,7 +25,7 @@
     worker-tasks:<worker_id>   the task set of the worker the task names, when the task goes back to pending
 
   ARGV[1] now           ms since the epoch, integer
-  ARGV[2] taskId        the task's id
+  ARGV[2] taskId        the task's id (text: lua/includes/ids.lua)
   ARGV[3] expectedRev   the revision the broker read
   ARGV[4] resetPending  "1": then status := pending, retries := 0, worker_id := null (v1 reset()); "0": no reset
   ARGV[5..] field code (src/store/taskRecord.ts), value pairs to set; an empty value removes the field (null).
@@ -42,8 +42,9 @@
 --@include tasks
 --@include documents
 --@include events
+--@include ids
 
-local now, taskId, expectedRev, resetPending = ARGV[1], ARGV[2], ARGV[3], ARGV[4] == "1"
+local now, taskId, expectedRev, resetPending = ARGV[1], storedTaskId(ARGV[2]), ARGV[3], ARGV[4] == "1"
 
 local refused = refuseQueue(KEYS[QUEUE_KEY])
 if refused then return refused end

@@ -18,9 +18,9 @@ local function fetchNext(keys, candidates, now, fetch)
   local spec = decodeRequiredSpec(fetch.requiredSpec)
   local limit = tonumber(fetch.limit)
   local indexes = scanStart(keys, candidates, fetch.cursor)
-  local entries = scanEntries(indexes, limit)
-  for _, entry in ipairs(entries) do
-    local index, member = entry.index, entry.member
+  local members, owners = scanEntries(indexes, limit)
+  for i, member in ipairs(members) do
+    local index = owners[i]
     local taskId = taskIdOfMember(member)
     local task = readTask(keys[TASKS_KEY], taskId)
     if not task or task[T_STATUS] ~= "pending" then
@@ -37,7 +37,7 @@ local function fetchNext(keys, candidates, now, fetch)
       index.offset = index.offset + 1
     end
   end
-  if #entries == limit then return { E.SCAN_MORE, scanCursor(indexes) } end
+  if #members == limit then return { E.SCAN_MORE, scanCursor(indexes) } end
   return { E.OK }
 end
 

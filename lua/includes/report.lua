@@ -5,6 +5,7 @@
 --@include workers
 --@include documents
 --@include events
+--@include ids
 -- A task's reported outcome (contract 3.4): success, failed (retry or fail, charging the worker), cancelled, or the
 -- "running" extension that only merges a summary. `report` holds: taskId, status, workerId ("" for no fence),
 -- summaryMode ("keep" | "merge" | "replace"), expectedRev ("" for none), and summary: for "merge" a list
@@ -68,7 +69,7 @@ end
 -- The report fields of argv from position `at` on, in the order above; the summary takes the rest of argv.
 local function reportFromArgv(argv, at)
   local report = {
-    taskId = argv[at], status = argv[at + 1], workerId = argv[at + 2],
+    taskId = storedTaskId(argv[at]), status = argv[at + 1], workerId = argv[at + 2],
     summaryMode = argv[at + 3], expectedRev = argv[at + 4],
   }
   if report.summaryMode == "replace" then

@@ -10,7 +10,9 @@
 local function scanStart(keys, candidates, cursor)
   if candidates ~= keys[ROOT_KEY] then return { { key = candidates, offset = tonumber(cursor) or 0 } } end
   local offsets = {}
-  for sig, offset in string.gmatch(cursor, "(%x+)=(%d+)") do offsets[sig] = tonumber(offset) end
+  if cursor ~= "" then
+    for sig, offset in string.gmatch(cursor, "(%x+)=(%d+)") do offsets[sig] = tonumber(offset) end
+  end
   local indexes = {}
   for i, sig in ipairs(redis.call("SMEMBERS", keys[SIGNATURES_KEY])) do
     indexes[i] = { key = K.signature(keys[ROOT_KEY], sig), sig = sig, offset = offsets[sig] or 0 }
@@ -18,22 +20,21 @@ local function scanStart(keys, candidates, cursor)
   return indexes
 end
 
--- The next `limit` entries of the indexes from their offsets, in order, as { index, member } each.
+-- The next `limit` entries of the indexes from their offsets, in order: their members, and the index of each.
 local function scanEntries(indexes, limit)
-  local entries = {}
   if #indexes == 1 then
     local index = indexes[1]
-    for i, member in ipairs(redis.call("ZRANGE", index.key, index.offset, index.offset + limit - 1)) do
-      entries[i] = { index = index, member = member }
-    end
-    return entries
+    local members, owners = redis.call("ZRANGE", index.key, index.offset, index.offset + limit - 1), {}
+    for i = 1, #members do owners[i] = index end
+    return members, owners
   end
   local heads = {}
   for i, index in ipairs(indexes) do
     local read = redis.call("ZRANGE", index.key, index.offset, index.offset + limit - 1, "WITHSCORES")
     heads[i] = { index = index, read = read, at = 1 }
   end
-  while #entries < limit do
+  local members, owners = {}, {}
+  while #members < limit do
     local best, bestScore
     for _, head in ipairs(heads) do
       local member = head.read[head.at]
@@ -43,10 +44,11 @@ local function scanEntries(indexes, limit)
       end
     end
     if not best then break end
-    entries[#entries + 1] = { index = best.index, member = best.read[best.at] }
+    local n = #members + 1
+    members[n], owners[n] = best.read[best.at], best.index
     best.at = best.at + 2
   end
-  return entries
+  return members, owners
 end
 
 -- Where the next scan starts: the offsets as the caller moved them.

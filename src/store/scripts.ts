@@ -7,7 +7,7 @@ export type ScriptReply = [number, ...Array<string | number>];
 /** The same with bulk strings as Buffers. */
 export type BinaryScriptReply = [number, ...Array<Buffer | number>];
 
-type ScriptCaller = (...keysAndArgs: Array<string | number | Buffer>) => Promise<unknown>;
+type ScriptCaller = (...keysAndArgs: Array<string | number>) => Promise<unknown>;
 
 /**
  * Runs the Lua scripts of lua/ by name.
@@ -47,16 +47,16 @@ export class ScriptRunner {
    * Runs a script; `keys` must hold exactly the script's fixed keys, followed by further keys only where the script
    * declares them (`KEYS[n..]` in its header). Bulk replies come back as strings.
    */
-  run(name: ScriptName, keys: readonly string[], args: ReadonlyArray<string | number | Buffer>): Promise<ScriptReply> {
+  run(name: ScriptName, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<ScriptReply> {
     return this.invoke(name, keys, args, false) as Promise<ScriptReply>;
   }
 
   /** As {@link run}, with bulk replies as Buffers: for scripts that return binary (a packed task). */
-  runBinary(name: ScriptName, keys: readonly string[], args: ReadonlyArray<string | number | Buffer>): Promise<BinaryScriptReply> {
+  runBinary(name: ScriptName, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<BinaryScriptReply> {
     return this.invoke(name, keys, args, true) as Promise<BinaryScriptReply>;
   }
 
-  private async invoke(name: ScriptName, keys: readonly string[], args: ReadonlyArray<string | number | Buffer>, binary: boolean): Promise<unknown> {
+  private async invoke(name: ScriptName, keys: readonly string[], args: ReadonlyArray<string | number>, binary: boolean): Promise<unknown> {
     const script = SCRIPTS[name];
     if (script.moreKeys ? keys.length < script.numberOfKeys : keys.length !== script.numberOfKeys) {
       throw new Error(`script ${name} takes ${script.numberOfKeys}${script.moreKeys ? " or more" : ""} keys (got ${keys.length})`);

@@ -9,7 +9,7 @@ import { ScriptRunner, type ScriptReply } from "./scripts.js";
 import { ScriptCode } from "./scriptCodes.js";
 import { unpackTask, type EventEntry, type Hash } from "./codecs.js";
 import { TASK_FIELD_CODE, type StoredFieldName } from "./taskRecord.js";
-import { newStoredTaskId, storedTaskId, taskIdFromStored } from "./taskIds.js";
+import { newTaskIdArgument, storedTaskId, taskIdArgument, taskIdFromStored } from "./taskIds.js";
 import { TASK_STATUSES, type TaskStatus } from "../core/model.js";
 
 /** One task as submitTasks takes it; JSON fields are already serialized. */
@@ -174,10 +174,10 @@ export class RedisStore {
   submitTasks(queueId: string, now: number, tasks: readonly NewTaskRecord[]): Promise<ScriptReply> {
     const { keys } = this;
     const keyList = [keys.root(queueId), keys.queue(queueId), keys.events(queueId), keys.signatures(queueId), keys.tasks(queueId)];
-    const args: Array<string | number | Buffer> = [now, tasks.length];
+    const args: Array<string | number> = [now, tasks.length];
     for (const task of tasks) {
       args.push(
-        newStoredTaskId(task.taskId),
+        newTaskIdArgument(task.taskId),
         task.taskName ?? "",
         task.argsJson,
         task.metadataJson,
@@ -277,8 +277,8 @@ export class RedisStore {
     ];
   }
 
-  private reportArgs({ taskId, status, workerId, summary }: ReportRecord): Array<string | number | Buffer> {
-    const args: Array<string | number | Buffer> = [storedTaskId(taskId), status, workerId ?? ""];
+  private reportArgs({ taskId, status, workerId, summary }: ReportRecord): Array<string | number> {
+    const args: Array<string | number> = [taskIdArgument(taskId), status, workerId ?? ""];
     if (summary === "keep") args.push("keep", "");
     else if ("merge" in summary) args.push("merge", "", ...summary.merge.flat());
     else args.push("replace", summary.rev, summary.replace);
@@ -292,7 +292,7 @@ export class RedisStore {
       [...this.keys.taskWriteKeys(queueId), ...this.workerKeys(queueId, claim.workerId)],
       [
         now,
-        taskId === null ? "" : storedTaskId(taskId),
+        taskId === null ? "" : taskIdArgument(taskId),
         claim.workerId ?? "",
         claim.requiredSpec ?? "",
         claim.expireLimit,
@@ -308,7 +308,7 @@ export class RedisStore {
   private async runReturningTask(
     name: "fetchTask" | "reportAndFetch" | "claimTask" | "updateTask",
     keys: string[],
-    args: Array<string | number | Buffer>,
+    args: Array<string | number>,
   ): Promise<TaskReply> {
     const reply = await this.scripts.runBinary(name, keys, args);
     if (reply[0] === ScriptCode.OK && reply.length === 3) {
@@ -322,7 +322,7 @@ export class RedisStore {
     const keyList = [this.keys.tasks(queueId), this.keys.deadlines(queueId)];
     // The worker's key only when one is named: the script reads it only then.
     if (workerId) keyList.push(this.keys.worker(queueId, workerId));
-    return this.scripts.run("heartbeat", keyList, [now, storedTaskId(taskId), workerId ?? ""]);
+    return this.scripts.run("heartbeat", keyList, [now, taskIdArgument(taskId), workerId ?? ""]);
   }
 
   /** Reports a task's outcome. */
@@ -343,7 +343,7 @@ export class RedisStore {
     resetPending: boolean,
     fields: Record<string, string | null>,
   ): Promise<TaskReply> {
-    const args: Array<string | number | Buffer> = [now, storedTaskId(taskId), rev, resetPending ? "1" : "0"];
+    const args: Array<string | number> = [now, taskIdArgument(taskId), rev, resetPending ? "1" : "0"];
     for (const [field, value] of Object.entries(fields)) {
       const code = TASK_FIELD_CODE[field as StoredFieldName] as number | undefined;
       if (code === undefined) throw new Error(`updateTask: no stored task field ${field}`);
@@ -355,7 +355,7 @@ export class RedisStore {
   }
 
   deleteTask(queueId: string, taskId: string): Promise<ScriptReply> {
-    return this.scripts.run("deleteTask", this.keys.taskWriteKeys(queueId), [storedTaskId(taskId)]);
+    return this.scripts.run("deleteTask", this.keys.taskWriteKeys(queueId), [taskIdArgument(taskId)]);
   }
 
   expireTasks(queueId: string, now: number, limit: number): Promise<ScriptReply> {

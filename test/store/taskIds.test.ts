@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { newStoredTaskId, storedTaskId, taskIdFromStored } from "../../src/store/taskIds.js";
+import { newTaskIdArgument, storedTaskId, taskIdArgument, taskIdFromStored } from "../../src/store/taskIds.js";
 import { createTestQueue } from "../support/redis.js";
 
 describe("stored task ids", () => {
@@ -12,11 +12,14 @@ describe("stored task ids", () => {
 
   it("keeps any other id as its text, which names no task; creating one is refused", async () => {
     expect(taskIdFromStored(storedTaskId("not-a-uuid"))).toBe("not-a-uuid");
-    expect(() => newStoredTaskId("not-a-uuid")).toThrow(/UUID/);
+    expect(taskIdArgument("not-a-uuid")).toBe("-");
+    expect(() => newTaskIdArgument("not-a-uuid")).toThrow(/UUID/);
     await using q = await createTestQueue();
     const id = await q.api.submitTask({ args: { a: 1 } });
     await expect(q.api.getTask(id.toUpperCase())).rejects.toMatchObject({ status: 404 });
     await expect(q.api.getTask("x")).rejects.toMatchObject({ status: 404 });
+    await expect(q.api.deleteTask(id.toUpperCase())).rejects.toMatchObject({ status: 404 });
+    await expect(q.api.reportTaskStatus("x", "success")).rejects.toMatchObject({ status: 404 });
     expect((await q.api.getTask(id)).taskId).toBe(id);
   });
 
