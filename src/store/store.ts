@@ -58,6 +58,19 @@ export interface TaskReply {
   task: { taskId: string; hash: Hash } | null;
 }
 
+/** One update of a batch: the fields to write (a null value removes the field), computed against revision `rev`. */
+export interface TaskWrite {
+  taskId: string;
+  rev: string;
+  fields: Record<string, string | null>;
+}
+
+/** The reply of a batch update: its status reply ({OK} or {QUEUE_NOT_FOUND}), and one reply per update, in order. */
+export interface BatchUpdateReply {
+  reply: ScriptReply;
+  updates: TaskReply[];
+}
+
 /** Length of the fixed-width prefix of an order key (lua/includes/order.lua) before the task id. */
 const ORDER_PREFIX_LENGTH = 24;
 
@@ -284,8 +297,36 @@ export class RedisStore {
     return this.runReturningTask("updateTask", [...this.keys.taskWriteKeys(queueId), this.keys.task(queueId, taskId), signatureKey], args);
   }
 
+  /**
+   * Writes a batch of updates, each computed against the revision it names, all of them or none; with `commit` false
+   * only checks them. See lua/updateTasks-5.lua.
+   */
+  async updateTasks(queueId: string, now: number, resetPending: boolean, commit: boolean, writes: readonly TaskWrite[]): Promise<BatchUpdateReply> {
+    const args: Array<string | number> = [now, resetPending ? "1" : "0", commit ? "1" : "0", writes.length];
+    for (const { taskId, rev, fields } of writes) {
+      const pairs = Object.entries(fields);
+      args.push(taskId, rev, pairs.length);
+      for (const [field, value] of pairs) args.push(field, value ?? "");
+    }
+    // The reply nests one reply per update: {OK, packed task} when written, else a status reply.
+    const [code, ...items] = (await this.scripts.runBinary("updateTasks", this.keys.taskWriteKeys(queueId), args)) as unknown as [number, ...Array<[number, ...Array<Buffer | number>]>];
+    if (code !== ScriptCode.OK) return { reply: [code], updates: [] };
+    const updates = items.map((item, i): TaskReply => {
+      const taskId = writes[i]!.taskId;
+      if (item[0] === ScriptCode.OK && item.length === 2) return { reply: [ScriptCode.OK, taskId], task: { taskId, hash: unpackTask(item[1] as Buffer)! } };
+      return { reply: item.map((part) => (Buffer.isBuffer(part) ? part.toString() : part)) as ScriptReply, task: null };
+    });
+    return { reply: [ScriptCode.OK], updates };
+  }
+
   deleteTask(queueId: string, taskId: string): Promise<ScriptReply> {
     return this.scripts.run("deleteTask", [...this.keys.taskWriteKeys(queueId), this.keys.task(queueId, taskId)], [taskId]);
+  }
+
+  /** Deletes a batch of tasks (distinct ids) at once; returns the ids that named no task. */
+  async deleteTasks(queueId: string, taskIds: readonly string[]): Promise<string[]> {
+    const [, ...missing] = await this.scripts.run("deleteTasks", this.keys.taskWriteKeys(queueId), taskIds);
+    return missing.map(String);
   }
 
   expireTasks(queueId: string, now: number, limit: number): Promise<ScriptReply> {
@@ -332,6 +373,42 @@ export class RedisStore {
 
   countIndex(key: string): Promise<number> {
     return this.redis.zcard(key);
+  }
+
+  /**
+   * The index keys whose union holds the tasks of one status, each task in one of them, ordered alike (score
+   * -priority, member its order key): the one place that knows how a status is indexed, for listings and counts.
+   */
+  async statusIndexKeys(queueId: string, status: TaskStatus): Promise<string[]> {
+    return [this.keys.status(queueId, status)];
+  }
+
+  /** Members in all of `keys`, in one round trip. */
+  async countIndexes(keys: readonly string[]): Promise<number> {
+    if (keys.length === 0) return 0;
+    const pipeline = this.redis.pipeline();
+    for (const key of keys) pipeline.zcard(key);
+    const results = (await pipeline.exec()) ?? [];
+    return results.reduce((sum, [error, count]) => {
+      if (error) throw error;
+      return sum + Number(count);
+    }, 0);
+  }
+
+  /**
+   * One page of the listing merged over `keys` (see lua/indexPage-0.lua): for each key, in `keys` order, its members
+   * on the page with their scores, in its own order; interleaving them is the caller's.
+   */
+  async indexPage(keys: readonly string[], offset: number, limit: number): Promise<Array<Array<[member: Buffer, score: number]>>> {
+    const [, ...flat] = await this.scripts.runBinary("indexPage", keys, [offset, limit]);
+    const parts: Array<Array<[Buffer, number]>> = [];
+    for (let i = 0; i < flat.length; ) {
+      const count = Number(flat[i++]);
+      const part: Array<[Buffer, number]> = [];
+      for (let n = 0; n < count; n++, i += 2) part.push([flat[i] as Buffer, Number(String(flat[i + 1]))]);
+      parts.push(part);
+    }
+    return parts;
   }
 
   // Workers
