@@ -10,50 +10,16 @@
  *
  * Run: `npm run build && npm run bench -- cli-start` (or `npx tsx bench/cli-start.bench.ts` for this module alone).
  */
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { Redis } from "ioredis";
-import { Broker } from "../src/broker/broker.js";
-import { saveClientConfig } from "../src/config/clientConfig.js";
-import { createApp } from "../src/http/app.js";
+import { CLI, coldStart, startCliServer } from "./lib/cli.js";
 import { startRedis } from "./lib/redis.js";
-import { median, ratioOf } from "./lib/stats.js";
-import { nowMs } from "./lib/timing.js";
+import { ratioOf } from "./lib/stats.js";
 import type { BenchOptions, BenchResult } from "./lib/types.js";
 
 const GOAL_MS = 150;
-const WARMUP = 3;
-const CLI = resolve(import.meta.dirname, "../dist/cli/main.js");
 const PYTHON_CLI = resolve(import.meta.dirname, "../test/compat/.venv/bin/labtasker");
-
-/** Runs a command to its end and returns its wall time in ms; rejects on a non-zero exit. */
-function timed(file: string, args: string[], env: NodeJS.ProcessEnv, cwd: string): Promise<number> {
-  return new Promise((resolvePromise, reject) => {
-    const start = nowMs();
-    const child = spawn(file, args, { env, cwd, stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      const elapsed = nowMs() - start;
-      if (code === 0) resolvePromise(elapsed);
-      else reject(new Error(`${file} ${args.join(" ")} exited ${code}: ${stderr.slice(-2000)}`));
-    });
-  });
-}
-
-/** The median wall time of `runs` runs after {@link WARMUP} unmeasured ones. */
-async function coldStart(file: string, args: string[], env: NodeJS.ProcessEnv, cwd: string, runs: number): Promise<number> {
-  for (let i = 0; i < WARMUP; i++) await timed(file, args, env, cwd);
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) times.push(await timed(file, args, env, cwd));
-  return median(times);
-}
 
 interface Row {
   name: string;
@@ -67,23 +33,9 @@ export async function run(options: BenchOptions = {}): Promise<BenchResult[]> {
   const log = options.log ?? (() => undefined);
   const own = options.redisUrl ? undefined : await startRedis();
   const redisUrl = options.redisUrl ?? own!.url;
-  const redis = new Redis(redisUrl);
-  const broker = new Broker({ redis, keyPrefix: `bench-cli-${Math.random().toString(36).slice(2, 10)}` });
-  const dir = mkdtempSync(join(tmpdir(), "labtasker-cli-bench-"));
-  let server: Server | undefined;
   try {
-    await broker.queues.create({ queueName: "bench", password: "pw" });
-    const { app } = createApp({ broker });
-    server = await new Promise<Server>((r) => {
-      const s = app.listen(0, "127.0.0.1", () => r(s));
-    });
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-    // One client.toml in v1's layout serves both CLIs.
-    const root = join(dir, ".labtasker");
-    saveClientConfig(root, { apiBaseUrl: url, queueName: "bench", password: "pw" });
-    const env: NodeJS.ProcessEnv = { ...process.env, LABTASKER_ROOT: root };
-    for (const name of ["LABTASKER_API_BASE_URL", "LABTASKER_QUEUE_NAME", "LABTASKER_PASSWORD", "LABTASKER_REDIS_URL", "LABTASKER_KEY_PREFIX"]) delete env[name];
-
+    await using server = await startCliServer(redisUrl, "bench", "pw");
+    const { env, dir } = server;
     const python = existsSync(PYTHON_CLI);
     if (!python) log(`no ${PYTHON_CLI}: the Python anchor is skipped (run test/compat/setup_venv.sh to create it)`);
     const rows: Row[] = [
@@ -108,13 +60,6 @@ export async function run(options: BenchOptions = {}): Promise<BenchResult[]> {
     results.push({ name: "for scale: `node -e 0` (Node's own start-up)", value: await coldStart(process.execPath, ["-e", "0"], env, dir, runs), unit: "ms" });
     return results;
   } finally {
-    if (server) {
-      server.closeAllConnections();
-      await new Promise((r) => server!.close(r));
-    }
-    await broker.close();
-    redis.disconnect();
-    rmSync(dir, { recursive: true, force: true });
     await own?.stop();
   }
 }

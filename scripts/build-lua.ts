@@ -80,6 +80,8 @@ export interface BuiltScript {
   numberOfKeys: number;
   /** Whether further keys may follow the fixed ones (a header line `KEYS[<numberOfKeys + 1>..]`). */
   moreKeys: boolean;
+  /** Whether the script only reads (a header line `Flags: no-writes`). */
+  readOnly: boolean;
   /** The self-contained script for EVAL/EVALSHA (Redis before 7). */
   lua: string;
   /** The script's body alone (no header, no includes), registered as a function of the library. */
@@ -92,6 +94,8 @@ const HEADER = /^--\[\[[\s\S]*?\]\]\n?/;
 const INCLUDE = /^--@include (\S+)\s*$/gm;
 /** A header line declaring the keys after the fixed ones: `KEYS[n..]`. */
 const MORE_KEYS = /^\s*KEYS\[(\d+)\.\.\]/gm;
+/** The header line of a script that only reads. */
+const READ_ONLY = /^\s*Flags: no-writes\s*$/m;
 
 /** The include names a text needs, dependencies first, each once. */
 function includeOrder(text: string, seen: Set<string>, order: string[]): void {
@@ -126,7 +130,7 @@ export function buildScripts(): BuiltScript[] {
         throw new Error(`lua/${file}: further keys are declared once, as KEYS[${numberOfKeys + 1}..]`);
       }
       const lua = [header.trim(), ...includes.map(includeBody), body].join("\n");
-      return { name: match[1]!, numberOfKeys, moreKeys: more.length === 1, lua, body, includes };
+      return { name: match[1]!, numberOfKeys, moreKeys: more.length === 1, readOnly: READ_ONLY.test(header), lua, body, includes };
     });
 }
 
@@ -148,12 +152,15 @@ export function buildLibrary(scripts: BuiltScript[]): { name: string; code: stri
     }
   }
   const definitions = order.map(includeBody).join("\n");
-  const hash = createHash("sha1").update(definitions).update(scripts.map((s) => s.name + s.body).join("\n")).digest("hex").slice(0, 12);
+  const hash = createHash("sha1").update(definitions).update(scripts.map((s) => s.name + (s.readOnly ? " no-writes\n" : "\n") + s.body).join("\n")).digest("hex").slice(0, 12);
   const prefix = `labtasker_${hash}`;
   const functionNames: Record<string, string> = {};
   const registrations = scripts.map((script) => {
     functionNames[script.name] = `${prefix}_${script.name}`;
-    return `redis.register_function("${prefix}_${script.name}", function(KEYS, ARGV)\n${script.body}\nend)`;
+    // A script that only reads is registered with the no-writes flag, so Redis runs it when it is out of memory
+    // (as its reads would be) and on a read-only replica.
+    const flags = script.readOnly ? ", flags = { 'no-writes' }" : "";
+    return `redis.register_function{ function_name = "${prefix}_${script.name}", callback = function(KEYS, ARGV)\n${script.body}\nend${flags} }`;
   });
   return { name: prefix, code: [`#!lua name=${prefix}`, definitions, ...registrations].join("\n"), functionNames };
 }

@@ -11,9 +11,11 @@ import { DEFAULT_LIMITS, type BrokerContext, type BrokerLimits, type FilterEngin
 import { defaultFilters } from "./defaultFilters.js";
 import { EventHub } from "./events.js";
 import { ListingService } from "./listing.js";
+import { LogService } from "./logs.js";
 import { QueueService } from "./queues.js";
 import { TaskService } from "./tasks.js";
 import { WorkerService } from "./workers.js";
+import { NotificationRules } from "../notify/rules.js";
 
 export interface BrokerOptions {
   redis: RedisConnection;
@@ -39,7 +41,10 @@ export class Broker implements AsyncDisposable {
   readonly tasks: TaskService;
   readonly workers: WorkerService;
   readonly listing: ListingService;
+  readonly logs: LogService;
   readonly events: EventHub;
+  /** Notification rules (an extension); a server delivers their messages (src/notify/service.ts). */
+  readonly notifications: NotificationRules;
   private readonly ctx: BrokerContext;
   private closed: Promise<void> | undefined;
 
@@ -55,7 +60,9 @@ export class Broker implements AsyncDisposable {
     this.tasks = new TaskService(this.ctx);
     this.workers = new WorkerService(this.ctx);
     this.listing = new ListingService(this.ctx);
+    this.logs = new LogService(this.ctx);
     this.events = new EventHub(this.store);
+    this.notifications = new NotificationRules(this.store, this.ctx.now);
   }
 
   /** A broker on its own connection to `url` (see connectRedis for the URL forms). */
@@ -103,6 +110,7 @@ export class Broker implements AsyncDisposable {
   close(): Promise<void> {
     this.closed ??= (async () => {
       await this.events.close();
+      await this.notifications.close();
       if (this.options.ownsConnection) await this.store.redis.quit().catch(() => undefined);
     })();
     return this.closed;

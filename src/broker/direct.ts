@@ -6,6 +6,8 @@
 import type { Queue, QueueEvent, Task, Worker, WorkerStatus } from "../core/model.js";
 import { retryBackoffMs, sleep } from "../sleep.js";
 import type {
+  ClientExtension,
+  CountTasksOptions,
   CreateQueueOptions,
   CreateWorkerOptions,
   EventsOptions,
@@ -15,14 +17,21 @@ import type {
   LsResult,
   LsTasksOptions,
   LsWorkersOptions,
+  ReadTaskLogOptions,
   ReportStatus,
   ReportTaskStatusOptions,
   SubmitTaskOptions,
+  TaskLogAppend,
+  TaskLogChunk,
+  TaskCounts,
   TaskUpdate,
   UpdateQueueOptions,
   UpdateTasksOptions,
 } from "../core/api.js";
+import { batches } from "../core/batches.js";
+import { REQUEST_BATCH } from "../core/defaults.js";
 import { isRedisUnavailable } from "../core/transient.js";
+import type { CreateNotifyRuleOptions, CreatedNotifyRule, NotifyDelivery, NotifyRule } from "../core/notify.js";
 import type { Broker } from "./broker.js";
 
 export interface QueueCredentials {
@@ -105,12 +114,27 @@ export class DirectLabtasker implements Labtasker {
     return this.broker.listing.tasks(await this.id(), options);
   }
 
+  async countTasks(options?: CountTasksOptions): Promise<TaskCounts> {
+    return this.broker.listing.counts(await this.id(), options);
+  }
+
+  async supports(_extension: ClientExtension): Promise<boolean> {
+    return true;
+  }
+
   async updateTasks(updates: TaskUpdate[], options?: UpdateTasksOptions): Promise<LsResult<Task>> {
     return this.broker.tasks.update(await this.id(), updates, options);
   }
 
   async deleteTask(taskId: string): Promise<void> {
     return this.broker.tasks.delete(await this.id(), taskId);
+  }
+
+  async deleteTasks(taskIds: readonly string[]): Promise<string[]> {
+    const queueId = await this.id();
+    const missing: string[] = [];
+    for (const batch of batches(taskIds, REQUEST_BATCH)) missing.push(...(await this.broker.tasks.deleteMany(queueId, batch)));
+    return missing;
   }
 
   async fetchTask(options?: FetchTaskOptions): Promise<Task | null> {
@@ -143,6 +167,36 @@ export class DirectLabtasker implements Labtasker {
 
   async deleteWorker(workerId: string, options: { cascadeUpdate?: boolean } = {}): Promise<void> {
     return this.broker.workers.delete(await this.id(), workerId, options.cascadeUpdate ?? true);
+  }
+
+  async appendTaskLog(taskId: string, chunk: TaskLogAppend): Promise<number> {
+    return this.broker.logs.append(await this.id(), taskId, chunk);
+  }
+
+  async readTaskLog(taskId: string, options?: ReadTaskLogOptions): Promise<TaskLogChunk> {
+    return this.broker.logs.read(await this.id(), taskId, options);
+  }
+
+  /** Rules are checked here without the server's allow-list: the server that delivers checks the host. */
+  async createNotifyRule(options: CreateNotifyRuleOptions): Promise<CreatedNotifyRule> {
+    return this.broker.notifications.create(await this.id(), options, null);
+  }
+
+  async lsNotifyRules(): Promise<NotifyRule[]> {
+    return this.broker.notifications.list(await this.id());
+  }
+
+  async deleteNotifyRule(ruleId: string): Promise<void> {
+    return this.broker.notifications.delete(await this.id(), ruleId);
+  }
+
+  /** Queues the test message; a server running on this Redis sends it. */
+  async testNotifyRule(ruleId: string): Promise<string> {
+    return this.broker.notifications.test(await this.id(), ruleId);
+  }
+
+  async lsNotifyDeliveries(options: { limit?: number } = {}): Promise<NotifyDelivery[]> {
+    return this.broker.notifications.deliveries(await this.id(), options.limit);
   }
 
   async *events(options: EventsOptions = {}): AsyncGenerator<QueueEvent> {

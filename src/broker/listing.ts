@@ -1,34 +1,47 @@
 /**
- * Listing tasks and workers (contract 2.4): filters, sort, offset and limit over a queue's records.
+ * Listing and counting tasks, and listing workers (contract 2.4): filters, sort, offset and limit over a queue's
+ * records.
  *
  * The common listing — a status (or all) in labtasker's pending order, with no filter — is read straight from the
- * status indexes, so paging through a large queue costs O(page) per page. Every other listing evaluates the filter
- * and sort in Node over the candidate records, read in pipelined batches; Redis never runs a scan. Its sorted match
- * list is kept briefly, keyed by the query and the queue's task revision, so a client paging through it (v1's CLI
- * asks page after page) pays for one evaluation, not one per page, and never sees a stale page.
+ * status indexes, so a page costs O(page) at any offset (./indexPage.ts); so are counts without a filter (a ZCARD per
+ * index). Every other listing evaluates the filter and sort in Node over the candidate records (./taskQuery.ts). Its
+ * sorted match list is kept briefly, keyed by the query and the queue's task revision, so a client paging through
+ * an unchanging queue (v1's CLI asks page after page) pays for one evaluation, not one per page, and never sees a
+ * stale page. A queue that keeps changing (a running sweep) changes the revision between pages: our own clients then
+ * name a snapshot (LsTasksOptions.snapshot), whose match list later pages read from whatever changes.
  */
 import { LRUCache } from "lru-cache";
-import type { Task, TaskStatus, Worker } from "../core/model.js";
+import type { Task, Worker } from "../core/model.js";
 import { TASK_STATUSES, WORKER_STATUSES } from "../core/model.js";
-import { decodeTask, decodeWorker, taskFilterView, workerFilterView, type Hash } from "../store/codecs.js";
-import { taskIdOfMember } from "../store/store.js";
-import type { DocumentPredicate, FilterInput, LsOptions, LsResult, LsTasksOptions, LsWorkersOptions, SortSpec } from "../core/api.js";
+import { decodeTask, decodeWorker, workerFilterView, type Hash } from "../store/codecs.js";
+import { SNAPSHOT_GONE_STATUS, SNAPSHOT_ID_PATTERN, type CountTasksOptions, type LsOptions, type LsResult, type LsTasksOptions, type LsWorkersOptions, type SortSpec, type TaskCounts } from "../core/api.js";
 import type { BrokerContext } from "./context.js";
 import { compilePredicate } from "./filterInput.js";
-import { ValidationError, type ValidationIssue } from "../core/errors.js";
+import { LabtaskerError, ValidationError, type ValidationIssue } from "../core/errors.js";
 import { DEFAULT_API_ORDER, DEFAULT_TASK_ORDER, PAGE } from "../core/defaults.js";
+import { countIndexed, indexPageIds } from "./indexPage.js";
+import { candidateStatuses, forEachMatch, selectedView, selectsByStatusOnly, taskQuery, withoutKeys, type TaskQuery } from "./taskQuery.js";
 
 /**
- * Cached match lists: the 8 most recently used listings (a match list may hold every id of a large queue, megabytes,
- * so only a few), each for 30 s at most (a filter with a relative date such as `date("3 hours ago")` changes meaning
- * with time even when no task changes).
+ * Cached evaluations: the 8 most recently used match lists (one may hold every id of a large queue, megabytes, so
+ * only a few) and 64 filtered counts, each for 30 s at most (a filter with a relative date such as
+ * `date("3 hours ago")` changes meaning with time even when no task changes).
  */
 const CACHE_ENTRIES = 8;
+const COUNT_CACHE_ENTRIES = 64;
 const CACHE_TTL_MS = 30_000;
 
-interface CachedListing {
+/**
+ * Listing snapshots: kept 5 minutes after their last page (a script may work through a page for minutes before it
+ * asks for the next), at most 2,000,000 task ids in all (about 120 MB of strings), the least recently used dropped
+ * first. A client whose snapshot is gone starts a new one (src/sdk/client.ts).
+ */
+const SNAPSHOT_TTL_MS = 5 * 60_000;
+const SNAPSHOT_IDS = 2_000_000;
+
+interface Cached<T> {
   revision: string;
-  ids: string[];
+  value: T;
 }
 
 /** v1's page size bounds (TaskLsRequest.limit). */
@@ -68,102 +81,114 @@ function sameSort(a: SortSpec, b: SortSpec): boolean {
   return a.length === b.length && a.every(([field, direction], i) => field === b[i]![0] && direction === b[i]![1]);
 }
 
-/** Mongo query keys that the explicit id, name and status options replace, as v1 overwrites them. */
-function withoutKeys(filter: FilterInput, keys: string[]): FilterInput {
-  if (typeof filter !== "object" || filter === null || keys.length === 0) return filter;
-  const copy = { ...filter };
-  for (const key of keys) delete copy[key];
-  return copy;
-}
-
 export class ListingService {
-  private readonly cache = new LRUCache<string, CachedListing>({ max: CACHE_ENTRIES, ttl: CACHE_TTL_MS });
+  private readonly matchLists = new LRUCache<string, Cached<string[]>>({ max: CACHE_ENTRIES, ttl: CACHE_TTL_MS });
+  private readonly filteredCounts = new LRUCache<string, Cached<TaskCounts>>({ max: COUNT_CACHE_ENTRIES, ttl: CACHE_TTL_MS });
+  private readonly snapshots = new LRUCache<string, string[]>({
+    maxSize: SNAPSHOT_IDS,
+    sizeCalculation: (ids) => ids.length + 1,
+    ttl: SNAPSHOT_TTL_MS,
+    updateAgeOnGet: true,
+  });
 
   constructor(private readonly ctx: BrokerContext) {}
 
-  private cached(key: string | null, revision: string): string[] | null {
-    if (key === null) return null;
-    const entry = this.cache.get(key);
-    return entry !== undefined && entry.revision === revision ? entry.ids : null;
-  }
-
-  private remember(key: string | null, revision: string, ids: string[]): void {
-    if (key === null) return;
-    this.cache.set(key, { revision, ids });
-  }
-
   async tasks(queueId: string, options: LsTasksOptions = {}): Promise<LsResult<Task>> {
     const page = pageOf(options);
-    const { taskId, taskName, status } = options;
-    if (status != null && !TASK_STATUSES.includes(status)) {
-      throw new ValidationError([{ loc: ["body", "status"], msg: "String should match pattern '^(pending|running|success|failed|cancelled)$'", type: "string_pattern_mismatch", input: status }]);
+    const { snapshot } = options;
+    if (snapshot != null && !SNAPSHOT_ID_PATTERN.test(snapshot)) {
+      throw new ValidationError([{ loc: ["body", "snapshot"], msg: `String should match pattern '${SNAPSHOT_ID_PATTERN.source}'`, type: "string_pattern_mismatch", input: snapshot }]);
     }
-    const { store } = this.ctx;
-    const overridden = [taskId && "task_id", taskId && "_id", taskName && "task_name", status && "status"].filter(Boolean) as string[];
-    const predicate = options.extraFilter == null ? null : compilePredicate(this.ctx.filters, withoutKeys(options.extraFilter, overridden), "task");
+    const query = taskQuery(this.ctx, queueId, options);
+    if (selectsByStatusOnly(query) && sameSort(page.sort, INDEX_ORDER)) {
+      // Live from the indexes at O(page): no snapshot to keep, and none to lose.
+      const ids = await indexPageIds(this.ctx.store, queueId, candidateStatuses(query), page.offset, page.limit);
+      return this.read(queueId, ids);
+    }
+    if (snapshot) return this.snapshotPage(queueId, query, page, snapshot);
+    const ids = await this.matchList(queueId, query, page.sort);
+    return this.read(queueId, ids.slice(page.offset, page.offset + page.limit));
+  }
 
-    if (!taskId && !taskName && predicate === null && sameSort(page.sort, INDEX_ORDER)) {
-      return this.tasksFromIndexes(queueId, status ? [status] : [...TASK_STATUSES], page);
+  /** Tasks per status: ZCARDs of the status indexes, or one evaluation of the query, cached as match lists are. */
+  async counts(queueId: string, options: CountTasksOptions = {}): Promise<TaskCounts> {
+    const query = taskQuery(this.ctx, queueId, options);
+    const none = () => Object.fromEntries(TASK_STATUSES.map((status) => [status, 0])) as TaskCounts;
+    if (selectsByStatusOnly(query)) {
+      const counts = none();
+      const statuses = candidateStatuses(query);
+      const totals = await Promise.all(statuses.map((status) => countIndexed(this.ctx.store, queueId, status)));
+      statuses.forEach((status, i) => (counts[status] = totals[i]!));
+      return counts;
     }
+    const counts = await this.cachedEvaluation(this.filteredCounts, query.text, queueId, async () => {
+      const counted = none();
+      await forEachMatch(this.ctx, queueId, query, (_taskId, hash) => (counted[hash.status as keyof TaskCounts] += 1));
+      return counted;
+    });
+    return { ...counts };
+  }
 
-    // A predicate given as a function has no text to key a cache entry by.
-    const cacheKey = typeof options.extraFilter === "function" ? null : JSON.stringify([queueId, taskId, taskName, status, options.extraFilter ?? null, page.sort]);
-    const revision = await store.tasksRevision(queueId);
-    let ids = this.cached(cacheKey, revision);
-    if (ids === null) {
-      ids = await this.matchingTaskIds(queueId, options, page.sort, predicate);
-      this.remember(cacheKey, revision, ids);
-    }
-    const pageIds = ids.slice(page.offset, page.offset + page.limit);
-    const hashes = await store.readTasks(queueId, pageIds);
-    const content = hashes.flatMap((hash, i) => (hash === null ? [] : [decodeTask(queueId, pageIds[i]!, hash)]));
+  /** The tasks of `ids` as they are now, in order; those deleted meanwhile are left out. */
+  private async read(queueId: string, ids: string[]): Promise<LsResult<Task>> {
+    const hashes = await this.ctx.store.readTasks(queueId, ids);
+    const content = hashes.flatMap((hash, i) => (hash === null ? [] : [decodeTask(queueId, ids[i]!, hash)]));
     return { found: content.length > 0, content };
   }
 
-  /** Ids of every task that matches, in the listing's order. */
-  private async matchingTaskIds(queueId: string, options: LsTasksOptions, sort: SortSpec, predicate: DocumentPredicate | null): Promise<string[]> {
-    const { taskId, taskName, status } = options;
-    const { store } = this.ctx;
-    const taskIds = taskId ? [taskId] : await this.taskIdsIn(queueId, status ? [status] : [...TASK_STATUSES]);
-    const found: Array<{ id: string; seq: number; view: Record<string, unknown> }> = [];
-    for (let start = 0; start < taskIds.length; start += this.ctx.limits.readBatch) {
-      const ids = taskIds.slice(start, start + this.ctx.limits.readBatch);
-      const hashes = await store.readTasks(queueId, ids);
-      for (const [i, hash] of hashes.entries()) {
-        if (hash === null) continue;
-        if (status && hash.status !== status) continue;
-        if (taskName && hash.task_name !== taskName) continue;
-        const view = taskFilterView(queueId, ids[i]!, hash);
-        if (predicate === null || (await predicate(view))) found.push({ id: ids[i]!, seq: Number(hash.seq), view });
+  /** What `evaluate` gives for the query at the queue's current task revision, from the cache when it holds that. */
+  private async cachedEvaluation<T>(cache: LRUCache<string, Cached<T>>, key: string | null, queueId: string, evaluate: () => Promise<T>): Promise<T> {
+    const revision = await this.ctx.store.tasksRevision(queueId);
+    const entry = key === null ? undefined : cache.get(key);
+    if (entry !== undefined && entry.revision === revision) return entry.value;
+    const value = await evaluate();
+    if (key !== null) cache.set(key, { revision, value });
+    return value;
+  }
+
+  /** Ids of every task the query selects, in the listing's order. */
+  private matchList(queueId: string, query: TaskQuery, sort: SortSpec): Promise<string[]> {
+    const key = query.text === null ? null : JSON.stringify([query.text, sort]);
+    return this.cachedEvaluation(this.matchLists, key, queueId, async () => {
+      const found: Array<{ id: string; seq: number; view: Record<string, unknown> }> = [];
+      await forEachMatch(this.ctx, queueId, query, (id, hash, view) => found.push({ id, seq: Number(hash.seq), view }));
+      // Ties keep creation order, as v1's stable sort keeps insertion order.
+      found.sort((a, b) => a.seq - b.seq);
+      const compare = this.ctx.filters.compileSort(sort);
+      found.sort((a, b) => compare(a.view, b.view));
+      return found.map((match) => match.id);
+    });
+  }
+
+  /**
+   * A page of a listing snapshot: the first page (offset 0) evaluates the listing and keeps its order; every page
+   * reads its tasks as they are now, leaves out those deleted or no longer selected (dropping them from the snapshot,
+   * so offsets stay those of what was returned) and fills up from the next ones, so a short page is the last.
+   */
+  private async snapshotPage(queueId: string, query: TaskQuery, page: Page, snapshot: string): Promise<LsResult<Task>> {
+    const key = JSON.stringify([queueId, snapshot, query.text ?? "function", page.sort]);
+    let ids = this.snapshots.get(key);
+    if (ids === undefined) {
+      if (page.offset > 0) {
+        throw new LabtaskerError(SNAPSHOT_GONE_STATUS, `Listing snapshot '${snapshot}' is no longer kept (5 minutes after its last page, on the server that made it): list again`);
       }
+      // A copy: the snapshot drops ids as it goes, and the cached match list must not change.
+      ids = [...(await this.matchList(queueId, query, page.sort))];
+      this.snapshots.set(key, ids);
     }
-    // Ties keep creation order, as v1's stable sort keeps insertion order.
-    found.sort((a, b) => a.seq - b.seq);
-    const compare = this.ctx.filters.compileSort(sort);
-    found.sort((a, b) => compare(a.view, b.view));
-    return found.map((match) => match.id);
-  }
-
-  /** The index keys of the statuses (pending tasks have one index per signature). */
-  private async indexKeys(queueId: string, statuses: readonly TaskStatus[]): Promise<string[]> {
-    return (await Promise.all(statuses.map((status) => this.ctx.store.statusIndexKeys(queueId, status)))).flat();
-  }
-
-  private async taskIdsIn(queueId: string, statuses: readonly TaskStatus[]): Promise<string[]> {
-    const { store } = this.ctx;
-    const lists = await Promise.all((await this.indexKeys(queueId, statuses)).map((key) => store.rangeIndex(key, 0, -1)));
-    return lists.flat().map(taskIdOfMember);
-  }
-
-  /** A page in index order, merged across the indexes of the statuses. */
-  private async tasksFromIndexes(queueId: string, statuses: readonly TaskStatus[], page: Page): Promise<LsResult<Task>> {
-    const { store } = this.ctx;
-    const last = page.offset + page.limit - 1;
-    const ranges = await Promise.all((await this.indexKeys(queueId, statuses)).map((key) => store.rangeIndexWithScores(key, 0, last)));
-    const merged = ranges.flat().sort(([ma, sa], [mb, sb]) => sa - sb || (ma < mb ? -1 : ma > mb ? 1 : 0));
-    const ids = merged.slice(page.offset, page.offset + page.limit).map(([member]) => taskIdOfMember(member));
-    const hashes = await store.readTasks(queueId, ids);
-    const content = hashes.flatMap((hash, i) => (hash === null ? [] : [decodeTask(queueId, ids[i]!, hash)]));
+    const content: Task[] = [];
+    for (let at = page.offset; content.length < page.limit && at < ids.length; ) {
+      const window = ids.slice(at, at + page.limit - content.length);
+      const hashes = await this.ctx.store.readTasks(queueId, window);
+      const kept: string[] = [];
+      for (const [i, hash] of hashes.entries()) {
+        if ((await selectedView(query, queueId, window[i]!, hash)) === null) continue;
+        kept.push(window[i]!);
+        content.push(decodeTask(queueId, window[i]!, hash!));
+      }
+      if (kept.length < window.length) ids.splice(at, window.length, ...kept);
+      at += kept.length;
+    }
     return { found: content.length > 0, content };
   }
 

@@ -9,6 +9,7 @@ import type { CreateQueueOptions, UpdateQueueOptions } from "../core/api.js";
 import type { BrokerContext } from "./context.js";
 import { AuthError, LabtaskerError, QueueLayoutError, QueueNameTakenError, QueueNotFoundError } from "../core/errors.js";
 import { LUA_CONSTANTS } from "../store/luaConstants.js";
+import { LogService } from "./logs.js";
 import { hashPassword, verifyPassword } from "./password.js";
 import { expectOk } from "./scriptErrors.js";
 import { assertNoIssues, assertSafeKeys, dictKeyIssues, nameIssues, passwordIssues, unflatten } from "../core/validation.js";
@@ -194,6 +195,7 @@ export class QueueService {
     while (Number((await store.purgeQueue(queueId, limits.purgeBatch))[1]) > 0) {
       // keep deleting until nothing is left
     }
+    await new LogService(this.ctx).purge(queueId); // the task logs, through their own index (src/broker/logs.ts)
   }
 }
 

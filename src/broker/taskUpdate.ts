@@ -4,10 +4,9 @@
  * Computed in TypeScript on the task as read, so user JSON keeps its exact numbers; the update script commits
  * the result only if the task has not changed since.
  */
-import { stringifyJson, type JsonObject } from "../json.js";
+import { isJsonObject, parseJson, stringifyJson, type JsonObject } from "../json.js";
 import { TASK_STATUSES } from "../core/model.js";
 import type { Hash } from "../store/codecs.js";
-import { decodeTask } from "../store/codecs.js";
 import { TASK_UPDATE_FIELDS, type TaskUpdate } from "../core/api.js";
 import type { ValidationIssue } from "../core/errors.js";
 import { mergePaths } from "./paths.js";
@@ -55,10 +54,10 @@ export function updateIssues(update: TaskUpdate, loc: Array<string | number>): V
 
 /**
  * The stored fields to write for `update` on the task `hash` (null removes a field). Throws PathConflictError
- * (from mergePaths) or a BadRequestError (from unflatten) for an update MongoDB would refuse.
+ * (from mergePaths) or a BadRequestError (from unflatten) for an update MongoDB would refuse. Only the object fields
+ * merged into are read from the task (a bulk update of 1,000 tasks is computed here per request).
  */
-export function updatedFields(queueId: string, update: TaskUpdate, hash: Hash): Record<string, string | null> {
-  const task = decodeTask(queueId, update.taskId, hash);
+export function updatedFields(update: TaskUpdate, hash: Hash): Record<string, string | null> {
   const replace = new Set(update.replaceFields ?? []);
   const fields: Record<string, string | null> = {};
   for (const key of Object.keys(TASK_UPDATE_FIELDS) as UpdatableKey[]) {
@@ -67,7 +66,10 @@ export function updatedFields(queueId: string, update: TaskUpdate, hash: Hash): 
     const value = update[key];
     if (OBJECT_FIELDS.has(key)) {
       const patch = value as JsonObject;
-      const next = replace.has(stored) || replace.has(key) ? unflatten(patch) : mergeOneLevel(task[key as "args"], patch, stored);
+      const replaced = replace.has(stored) || replace.has(key);
+      // An empty patch leaves the field as it is (v1 issues no `$set` for it).
+      if (!replaced && Object.keys(patch).length === 0) continue;
+      const next = replaced ? unflatten(patch) : mergePaths(storedObject(hash, stored), patch, stored);
       fields[stored] = stringifyJson(next);
       // The pending index a task sits in follows its top-level arg keys.
       if (key === "args") fields.sig = argsSignature(Object.keys(next));
@@ -80,7 +82,9 @@ export function updatedFields(queueId: string, update: TaskUpdate, hash: Hash): 
   return fields;
 }
 
-/** An empty patch leaves the field as it is (v1 issues no `$set` for it). */
-function mergeOneLevel(current: JsonObject, patch: JsonObject, field: string): JsonObject {
-  return Object.keys(patch).length === 0 ? current : mergePaths(current, patch, field);
+/** An object field of a stored task (args, metadata, summary: JSON text), as its value; `{}` when absent. */
+function storedObject(hash: Hash, field: string): JsonObject {
+  const text = hash[field];
+  const value = text === undefined ? null : parseJson(text);
+  return isJsonObject(value) ? value : {};
 }

@@ -3,8 +3,9 @@ import { isJsonObject, stringifyJson, type JsonObject } from "../json.js";
 import type { Task } from "../core/model.js";
 import { decodeTask, taskFilterView } from "../store/codecs.js";
 import { ScriptCode } from "../store/scriptCodes.js";
-import { taskIdOfMember, type ClaimOptions, type TaskReply, type ReportRecord } from "../store/store.js";
+import { taskIdOfMember, type ClaimOptions, type TaskReply, type TaskWrite, type ReportRecord } from "../store/store.js";
 import { mergedIndexPages } from "../store/mergedIndexes.js";
+import type { Hash } from "../store/codecs.js";
 import type {
   DocumentPredicate,
   FetchTaskOptions,
@@ -16,6 +17,7 @@ import type {
   UpdateTasksOptions,
 } from "../core/api.js";
 import type { BrokerContext } from "./context.js";
+import { deleteTaskLogs } from "./logs.js";
 import { compilePredicate } from "./filterInput.js";
 import { BadRequestError, LabtaskerError, TaskNotFoundError, UpdateFailedError, ValidationError } from "../core/errors.js";
 import { PathConflictError, mergePaths } from "./paths.js";
@@ -28,8 +30,12 @@ import { assertNoIssues, assertSafeKeys, isCommand, parseTimeInterval } from "..
 const REPORT_STATUSES: readonly ReportStatus[] = ["success", "failed", "cancelled", "running"];
 /** Codes with which the report half of reportAndFetch refuses; the fetch half's own refusals concern the worker. */
 const REPORT_FAILURES = new Set<number>([ScriptCode.TASK_NOT_FOUND, ScriptCode.WORKER_MISMATCH, ScriptCode.INVALID_TRANSITION]);
-/** v1 refuses larger update batches. */
-const MAX_UPDATES = 1000;
+/**
+ * v1 refuses larger update batches; deletes take the same bound. A batch of 1,000 is one script call: about 16 ms
+ * in Redis for updates, 6 ms for deletes (a MULTI around 1,000 per-task calls took 18 and 10 ms of Redis time, and
+ * 1.7 and 2.9 times as long end to end).
+ */
+const MAX_BATCH = 1000;
 
 export class TaskService {
   constructor(private readonly ctx: BrokerContext) {}
@@ -53,6 +59,17 @@ export class TaskService {
 
   async delete(queueId: string, taskId: string): Promise<void> {
     expectOk(await this.ctx.store.deleteTask(queueId, taskId), { operation: "deleteTask", queueId, taskId });
+    await deleteTaskLogs(this.ctx, queueId, [taskId]); // after the task: see src/broker/logs.ts
+  }
+
+  /** Deletes up to 1,000 tasks at once, all in one atomic step; returns the ids that named no task. */
+  async deleteMany(queueId: string, taskIds: readonly string[]): Promise<string[]> {
+    const distinct = [...new Set(taskIds)];
+    if (distinct.length > MAX_BATCH) throw new BadRequestError(`Too many tasks to delete. Maximum is ${MAX_BATCH}.`);
+    if (distinct.length === 0) return [];
+    const [, ...missing] = expectOk(await this.ctx.store.deleteTasks(queueId, distinct), { operation: "deleteTask", queueId });
+    await deleteTaskLogs(this.ctx, queueId, distinct); // after the tasks: see src/broker/logs.ts
+    return missing.map(String);
   }
 
   /**
@@ -186,41 +203,114 @@ export class TaskService {
   }
 
   /**
-   * Applies updates in order (contract 6.1, 3.7). Every update is checked before any is written; an update that
-   * fails (unknown task, forbidden transition, conflicting paths) is listed in the error and the others stay
-   * applied, as in v1.
+   * Applies updates in order (contract 6.1, 3.7), all of them or none: every update is checked (schema, task found,
+   * paths that merge, status change allowed) and written in one script call only when all pass. Otherwise the
+   * UpdateFailedError lists each failure, with v1's status and message, and nothing is written (v1 writes the
+   * others).
    */
   async update(queueId: string, updates: readonly TaskUpdate[], options: UpdateTasksOptions = {}): Promise<LsResult<Task>> {
     if (updates.length === 0) return { found: false, content: [] };
-    if (updates.length > MAX_UPDATES) throw new BadRequestError(`Too many tasks to update. Maximum is ${MAX_UPDATES}.`);
+    if (updates.length > MAX_BATCH) throw new BadRequestError(`Too many tasks to update. Maximum is ${MAX_BATCH}.`);
     assertNoIssues(updates.flatMap((update, i) => updateIssues(update, ["body", i])));
-    const failures: Array<[string, string]> = [];
-    const content: Task[] = [];
-    for (const update of updates) {
-      try {
-        content.push(await this.updateOne(queueId, update, options.resetPending ?? false));
-      } catch (error) {
-        if (!(error instanceof LabtaskerError) && !(error instanceof PathConflictError)) throw error;
-        failures.push([update.taskId, detailOf(error)]);
-      }
-    }
-    if (failures.length > 0) throw new UpdateFailedError(failures, updates.length);
+    const resetPending = options.resetPending ?? false;
+    // One update (v1's client and the loop's Ignore send one at a time) keeps the per-task script, whose keys all
+    // come in KEYS.
+    const content = updates.length === 1 ? [await this.updateOne(queueId, updates[0]!, resetPending)] : await this.updateBatch(queueId, updates, resetPending);
     return { found: true, content };
   }
 
   private async updateOne(queueId: string, update: TaskUpdate, resetPending: boolean): Promise<Task> {
     const { store, limits } = this.ctx;
     const context = { operation: "updateTask" as const, queueId, taskId: update.taskId };
-    for (let attempt = 0; ; attempt++) {
-      const hash = await store.readTask(queueId, update.taskId);
-      if (hash === null) throw errorFromReply([ScriptCode.TASK_NOT_FOUND], context);
-      const fields = updatedFields(queueId, update, hash);
-      const { reply, task } = await store.updateTask(queueId, this.ctx.now(), update.taskId, hash.rev ?? "0", resetPending, fields);
-      if (reply[0] === ScriptCode.CONFLICT && attempt < limits.writeAttempts) continue;
-      expectOk(reply, context);
-      return decodeTask(queueId, update.taskId, task!.hash);
+    try {
+      for (let attempt = 0; ; attempt++) {
+        const hash = await store.readTask(queueId, update.taskId);
+        if (hash === null) throw errorFromReply([ScriptCode.TASK_NOT_FOUND], context);
+        const fields = updatedFields(update, hash);
+        const { reply, task } = await store.updateTask(queueId, this.ctx.now(), update.taskId, hash.rev ?? "0", resetPending, fields);
+        if (reply[0] === ScriptCode.CONFLICT && attempt < limits.writeAttempts) continue;
+        expectOk(reply, context);
+        return decodeTask(queueId, update.taskId, task!.hash);
+      }
+    } catch (error) {
+      if (!isUpdateFailure(error)) throw error;
+      throw new UpdateFailedError([[update.taskId, detailOf(error)]], 1, false);
     }
   }
+
+  /**
+   * Reads the tasks, computes the batch's writes against them, and sends it; a task changed since it was read means
+   * reading them all again. With a failure known before the call, the script only checks the others, so the error
+   * lists every failure at once.
+   */
+  private async updateBatch(queueId: string, updates: readonly TaskUpdate[], resetPending: boolean): Promise<Task[]> {
+    const { store, limits } = this.ctx;
+    for (let attempt = 0; ; attempt++) {
+      const stored = await store.readTasks(queueId, updates.map((update) => update.taskId));
+      const { writes, failures } = planWrites(queueId, updates, stored);
+      const commit = failures.size === 0;
+      const { reply, updates: replies } = await store.updateTasks(queueId, this.ctx.now(), resetPending, commit, writes.map(({ write }) => write));
+      expectOk(reply, { operation: "updateTask", queueId });
+      if (replies.some(({ reply: [code] }) => code === ScriptCode.CONFLICT) && attempt < limits.writeAttempts) continue;
+      replies.forEach(({ reply: refusal }, i) => {
+        const { index, write } = writes[i]!;
+        if (refusal[0] !== ScriptCode.OK) failures.set(index, detailOf(errorFromReply(refusal, { operation: "updateTask", queueId, taskId: write.taskId })));
+      });
+      if (failures.size > 0) {
+        const listed = [...failures].sort(([a], [b]) => a - b).map(([index, detail]): [string, string] => [updates[index]!.taskId, detail]);
+        throw new UpdateFailedError(listed, updates.length, false);
+      }
+      return replies.map(({ task }) => decodeTask(queueId, task!.taskId, task!.hash));
+    }
+  }
+}
+
+/**
+ * The writes of a batch of updates on the tasks as `stored` (in the updates' order), and the failures found on the
+ * way by the updates' positions: a task not found, paths that do not merge. An update of a task named earlier in the
+ * batch is computed on top of that one, as v1 applies them one after the other.
+ */
+function planWrites(
+  queueId: string,
+  updates: readonly TaskUpdate[],
+  stored: ReadonlyArray<Hash | null>,
+): { writes: Array<{ index: number; write: TaskWrite }>; failures: Map<number, string> } {
+  const current = new Map<string, Hash | null>();
+  const repeated = new Set<string>();
+  updates.forEach((update, i) => {
+    if (current.has(update.taskId)) repeated.add(update.taskId);
+    else current.set(update.taskId, stored[i] ?? null);
+  });
+  const writes: Array<{ index: number; write: TaskWrite }> = [];
+  const failures = new Map<number, string>();
+  updates.forEach((update, index) => {
+    const hash = current.get(update.taskId) ?? null;
+    try {
+      if (hash === null) throw errorFromReply([ScriptCode.TASK_NOT_FOUND], { operation: "updateTask", queueId, taskId: update.taskId });
+      const fields = updatedFields(update, hash);
+      if (repeated.has(update.taskId)) current.set(update.taskId, withFields(hash, fields));
+      writes.push({ index, write: { taskId: update.taskId, rev: hash.rev ?? "0", fields } });
+    } catch (error) {
+      if (!isUpdateFailure(error)) throw error;
+      failures.set(index, detailOf(error));
+    }
+  });
+  return { writes, failures };
+}
+
+/** The errors an update can fail with, listed per task in UpdateFailedError (anything else fails the request). */
+function isUpdateFailure(error: unknown): error is LabtaskerError | PathConflictError {
+  return error instanceof LabtaskerError || error instanceof PathConflictError;
+}
+
+/** A task as stored after writing `fields` (null removes one), for a later update of the same task in a batch. */
+function withFields(hash: Hash, fields: Record<string, string | null>): Hash {
+  const next: Hash = { ...hash };
+  for (const [field, value] of Object.entries(fields)) {
+    if (value === null) delete next[field];
+    else next[field] = value;
+  }
+  return next;
 }
 
 function detailOf(error: LabtaskerError | PathConflictError): string {

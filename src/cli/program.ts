@@ -5,6 +5,7 @@
  */
 import { Command, Option } from "commander";
 import { TASK_STATUSES, WORKER_STATUSES } from "../core/model.js";
+import { NOTIFY_CONDITIONS, NOTIFY_FORMATS } from "../core/notify.js";
 import { LS_FORMATS, collect, float, integer, oneOf } from "./common/options.js";
 
 /** An action that imports its module when it runs; the module's function gets the command (options, arguments). */
@@ -49,7 +50,7 @@ function listingOptions(command: Command, what: "task" | "worker", help: { sort:
     .option("--no-ansi", "No colours.")
     .option("--pager", "Page the output on a terminal (the default).")
     .option("--no-pager", "Do not page.")
-    .option("--limit <n>", "Page size; every page is listed (above 1000: 1000).", integer(1), 100)
+    .option("--limit <n>", "v1's page size, kept for its scripts: every match is listed, 1000 a request.", integer(1), 100)
     .option("--offset <n>", `Skip this many ${what}s first.`, integer(0), 0)
     .option("-S, --sort <field:order>", `Sort by field, asc or desc; repeatable (default: ${help.sort}).`, collect)
     .option("--fmt <format>", `Output format: ${LS_FORMATS.join(", ")}${help.fmt}.`, oneOf(LS_FORMATS), "yaml")
@@ -148,6 +149,39 @@ function defineQueue(program: Command): void {
     .option("--no-cascade", "Keep its tasks and workers (the default).")
     .option("-y, --yes", "Do not ask for confirmation.")
     .action(lazy(() => import("./actions/queue.js"), (m) => m.remove));
+  defineNotify(queue);
+}
+
+/** `queue notify`: notification rules (an extension of our server; docs/notifications.md). */
+function defineNotify(queue: Command): void {
+  const notify = group(queue, "notify", "Notification rules: a server POSTs a message (a signed JSON document or Slack text) when a condition holds. In direct mode rules are stored, and messages go when a labtasker-server runs on the same Redis.");
+  notify
+    .command("add")
+    .description("Add a rule; prints its id and the secret that signs its messages (shown this once).")
+    .requiredOption("--on <filter>", `When to send: a filter over the task after each transition (as task ls -f; event.old_state and event.new_state name the transition), or ${NOTIFY_CONDITIONS.join(" or ")}.`)
+    .requiredOption("--url <url>", "Where to POST (http or https; the server's --notify-allow-host must name its host).")
+    .option("--format <format>", `Message format: ${NOTIFY_FORMATS.join(" (a signed JSON document) or ")} (Slack/Mattermost incoming webhook text).`, oneOf(NOTIFY_FORMATS), "json")
+    .option("--digest <duration>", "At most one message per window (e.g. 60s, 5m), holding the count of the events it stands for.")
+    .option("-q, --quiet", "Print only the rule id and the secret, one per line.")
+    .action(lazy(() => import("./actions/notify.js"), (m) => m.add));
+  notify
+    .command("ls")
+    .description("List the rules, or with --deliveries the last delivery attempts (newest first).")
+    .option("--deliveries", "List delivery attempts and their outcome instead of rules.")
+    .option("--limit <n>", "Delivery attempts to list (at most 100 are kept).", integer(1), 100)
+    .option("--fmt <format>", `Output format: ${LS_FORMATS.join(", ")}.`, oneOf(LS_FORMATS), "yaml")
+    .action(lazy(() => import("./actions/notify.js"), (m) => m.ls));
+  notify
+    .command("rm")
+    .description("Remove rules by id; their messages not sent yet are dropped.")
+    .argument("<rule_ids...>", "Ids of the rules to remove.")
+    .action(lazy(() => import("./actions/notify.js"), (m) => m.remove));
+  notify
+    .command("test")
+    .description("Send a test message to a rule's target and say how it went.")
+    .argument("<rule_id>", "The rule.")
+    .option("--wait <seconds>", "Seconds to wait for the outcome.", integer(0), 10)
+    .action(lazy(() => import("./actions/notify.js"), (m) => m.test));
 }
 
 function defineTask(program: Command): void {
@@ -199,7 +233,7 @@ Examples:
     .option("-s, --status <status>", `Only tasks in this status (${TASK_STATUSES.join(", ")}).`, oneOf(TASK_STATUSES))
     .option("-f, --extra-filter <filter>", FILTER_HELP)
     .option("-u, --update <field=value>", "An update; repeatable. field.key=value merges (args.lr=0.005), field=value replaces.", collect)
-    .option("--limit <n>", "Page size used to find the tasks; every match is updated (above 1000: 1000).", integer(1), 1000)
+    .option("--limit <n>", "v1's page size, kept for its scripts: every match is updated, found 1000 a request.", integer(1), 1000)
     .option("--offset <n>", "Skip this many matching tasks first.", integer(0), 0)
     .option("--reset-pending", "Also re-queue each task: status pending, retries 0.")
     .option("--no-reset-pending", "Do not re-queue (the default).")
@@ -229,6 +263,14 @@ Examples:
     .option("--limit <n>", "Stop counting a status at N and print '>= N' (default: exact counts).", integer(1))
     .option("--fmt <format>", "Output format: text or json.", oneOf(["text", "json"] as const), "text")
     .action(lazy(() => import("./actions/taskCount.js"), (m) => m.count));
+
+  task
+    .command("logs")
+    .description("Print a task's output, as its loop sent it (-f: follow the run to its end).")
+    .argument("<task_id>", "The task.")
+    .option("--attempt <n>", "Which run of the task (1 for the first; default: the last).", integer(1))
+    .option("-f, --follow", "Keep printing the output as it comes, until the run ends.")
+    .action(lazy(() => import("./actions/taskLogs.js"), (m) => m.logs));
 }
 
 function defineWorker(program: Command): void {

@@ -4,7 +4,9 @@
  */
 import type { IncomingMessage } from "node:http";
 import {
+  type ClientExtension,
   TASK_UPDATE_FIELDS,
+  type CountTasksOptions,
   type CreateQueueOptions,
   type CreateWorkerOptions,
   type EventsOptions,
@@ -15,19 +17,27 @@ import {
   type LsResult,
   type LsTasksOptions,
   type LsWorkersOptions,
+  type ReadTaskLogOptions,
   type ReportStatus,
   type ReportTaskStatusOptions,
   type SubmitTaskOptions,
+  type TaskLogAppend,
+  type TaskLogChunk,
+  type TaskCounts,
   type TaskUpdate,
   type UpdateQueueOptions,
   type UpdateTasksOptions,
 } from "../core/api.js";
-import { BadRequestError, LabtaskerError } from "../core/errors.js";
+import { batches } from "../core/batches.js";
+import { PAGE, REQUEST_BATCH } from "../core/defaults.js";
+import { BadRequestError, LabtaskerError, TaskNotFoundError, UpdateFailedError } from "../core/errors.js";
 import { parseJson, stringifyJson, type JsonObject, type JsonValue } from "../json.js";
-import type { Queue, QueueEvent, Task, Worker, WorkerStatus } from "../core/model.js";
+import { TASK_STATUSES, type Queue, type QueueEvent, type Task, type Worker, type WorkerStatus } from "../core/model.js";
 import { errorFromResponse, type ErrorContext } from "./errors.js";
 import { retryBackoffMs, sleep } from "../sleep.js";
 import { readSseFrames } from "./sse.js";
+import { HttpNotifyRules } from "./notify.js";
+import type { CreateNotifyRuleOptions, CreatedNotifyRule, NotifyDelivery, NotifyRule } from "../core/notify.js";
 import { NetworkError, open, send } from "./transport.js";
 import { eventFromWire, queueFromWire, taskFromWire, workerFromWire } from "../wire/v1/index.js";
 
@@ -62,7 +72,13 @@ export class HttpLabtasker implements Labtasker {
   private authHeader: string;
   /** Whether the server has the batch submit extension; learnt on first use. */
   private batchSubmit: boolean | undefined;
+  /** Whether the server has the task count extension; learnt on first use. */
+  private countRoute: boolean | undefined;
+  /** Whether the server has the batch delete extension; learnt on first use. */
+  private batchDelete: boolean | undefined;
   private serverExtensions: Promise<Set<string>> | undefined;
+  /** The notification routes (an extension), on this client's requests. */
+  private readonly notify = new HttpNotifyRules((method, path, options) => this.request(method, path, options));
 
   constructor(private readonly options: HttpLabtaskerOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, "");
@@ -205,14 +221,9 @@ export class HttpLabtasker implements Labtasker {
       }
     }
     const ids: string[] = new Array(tasks.length);
-    let next = 0;
-    const lanes = Array.from({ length: Math.min(16, tasks.length) }, async () => {
-      while (next < tasks.length) {
-        const index = next++;
-        ids[index] = await this.submitTask(tasks[index]!);
-      }
+    await inLanes(tasks.length, async (index) => {
+      ids[index] = await this.submitTask(tasks[index]!);
     });
-    await Promise.all(lanes);
     return ids;
   }
 
@@ -230,9 +241,53 @@ export class HttpLabtasker implements Labtasker {
       status: options.status ?? null,
       extra_filter: await this.wireFilter(options.extraFilter),
       sort: options.sort ?? null,
+      // Only when asked for: the request stays v1's own otherwise.
+      ...(options.snapshot ? { snapshot: options.snapshot } : {}),
     });
     const reply = (await this.request("POST", "/api/v1/queues/me/tasks/search", { body, retry: true, context: { operation: "lsTasks" } })) as JsonObject;
     return { found: Boolean(reply.found), content: ((reply.content ?? []) as JsonObject[]).map(taskFromWire) };
+  }
+
+  /** Whether the server lists the extension at `GET /` (labtasker v1's lists none). */
+  async supports(extension: ClientExtension): Promise<boolean> {
+    return (await this.extensions()).has(extension);
+  }
+
+  /**
+   * One request with our server's count extension; against a server without it (labtasker v1), the listing of each
+   * status read page by page and counted.
+   */
+  async countTasks(options: CountTasksOptions = {}): Promise<TaskCounts> {
+    if (this.countRoute !== false) {
+      try {
+        const body = this.withVersion({
+          task_id: options.taskId ?? null,
+          task_name: options.taskName ?? null,
+          status: options.status ?? null,
+          extra_filter: await this.wireFilter(options.extraFilter),
+        });
+        const reply = (await this.request("POST", "/api/v1/queues/me/tasks/count", { body, retry: true, context: { operation: "lsTasks" } })) as JsonObject;
+        this.countRoute = true;
+        const counts = reply.counts as JsonObject;
+        return Object.fromEntries(TASK_STATUSES.map((status) => [status, Number(counts[status] ?? 0)])) as TaskCounts;
+      } catch (error) {
+        // v1 has only GET and DELETE on /tasks/{task_id} and answers 405 (404 on other servers); anything else is real.
+        if (this.countRoute === true || !(error instanceof LabtaskerError) || ![404, 405].includes(error.status)) throw error;
+        this.countRoute = false;
+      }
+    }
+    const counts = Object.fromEntries(TASK_STATUSES.map((status) => [status, 0])) as TaskCounts;
+    const statuses = options.status ? [options.status] : TASK_STATUSES;
+    await Promise.all(
+      statuses.map(async (status) => {
+        for (let offset = 0; ; offset += PAGE.maxLimit) {
+          const page = await this.lsTasks({ ...options, status, limit: PAGE.maxLimit, offset });
+          counts[status] += page.content.length;
+          if (page.content.length < PAGE.maxLimit) return;
+        }
+      }),
+    );
+    return counts;
   }
 
   async updateTasks(updates: TaskUpdate[], options: UpdateTasksOptions = {}): Promise<LsResult<Task>> {
@@ -243,16 +298,57 @@ export class HttpLabtasker implements Labtasker {
       }
       return wire;
     });
-    const reply = (await this.request("PUT", "/api/v1/queues/me/tasks", {
-      body,
-      query: { reset_pending: options.resetPending ?? false },
-      context: { operation: "updateTasks" },
-    })) as JsonObject;
+    let reply: JsonObject;
+    try {
+      reply = (await this.request("PUT", "/api/v1/queues/me/tasks", {
+        body,
+        query: { reset_pending: options.resetPending ?? false },
+        context: { operation: "updateTasks" },
+      })) as JsonObject;
+    } catch (error) {
+      // The same 400 either way; only a server listing "atomic-update" (ours) has left the other updates unapplied.
+      if (error instanceof UpdateFailedError && (await this.extensions()).has("atomic-update")) throw new UpdateFailedError(error.failures, updates.length, false);
+      throw error;
+    }
     return { found: Boolean(reply.found), content: ((reply.content ?? []) as JsonObject[]).map(taskFromWire) };
   }
 
   async deleteTask(taskId: string): Promise<void> {
     await this.request("DELETE", `/api/v1/queues/me/tasks/${encodeURIComponent(taskId)}`, { context: { operation: "deleteTask", taskId } });
+  }
+
+  /**
+   * One request per 1,000 ids with our server's batch delete extension (each deleted at once); against a server
+   * without it (labtasker v1), one request per id, 16 at a time.
+   */
+  async deleteTasks(taskIds: readonly string[]): Promise<string[]> {
+    if (taskIds.length === 0) return [];
+    if (this.batchDelete !== false) {
+      try {
+        const missing: string[] = [];
+        for (const chunk of batches(taskIds, REQUEST_BATCH)) {
+          const reply = await this.request("POST", "/api/v1/queues/me/tasks/delete", { body: this.withVersion({ task_ids: chunk }), context: { operation: "deleteTask" } });
+          missing.push(...((reply as JsonObject).missing as string[]));
+          this.batchDelete = true;
+        }
+        return missing;
+      } catch (error) {
+        // v1 has only GET and DELETE on /tasks/{task_id} and answers 405 (404 on other servers); anything else is real.
+        if (this.batchDelete === true || !(error instanceof LabtaskerError) || ![404, 405].includes(error.status)) throw error;
+        this.batchDelete = false;
+      }
+    }
+    const missing = new Set<string>();
+    await inLanes(taskIds.length, async (index) => {
+      const taskId = taskIds[index]!;
+      try {
+        await this.deleteTask(taskId);
+      } catch (error) {
+        if (!(error instanceof TaskNotFoundError)) throw error;
+        missing.add(taskId);
+      }
+    });
+    return taskIds.filter((taskId) => missing.has(taskId));
   }
 
   /** The protocol extensions the server lists in GET / (none for labtasker v1's server); asked once. */
@@ -350,6 +446,26 @@ export class HttpLabtasker implements Labtasker {
    * The queue's events over SSE. On a dropped connection it reconnects (after the server's `retry` delay) and, with our
    * server, resumes after the last event seen (Last-Event-ID); v1's server has no replay, so events during the gap are lost there.
    */
+  /** Safe to send again: the chunk's offset and the run's token make a repeat a no-op. Bytes travel as base64. */
+  async appendTaskLog(taskId: string, chunk: TaskLogAppend): Promise<number> {
+    const body = { attempt: chunk.attempt, run: chunk.run, offset: chunk.offset, data: Buffer.from(chunk.data).toString("base64"), ended: chunk.ended === true };
+    const reply = await this.request("POST", `/api/v1/queues/me/tasks/${encodeURIComponent(taskId)}/logs`, { body, retry: true, context: { operation: "reportTask", taskId } });
+    return Number((reply as JsonObject).attempt);
+  }
+
+  async readTaskLog(taskId: string, options: ReadTaskLogOptions = {}): Promise<TaskLogChunk> {
+    const query = { attempt: options.attempt ?? undefined, offset: options.offset ?? 0, wait: options.waitMs ?? 0 };
+    const reply = (await this.request("GET", `/api/v1/queues/me/tasks/${encodeURIComponent(taskId)}/logs`, { query, retry: true, context: { operation: "getTask", taskId } })) as JsonObject;
+    return {
+      attempt: Number(reply.attempt),
+      attempts: Number(reply.attempts),
+      offset: Number(reply.offset),
+      next: Number(reply.next),
+      ended: reply.ended === true,
+      data: Buffer.from(String(reply.data), "base64"),
+    };
+  }
+
   async *events(options: EventsOptions = {}): AsyncGenerator<QueueEvent> {
     const { signal } = options;
     let lastId = options.afterSequence;
@@ -393,6 +509,26 @@ export class HttpLabtasker implements Labtasker {
     }
   }
 
+  createNotifyRule(options: CreateNotifyRuleOptions): Promise<CreatedNotifyRule> {
+    return this.notify.createNotifyRule(options);
+  }
+
+  lsNotifyRules(): Promise<NotifyRule[]> {
+    return this.notify.lsNotifyRules();
+  }
+
+  deleteNotifyRule(ruleId: string): Promise<void> {
+    return this.notify.deleteNotifyRule(ruleId);
+  }
+
+  testNotifyRule(ruleId: string): Promise<string> {
+    return this.notify.testNotifyRule(ruleId);
+  }
+
+  lsNotifyDeliveries(options?: { limit?: number }): Promise<NotifyDelivery[]> {
+    return this.notify.lsNotifyDeliveries(options);
+  }
+
   async close(): Promise<void> {
     // Connections belong to Node's shared fetch agent; nothing to release per client.
   }
@@ -400,6 +536,15 @@ export class HttpLabtasker implements Labtasker {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+/** Runs `work` for each index below `count`, 16 at a time: v1's one-request-per-item routes, without a batch route. */
+async function inLanes(count: number, work: (index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(16, count) }, async () => {
+    while (next < count) await work(next++);
+  });
+  await Promise.all(lanes);
 }
 
 function parseJsonOrText(text: string): JsonValue {

@@ -5,6 +5,7 @@
  */
 import type { JsonObject } from "../json.js";
 import type { Queue, QueueEvent, Task, TaskCommand, TaskStatus, Worker, WorkerStatus } from "./model.js";
+import type { NotifyApi } from "./notify.js";
 
 /**
  * A filter over task or worker documents (v1 field names): a Python-style expression (`args.lr > 0.01`), a Python
@@ -62,7 +63,33 @@ export interface LsTasksOptions extends LsOptions {
   taskId?: string | null;
   taskName?: string | null;
   status?: TaskStatus | null;
+  /**
+   * An extension: a listing snapshot's id, chosen by the client (1 to 64 of `A-Z a-z 0-9 _ -`), so that paging
+   * through a queue that keeps changing costs one evaluation, not one per page. The first page (offset 0) evaluates
+   * the listing and keeps its order under this id; later pages with the same id and query read their tasks from it,
+   * as they are now (tasks deleted or no longer matching meanwhile are left out, and the page is filled from the
+   * next ones). A snapshot is kept 5 minutes after its last page; a later page of one that is gone (or that another
+   * server replica holds) fails with status {@link SNAPSHOT_GONE_STATUS}. Listings in index order (no filter, the
+   * status indexes' order) are read live from the indexes at O(page) and keep no snapshot. Servers without the
+   * extension (labtasker v1) ignore it.
+   */
+  snapshot?: string | null;
 }
+
+/** The status of the error for a page of a listing snapshot that is no longer kept ({@link LsTasksOptions.snapshot}). */
+export const SNAPSHOT_GONE_STATUS = 410;
+
+/** What a listing snapshot's id may be ({@link LsTasksOptions.snapshot}). */
+export const SNAPSHOT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Which tasks a count counts: the listing's target. */
+/** The protocol extensions a client asks about before relying on them (see `Labtasker.supports`). */
+export type ClientExtension = "listing-snapshots" | "task-count";
+
+export type CountTasksOptions = Pick<LsTasksOptions, "taskId" | "taskName" | "status" | "extraFilter">;
+
+/** Tasks per status; 0 for a status the count did not ask for. */
+export type TaskCounts = Record<TaskStatus, number>;
 
 export interface LsWorkersOptions extends LsOptions {
   workerId?: string | null;
@@ -143,6 +170,43 @@ export interface UpdateTasksOptions {
   resetPending?: boolean;
 }
 
+/** One chunk of a run's output for its task's log (an extension: labtasker v1 keeps no logs). */
+export interface TaskLogAppend {
+  /** The attempt's number, or 0 on a run's first chunk: opens the next attempt (returned). */
+  attempt: number;
+  /** A token unique to the run: a first chunk sent twice with it opens one attempt. */
+  run: string;
+  /** Where `data` starts in the run's output; past the end kept, the bytes between count as dropped. */
+  offset: number;
+  data: Uint8Array;
+  /** The run's last chunk. @defaultValue false */
+  ended?: boolean;
+}
+
+export interface ReadTaskLogOptions {
+  /** 1 for the first run. @defaultValue the last one */
+  attempt?: number | null;
+  /** Bytes of the attempt's output already read. @defaultValue 0 */
+  offset?: number;
+  /** Wait up to this long for output past `offset`, or the attempt's end (long polling). @defaultValue 0 */
+  waitMs?: number;
+}
+
+/** Part of one attempt's output, as kept: each task keeps the last 1 MiB of output over its attempts. */
+export interface TaskLogChunk {
+  /** The attempt read (0 when the task has no log). */
+  attempt: number;
+  /** The task's attempts with a log. */
+  attempts: number;
+  /** Offset of `data` in the attempt's output: past the offset asked for when earlier bytes were dropped. */
+  offset: number;
+  /** The offset after `data`, for the next read. */
+  next: number;
+  /** Whether the run ended (no more output will come). */
+  ended: boolean;
+  data: Uint8Array;
+}
+
 export interface CreateWorkerOptions {
   workerName?: string | null;
   metadata?: JsonObject | null;
@@ -161,7 +225,8 @@ export interface HealthStatus {
   database: string;
 }
 
-export interface Labtasker extends AsyncDisposable {
+/** Every operation on one queue; the notification rules' (an extension) are in {@link NotifyApi}. */
+export interface Labtasker extends AsyncDisposable, NotifyApi {
   health(): Promise<HealthStatus>;
 
   /** Creates a queue (no credentials needed) and returns its id. */
@@ -176,8 +241,25 @@ export interface Labtasker extends AsyncDisposable {
   submitTasks(tasks: SubmitTaskOptions[]): Promise<string[]>;
   getTask(taskId: string): Promise<Task>;
   lsTasks(options?: LsTasksOptions): Promise<LsResult<Task>>;
+  /** Tasks per status (an extension): O(1) per status without a filter; a filter costs one evaluation. */
+  countTasks(options?: CountTasksOptions): Promise<TaskCounts>;
+  /**
+   * Whether the queue's server offers an extension whose absence changes what a client does: `listing-snapshots`
+   * (`lsTasks` keeps {@link LsTasksOptions.snapshot}s) and `task-count` (`countTasks` is one request, not a reading
+   * of every task). Our server and direct mode offer both; labtasker v1's server neither.
+   */
+  supports(extension: ClientExtension): Promise<boolean>;
+  /**
+   * Applies up to 1,000 updates, in order. When some fail, UpdateFailedError lists them: our server and direct mode
+   * then write none of the request (`othersApplied` false), labtasker v1's server writes the others.
+   */
   updateTasks(updates: TaskUpdate[], options?: UpdateTasksOptions): Promise<LsResult<Task>>;
   deleteTask(taskId: string): Promise<void>;
+  /**
+   * Deletes many tasks in few round trips; returns the ids that named no task (the others are deleted). Our server
+   * (an extension) and direct mode delete up to 1,000 ids at a time, each such batch at once or not at all.
+   */
+  deleteTasks(taskIds: readonly string[]): Promise<string[]>;
   /** Claims the best matching pending task, or returns null when none matches. */
   fetchTask(options?: FetchTaskOptions): Promise<Task | null>;
   reportTaskStatus(taskId: string, status: ReportStatus, options?: ReportTaskStatusOptions): Promise<void>;
@@ -189,6 +271,11 @@ export interface Labtasker extends AsyncDisposable {
   reportWorkerStatus(workerId: string, status: WorkerStatus): Promise<void>;
   /** @param options.cascadeUpdate clear the worker from its tasks (default true). */
   deleteWorker(workerId: string, options?: { cascadeUpdate?: boolean }): Promise<void>;
+
+  /** Adds a chunk of a run's output to its task's log, returning the attempt's number (an extension). */
+  appendTaskLog?(taskId: string, chunk: TaskLogAppend): Promise<number>;
+  /** Reads a task's log (an extension). */
+  readTaskLog?(taskId: string, options?: ReadTaskLogOptions): Promise<TaskLogChunk>;
 
   /** State transitions of the queue as they happen. */
   events(options?: EventsOptions): AsyncIterable<QueueEvent>;

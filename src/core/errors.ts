@@ -143,11 +143,17 @@ export class TaskNotRunningError extends LabtaskerError {
   }
 }
 
-/** Some of a batch of task updates failed (v1: 400 listing each failure); the others were applied. */
+/** Some of a batch of task updates failed (v1: 400 listing each failure). */
 export class UpdateFailedError extends LabtaskerError {
   constructor(
     readonly failures: Array<[taskId: string, detail: string]>,
     total: number,
+    /**
+     * Whether the batch's other updates were applied: labtasker v1's server applies them; our server and direct mode
+     * apply a batch whole or not at all (GET / lists "atomic-update").
+     * @defaultValue true
+     */
+    readonly othersApplied = true,
   ) {
     super(400, `Failed to update ${failures.length}/${total} tasks. Detail: ${pythonListRepr(failures)}`);
   }

@@ -11,6 +11,9 @@ import { ROUTES, openApiDocument } from "./openapi.js";
 import { sendJson } from "./respond.js";
 import { eventRoutes } from "./routes/events.js";
 import { healthRoutes } from "./routes/health.js";
+import { logRoutes } from "./routes/logs.js";
+import { NOTIFY_ROUTES, notifyRoutes } from "./routes/notify.js";
+import { AllowList } from "../notify/allowList.js";
 import { openQueueRoutes, queueRoutes } from "./routes/queues.js";
 import { taskRoutes } from "./routes/tasks.js";
 import { workerRoutes } from "./routes/workers.js";
@@ -33,6 +36,8 @@ export interface AppOptions {
   logError?: (error: unknown, req: Request) => void;
   /** The version reported in the OpenAPI document. */
   version?: string;
+  /** The hosts notification rules may target (`--notify-allow-host`). @defaultValue none */
+  notifyAllowList?: AllowList;
 }
 
 export interface LabtaskerApp {
@@ -50,7 +55,7 @@ export function createApp(options: AppOptions): LabtaskerApp {
   app.set("query parser", "simple");
 
   // A known path with another method is 405 and an unknown path 404, before authentication, as FastAPI routes.
-  const served = [...ROUTES, { method: "get", path: "/openapi.json" }, { method: "get", path: "/docs" }];
+  const served = [...ROUTES, ...NOTIFY_ROUTES, { method: "get", path: "/openapi.json" }, { method: "get", path: "/docs" }];
   const routes = served.map((route) => ({ method: route.method.toUpperCase(), pattern: new RegExp(`^${route.path.replace(/\{\w+\}/g, "[^/]+")}$`) }));
   app.use((req, res, next) => {
     const method = req.method === "HEAD" ? "GET" : req.method;
@@ -60,6 +65,7 @@ export function createApp(options: AppOptions): LabtaskerApp {
     else next();
   });
 
+  app.use(logRoutes(broker, options.bodyLimit ?? "16mb")); // before the body parser: it parses its own (./routes/logs.ts)
   app.use(express.raw({ type: () => true, limit: options.bodyLimit ?? "16mb" }));
   app.use((req, _res, next) => {
     req.body = Buffer.isBuffer(req.body) ? parseBody(req.body) : undefined;
@@ -82,6 +88,7 @@ export function createApp(options: AppOptions): LabtaskerApp {
   taskRoutes(authenticated, broker);
   workerRoutes(authenticated, broker);
   eventRoutes(authenticated, broker, { pingIntervalSeconds: options.pingIntervalSeconds, openStreams });
+  notifyRoutes(authenticated, broker, options.notifyAllowList ?? new AllowList());
   app.use(authenticated);
 
 

@@ -31,6 +31,11 @@ function dbMode(value: string): "embedded" | "external" {
   return mode;
 }
 
+/** A repeatable option whose environment variable holds a comma-separated list. */
+function hostList(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(",").map((host) => host.trim()).filter(Boolean)];
+}
+
 interface ServeFlags {
   host: string;
   port: number;
@@ -42,6 +47,8 @@ interface ServeFlags {
   sweepInterval: number;
   pingInterval: number;
   allowEviction?: boolean;
+  notifyAllowHost?: string[];
+  notifyKeyFile?: string;
 }
 
 /**
@@ -86,6 +93,12 @@ program
   .addOption(new Option("--sweep-interval <seconds>", "seconds between timeout sweeps").env("PERIODIC_TASK_INTERVAL").default(SWEEP_INTERVAL_SECONDS).argParser(positiveNumber))
   .addOption(new Option("--ping-interval <seconds>", "seconds between SSE pings").env("SSE_PING_INTERVAL").default(15).argParser(positiveNumber))
   .addOption(new Option("--allow-eviction", "start even when Redis's maxmemory-policy (allkeys-*) can evict tasks").env("LABTASKER_ALLOW_EVICTION"))
+  .addOption(
+    new Option("--notify-allow-host <host>", "a host (or *.domain, address, CIDR range) notification rules may POST to; repeatable (default: none)")
+      .env("LABTASKER_NOTIFY_ALLOW_HOSTS")
+      .argParser(hostList),
+  )
+  .addOption(new Option("--notify-key-file <path>", "key that opens notification rules' secrets, created when missing; share it between replicas (default: <data-dir>/notify-key.pem)").env("LABTASKER_NOTIFY_KEY_FILE"))
   .addHelpText("after", "\nPrecedence: flag > environment variable > --env-file > default.")
   .action(async (options: ServeFlags) => {
     const log = (message: string) => console.error(`[${new Date().toISOString()}] ${message}`);
@@ -132,6 +145,7 @@ program
       sweepIntervalSeconds: options.sweepInterval,
       pingIntervalSeconds: options.pingInterval,
       allowEviction: options.allowEviction,
+      notify: { allowHosts: options.notifyAllowHost, keyFile: options.notifyKeyFile },
       version,
       log,
     });

@@ -4,6 +4,7 @@
  */
 import { Type, type TSchema } from "@sinclair/typebox";
 import * as S from "./schemas.js";
+import { NOTIFY_ROUTES } from "./routes/notify.js";
 
 interface RouteDoc {
   method: "get" | "post" | "put" | "delete";
@@ -33,17 +34,21 @@ export const ROUTES: RouteDoc[] = [
   { method: "post", path: "/api/v1/queues/me/tasks", summary: "Submit a task", auth: true, body: S.TaskSubmitRequest, status: 201, response: S.IdResponse("task_id") },
   { method: "post", path: "/api/v1/queues/me/tasks/batch", summary: "Submit many tasks (extension)", auth: true, body: S.TaskBatchSubmitRequest, status: 201, response: Type.Object({ notification: Type.Null(), task_ids: Type.Array(Type.String()) }) },
   { method: "post", path: "/api/v1/queues/me/tasks/search", summary: "List tasks", auth: true, body: S.TaskLsRequest, status: 200, response: S.TaskLsResponse },
+  { method: "post", path: "/api/v1/queues/me/tasks/count", summary: "Count tasks per status (extension)", auth: true, body: S.TaskCountRequest, status: 200, response: S.TaskCountResponse },
   { method: "post", path: "/api/v1/queues/me/tasks/next", summary: "Fetch (claim) the next task", auth: true, body: S.TaskFetchRequest, status: 200, response: S.TaskFetchResponse },
   { method: "post", path: `/api/v1/queues/me/tasks/${taskId}/status`, summary: "Report a task's status", auth: true, body: S.TaskStatusUpdateRequest, status: 200, response: Type.Null() },
   { method: "post", path: `/api/v1/queues/me/tasks/${taskId}/heartbeat`, summary: "Refresh a task's heartbeat", auth: true, status: 204, query: { worker_id: { schema: Type.String(), description: "the worker holding the task" } } },
   { method: "get", path: `/api/v1/queues/me/tasks/${taskId}`, summary: "Get a task", auth: true, status: 200, response: S.Task },
   { method: "put", path: "/api/v1/queues/me/tasks", summary: "Update tasks", auth: true, body: S.TaskUpdateRequestList, status: 200, response: S.TaskLsResponse, query: { reset_pending: { schema: Type.Boolean({ default: true }), description: "re-queue each task (status pending, retries 0)" } } },
   { method: "delete", path: `/api/v1/queues/me/tasks/${taskId}`, summary: "Delete a task", auth: true, status: 204 },
+  { method: "post", path: "/api/v1/queues/me/tasks/delete", summary: "Delete up to 1,000 tasks at once (extension)", auth: true, body: S.TaskBatchDeleteRequest, status: 200, response: S.TaskBatchDeleteResponse },
   { method: "post", path: "/api/v1/queues/me/workers", summary: "Create a worker", auth: true, body: S.WorkerCreateRequest, status: 201, response: S.IdResponse("worker_id") },
   { method: "post", path: "/api/v1/queues/me/workers/search", summary: "List workers", auth: true, body: S.WorkerLsRequest, status: 200, response: S.WorkerLsResponse },
   { method: "post", path: `/api/v1/queues/me/workers/${workerId}/status`, summary: "Activate or suspend a worker", auth: true, body: S.WorkerStatusUpdateRequest, status: 200, response: Type.Null() },
   { method: "delete", path: `/api/v1/queues/me/workers/${workerId}`, summary: "Delete a worker", auth: true, status: 204, query: { cascade_update: { schema: Type.Boolean({ default: true }), description: "clear the worker from its tasks" } } },
   { method: "get", path: `/api/v1/queues/me/workers/${workerId}`, summary: "Get a worker (id under _id, as v1)", auth: true, status: 200, response: S.Worker },
+  { method: "post", path: `/api/v1/queues/me/tasks/${taskId}/logs`, summary: "Append a chunk of a run's output to the task's log (extension; docs/wire-v1.md)", auth: true, status: 200, body: Type.Object({ attempt: Type.Integer({ minimum: 0, description: "0 opens the run's attempt" }), run: Type.String({ pattern: "^[A-Za-z0-9_-]{1,64}$" }), offset: Type.Integer({ minimum: 0 }), data: Type.String({ contentEncoding: "base64" }), ended: Type.Optional(Type.Boolean()) }), response: Type.Object({ attempt: Type.Integer() }) },
+  { method: "get", path: `/api/v1/queues/me/tasks/${taskId}/logs`, summary: "Read a task's log; wait > 0 long-polls for more (extension; docs/wire-v1.md)", auth: true, status: 200, query: { attempt: { schema: Type.Integer({ minimum: 1 }), description: "the attempt (default: the last)" }, offset: { schema: Type.Integer({ minimum: 0, default: 0 }), description: "bytes of the attempt already read" }, wait: { schema: Type.Integer({ minimum: 0, default: 0 }), description: "ms to wait for output past offset or the run's end (at most 10,000)" } }, response: Type.Object({ attempt: Type.Integer(), attempts: Type.Integer(), offset: Type.Integer(), next: Type.Integer(), ended: Type.Boolean(), data: Type.String({ contentEncoding: "base64" }) }) },
   { method: "get", path: "/api/v1/queues/me/events", summary: "State transition events (SSE)", auth: true, status: 200, contentType: "text/event-stream" },
 ];
 
@@ -54,7 +59,8 @@ function plain(schema: TSchema): unknown {
 
 export function openApiDocument(version: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
-  for (const route of ROUTES) {
+  const routes: readonly RouteDoc[] = [...ROUTES, ...NOTIFY_ROUTES];
+  for (const route of routes) {
     const pathParams = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: "path", required: true, schema: { type: "string" } }));
     const queryParams = Object.entries(route.query ?? {}).map(([name, q]) => ({ name, in: "query", required: false, description: q.description, schema: plain(q.schema) }));
     const errorResponse = { description: "error", content: { "application/json": { schema: plain(S.ErrorResponse) } } };

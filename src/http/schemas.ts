@@ -5,6 +5,8 @@
  */
 import { Type, type Static } from "@sinclair/typebox";
 import { DOTTED_KEY_PATTERN, NAME_MAX_LENGTH, NAME_PATTERN, PASSWORD_MAX_LENGTH } from "../core/validation.js";
+import { TASK_STATUSES } from "../core/model.js";
+import { SNAPSHOT_ID_PATTERN } from "../core/api.js";
 import { Command, Dict, Nullable, QueueSchema, TASK_STATUS_PATTERN, TaskSchema, WORKER_STATUS_PATTERN, WorkerSchema } from "../wire/v1/schema.js";
 
 const Name = Type.String({ pattern: NAME_PATTERN.source, minLength: 1, maxLength: NAME_MAX_LENGTH });
@@ -48,6 +50,10 @@ export const TaskBatchSubmitRequest = Type.Object(
   open,
 );
 
+/** Extension: delete many tasks at once (the broker refuses more than 1,000 with v1's "Too many" 400). */
+export const TaskBatchDeleteRequest = Type.Object({ ...clientVersion, task_ids: Type.Array(Type.String()) }, open);
+export const TaskBatchDeleteResponse = Type.Object({ notification: Type.Null(), deleted: Type.Array(Type.String()), missing: Type.Array(Type.String()) });
+
 const SortSpec = Type.Array(Type.Tuple([Type.String(), Type.Integer()]));
 const lsFields = {
   offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
@@ -62,6 +68,19 @@ export const TaskLsRequest = Type.Object(
     task_id: Type.Optional(Nullable(Type.String())),
     task_name: Type.Optional(Nullable(Type.String())),
     status: Type.Optional(Nullable(Type.String({ pattern: TASK_STATUS_PATTERN }))),
+    // Extension: a listing snapshot's id, chosen by the client (see GET / "extensions" and LsTasksOptions.snapshot).
+    snapshot: Type.Optional(Nullable(Type.String({ pattern: SNAPSHOT_ID_PATTERN.source }))),
+  },
+  open,
+);
+/** Extension: tasks per status (`POST /api/v1/queues/me/tasks/count`), selected as a listing selects them. */
+export const TaskCountRequest = Type.Object(
+  {
+    ...clientVersion,
+    task_id: Type.Optional(Nullable(Type.String())),
+    task_name: Type.Optional(Nullable(Type.String())),
+    status: Type.Optional(Nullable(Type.String({ pattern: TASK_STATUS_PATTERN }))),
+    extra_filter: Type.Optional(Nullable(Dict)),
   },
   open,
 );
@@ -100,7 +119,7 @@ export const TaskFetchRequest = Type.Object(
 );
 
 /** The extensions to v1's protocol this server offers, listed in GET / so clients use them only where they exist. */
-export const EXTENSIONS = ["batch-submit", "report-and-fetch", "event-replay", "jsonata-filters", "running-summary"] as const;
+export const EXTENSIONS = ["batch-submit", "task-count", "listing-snapshots", "batch-delete", "atomic-update", "report-and-fetch", "event-replay", "jsonata-filters", "running-summary", "task-logs", "notifications"] as const;
 
 export const TaskStatusUpdateRequest = Type.Object(
   {
@@ -155,6 +174,10 @@ export const QueueGetResponse = Type.Object({ notification: Notification, ...Que
 export const IdResponse = (field: string) => Type.Object({ notification: Notification, [field]: Type.String() });
 export const TaskLsResponse = Type.Object({ notification: Notification, found: Type.Boolean(), content: Type.Array(Task) });
 export const WorkerLsResponse = Type.Object({ notification: Notification, found: Type.Boolean(), content: Type.Array(Worker) });
+export const TaskCountResponse = Type.Object({
+  notification: Notification,
+  counts: Type.Object(Object.fromEntries(TASK_STATUSES.map((status) => [status, Type.Integer({ minimum: 0 })]))),
+});
 export const TaskFetchResponse = Type.Object({ notification: Notification, found: Type.Boolean(), task: Nullable(Task) });
 export const ErrorResponse = Type.Object({ detail: Type.Union([Type.String(), Type.Array(Type.Unknown())]) });
 /** When the timeout sweep last ran (by any replica), for an operator to alert on. */

@@ -15,6 +15,9 @@ import { startEmbeddedRedis, type EmbeddedRedis } from "../store/embeddedRedis.j
 import { KeyBuilder } from "../store/keys.js";
 import { createApp } from "./app.js";
 import { SWEEP_INTERVAL_SECONDS } from "../core/defaults.js";
+import { AllowList } from "../notify/allowList.js";
+import { loadOrCreateNotifyKey } from "../notify/secret.js";
+import { NotificationService } from "../notify/service.js";
 
 export interface ServeOptions {
   /** @defaultValue "0.0.0.0" (as v1) */
@@ -41,6 +44,24 @@ export interface ServeOptions {
   bodyLimit?: string;
   version?: string;
   log?: (message: string) => void;
+  /** Notification delivery (docs/notifications.md). */
+  notify?: NotifyServeOptions;
+}
+
+export interface NotifyServeOptions {
+  /** Hosts, `*.domains`, addresses or CIDR ranges rules may target (`--notify-allow-host`). @defaultValue none */
+  allowHosts?: readonly string[];
+  /**
+   * The X25519 key (PKCS#8 PEM) that opens rules' secrets, created when missing; replicas on one Redis share it.
+   * @defaultValue `<dataDir>/notify-key.pem`
+   */
+  keyFile?: string;
+  /** The wait before a delivery's first retry, doubling for each next. @defaultValue 5000 */
+  backoffMs?: number;
+  /** How long a receiver has to answer. @defaultValue 10000 */
+  timeoutMs?: number;
+  /** ms between reads of the event streams. @defaultValue 200 */
+  pollMs?: number;
 }
 
 /** How a stop went: clean, or what was cut short (requests answered 503 or dropped, connections closed by force). */
@@ -75,6 +96,12 @@ const ANSWER_GRACE_MS = 1_000;
 
 export async function serve(options: ServeOptions): Promise<RunningServer> {
   const log = options.log ?? ((message: string) => console.error(message));
+  // Bad notification settings fail the start before anything is started. With no host allowed (the default) nothing
+  // could be delivered: this replica runs no delivery and needs no key file.
+  const notifyAllowList = new AllowList(options.notify?.allowHosts ?? []);
+  const notifyKey = notifyAllowList.empty
+    ? null
+    : await loadOrCreateNotifyKey(options.notify?.keyFile ?? join(options.dataDir ?? "labtasker-data", "notify-key.pem"));
   let embedded: EmbeddedRedis | undefined;
   let redisUrl = options.redisUrl;
   if (!redisUrl) {
@@ -121,6 +148,14 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
           `sweep carries on; loops re-register their workers, and lost queues must be created again.`,
       ),
   });
+  const notifications = notifyKey && (await NotificationService.start(broker, {
+    key: notifyKey,
+    allowList: notifyAllowList,
+    backoffMs: options.notify?.backoffMs,
+    timeoutMs: options.notify?.timeoutMs,
+    pollMs: options.notify?.pollMs,
+    log,
+  }));
   const { app, openStreams } = createApp({
     broker,
     sweepIntervalSeconds,
@@ -128,6 +163,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     bodyLimit: options.bodyLimit,
     version: options.version,
     warnings,
+    notifyAllowList,
     logError: (error, req) => log(`${req.method} ${req.path} failed: ${(error as Error).stack ?? String(error)}`),
   });
   const server: Server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, app);
@@ -154,6 +190,8 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     closing ??= (async () => {
       const problems: string[] = [];
       await sweeper.close();
+      // Deliveries stop beside the requests' grace period (bounded inside, well within it).
+      const notificationsClosed = notifications?.close() ?? Promise.resolve();
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const stream of openStreams) stream.end();
       server.closeIdleConnections();
@@ -170,6 +208,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       } finally {
         clearInterval(idle);
       }
+      if (!(await settlesWithin(notificationsClosed, ANSWER_GRACE_MS))) problems.push("notification deliveries did not stop in time");
       if (!(await settlesWithin(broker.close(), ANSWER_GRACE_MS))) {
         problems.push("Redis did not answer the stop (its connection was dropped)");
         broker.store.redis.disconnect();

@@ -68,8 +68,11 @@ export interface OutputCapture {
   stop(): void;
 }
 
-/** Starts copying `process.stdout` and `process.stderr` to `file` (appending). Captures do not nest. */
-export function captureOutput(file: string): OutputCapture {
+/**
+ * Starts copying `process.stdout` and `process.stderr` to `file` (appending). Captures do not nest. `onBytes` gets
+ * every write as it is (colours included, for the server's copy of the log).
+ */
+export function captureOutput(file: string, onBytes?: (bytes: Buffer) => void): OutputCapture {
   const fd = openSync(file, "a");
   let writable = true;
   let stopped = false;
@@ -91,12 +94,10 @@ export function captureOutput(file: string): OutputCapture {
   }));
   for (const tap of taps) {
     const wrapped = function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]): boolean {
-      const text =
-        typeof chunk === "string"
-          ? chunk
-          : chunk instanceof Uint8Array
-            ? tap.decoder.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength))
-            : "";
+      const bytes = chunk instanceof Uint8Array ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) : null;
+      const text = typeof chunk === "string" ? chunk : bytes !== null ? tap.decoder.write(bytes) : "";
+      // Bytes are passed on as they are: a writer must not change a chunk after write(), which keeps it too.
+      if (onBytes !== undefined && bypassed === 0) onBytes(bytes ?? Buffer.from(text, "utf8"));
       append(tap.stripper.push(text));
       return (tap.original as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
     };

@@ -14,6 +14,7 @@ export {
   type InternalErrorHandler,
   type LoopJob,
   type LoopJobContext,
+  type LoopObserver,
   type LoopOptions,
   type LoopResult,
   type LoopSettings,

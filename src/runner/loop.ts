@@ -31,6 +31,7 @@ export {
   backoffOnInternalError,
   internalErrorDelay,
   type InternalErrorHandler,
+  type LoopObserver,
   type LoopOptions,
   type LoopSettings,
 } from "./options.js";
@@ -57,6 +58,7 @@ export async function runLoop(options: LoopOptions): Promise<LoopResult> {
   } finally {
     stops.release();
     restoreEnv();
+    await state.uploads.drain();
   }
 
   // A worker the loop created for itself is removed when the user ends the loop (Exit, Ctrl+C, SIGTERM); it is

@@ -3,7 +3,7 @@
  * which declares only the defaults it changes), {@link LoopOptions} (the runtime's own), and their checks and defaults.
  */
 import type { CreateWorkerOptions, DocumentPredicate, FilterInput, Labtasker } from "../core/api.js";
-import type { TaskCommand } from "../core/model.js";
+import type { Task, TaskCommand } from "../core/model.js";
 import { parseTimeInterval } from "../core/validation.js";
 import { CONFIG_DEFAULTS, labtaskerRoot } from "../config/clientConfig.js";
 import { toWireFilter } from "../filter/index.js";
@@ -68,12 +68,24 @@ export interface LoopSettings {
   onInternalError?: InternalErrorHandler;
   /** Where the loop's own lines go. @defaultValue v1-style lines on stderr (`silentLogger` drops them) */
   log?: LoopLogger;
+  /**
+   * Send each run's output to the server as it is written (`labtasker task logs`), besides `run.log`. Servers
+   * without task logs (labtasker v1) are detected and skipped. @defaultValue true
+   */
+  uploadLogs?: boolean;
+}
+
+/** Told when each task starts and ends (after its report, or when it was not reported): for a process watching loops. */
+export interface LoopObserver {
+  taskStarted(task: Task): void;
+  taskEnded(task: Task): void;
 }
 
 /** The options of `runLoop`. */
 export interface LoopOptions extends LoopSettings {
   client: Labtasker;
   job: LoopJob;
+  observer?: LoopObserver;
   /** Arg paths the job uses ("no more, no less"); `"*"` allows extra keys. @defaultValue [] (any pending task) */
   requiredFields?: string[] | null;
 }
@@ -96,6 +108,8 @@ export interface ResolvedLoopOptions {
   promptOnFailure: boolean;
   prompter: Prompter;
   onInternalError: InternalErrorHandler;
+  uploadLogs: boolean;
+  observer: LoopObserver | null;
 }
 
 /** Seconds to wait after the n-th internal error in a row (v1: min(60, 2^(n-1))), or null to give up (after 10). */
@@ -152,5 +166,7 @@ export function resolveLoopOptions(options: LoopOptions): ResolvedLoopOptions {
     promptOnFailure: options.promptOnFailure ?? true,
     prompter: options.prompter ?? processPrompter(),
     onInternalError: options.onInternalError ?? backoffOnInternalError(log),
+    uploadLogs: options.uploadLogs ?? true,
+    observer: options.observer ?? null,
   };
 }

@@ -1,5 +1,6 @@
 /** What one loop holds while it runs: its resolved options, its stop requests, its worker and its result so far. */
 import type { WorkerSuspendedError } from "../core/errors.js";
+import { LogUploads } from "./logUpload.js";
 import type { ResolvedLoopOptions } from "./options.js";
 import type { StopRequests, StopSignal } from "./signals.js";
 
@@ -28,6 +29,8 @@ export interface LoopResult {
 
 export class LoopState {
   readonly result: LoopResult;
+  /** Each run's output on its way to the server. */
+  readonly uploads: LogUploads;
   /** Internal errors in a row. */
   private failures = 0;
 
@@ -37,6 +40,7 @@ export class LoopState {
     workerId: string,
     workerCreated: boolean,
   ) {
+    this.uploads = new LogUploads(settings.client, settings.uploadLogs, settings.log);
     this.result = { reason: "done", signal: null, workerId, workerCreated, suspension: null, succeeded: 0, failed: 0, ignored: 0 };
   }
 

@@ -93,7 +93,8 @@ export async function runTask(state: LoopState, task: Task): Promise<boolean> {
   const logDir = createRunDir(root, task);
   process.env[RUNNER_ENV.taskId] = task.taskId;
   process.env[RUNNER_ENV.logDir] = logDir;
-  const capture = captureOutput(join(logDir, RUN_FILES.runLog));
+  const upload = state.uploads.start(task.taskId);
+  const capture = captureOutput(join(logDir, RUN_FILES.runLog), upload === null ? undefined : (bytes) => upload.write(bytes));
   const heartbeat = new Heartbeat({
     client,
     taskId: task.taskId,
@@ -107,6 +108,7 @@ export async function runTask(state: LoopState, task: Task): Promise<boolean> {
   try {
     log.info(`Prepared to run task ${task.taskId} with args ${pythonRepr(task.args)}.`);
     heartbeat.start();
+    state.settings.observer?.taskStarted(task);
     const context: LoopJobContext = {
       task,
       workerId,
@@ -129,6 +131,8 @@ export async function runTask(state: LoopState, task: Task): Promise<boolean> {
   } finally {
     await heartbeat.stop();
     capture.stop();
+    state.uploads.finish(upload); // in the background: the next task does not wait for it
     setActiveRun(null);
+    state.settings.observer?.taskEnded(task);
   }
 }

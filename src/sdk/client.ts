@@ -6,30 +6,36 @@
  * over both transports, reports about the running task routed through its run (./current.ts), and no hold on the
  * process while idle (./idle.ts).
  */
-import type {
-  CreateQueueOptions,
-  CreateWorkerOptions,
-  EventsOptions,
-  FetchTaskOptions,
-  FilterInput,
-  HealthStatus,
-  Labtasker,
-  LsOptions,
-  LsResult,
-  LsTasksOptions,
-  LsWorkersOptions,
-  ReportStatus,
-  ReportTaskStatusOptions,
-  SortSpec,
-  SubmitTaskOptions,
-  TaskUpdate,
-  UpdateQueueOptions,
-  UpdateTasksOptions,
+import { randomUUID } from "node:crypto";
+import {
+  type ClientExtension,
+  SNAPSHOT_GONE_STATUS,
+  type CountTasksOptions,
+  type CreateQueueOptions,
+  type CreateWorkerOptions,
+  type EventsOptions,
+  type FetchTaskOptions,
+  type FilterInput,
+  type HealthStatus,
+  type Labtasker,
+  type LsOptions,
+  type LsResult,
+  type LsTasksOptions,
+  type LsWorkersOptions,
+  type ReportStatus,
+  type ReportTaskStatusOptions,
+  type SortSpec,
+  type SubmitTaskOptions,
+  type TaskCounts,
+  type TaskUpdate,
+  type UpdateQueueOptions,
+  type UpdateTasksOptions,
 } from "../core/api.js";
 import type { Transport } from "../config/connect.js";
 import { batches } from "../core/batches.js";
-import { QueueExistsError, TaskNotFoundError, UpdateFailedError, WorkerNotFoundError } from "../core/errors.js";
+import { LabtaskerError, QueueExistsError, UpdateFailedError, WorkerNotFoundError } from "../core/errors.js";
 import type { Queue, QueueEvent, Task, Worker, WorkerStatus } from "../core/model.js";
+import type { CreateNotifyRuleOptions, CreatedNotifyRule, NotifyDelivery, NotifyRule } from "../core/notify.js";
 import { backoffMs, sleep } from "../sleep.js";
 import { IdleGuard, redisIdleGuard } from "./idle.js";
 import { toSortSpec, type SortInput } from "./sort.js";
@@ -40,6 +46,8 @@ import { PAGE, REQUEST_BATCH } from "../core/defaults.js";
 const MAX_PAGE = PAGE.maxLimit;
 /** The largest update batch a server takes (v1's bound). */
 const UPDATE_BATCH = REQUEST_BATCH;
+/** Ids per call of the transport's `deleteTasks`: one request, deleted at once, on our server (its bound). */
+const DELETE_BATCH = REQUEST_BATCH;
 
 /** Options of `lsTasks`: v1's, with {@link SortInput} sort orders and any `limit` (pages of 1,000 are read as needed). */
 export interface TaskListOptions extends Omit<LsTasksOptions, "sort"> {
@@ -94,23 +102,37 @@ export interface SubmitTasksOptions {
 /** Options of `updateTasksSettled`. */
 export interface SettledUpdateOptions extends UpdateTasksOptions {
   /**
-   * Read back, one `getTask` each, the updates that a batch with failures applied (a server returns none of them
-   * with its error), so that `content` holds every updated task. `false` sends nothing but the updates; `content`
-   * then holds the tasks of the batches without failures.
+   * Against labtasker v1's server, read back, one `getTask` each, the updates that a batch with failures applied (it
+   * returns none of them with its error), so that `content` holds every updated task. `false` sends nothing but the
+   * updates; `content` then holds the tasks of the batches without failures. (Our server and direct mode apply such
+   * a batch's other updates in a second request, which returns them.)
    * @defaultValue true
    */
   readBackApplied?: boolean;
+  /**
+   * Keep the updated tasks in `content`. `false` drops each batch's tasks as they come (a caller that only counts
+   * them, such as `task update` in a script, then holds no more than a batch: 100,000 tasks take about 200 MB).
+   * @defaultValue true
+   */
+  returnTasks?: boolean;
+  /** Called after each batch with the number of updates sent so far, applied or failed (for progress). */
+  onBatch?: (done: number) => void;
 }
 
 /** What `updateTasksSettled` did: the updated tasks, and every update that failed with the server's detail. */
 export interface UpdateOutcome {
   content: Task[];
+  /** Updates applied: those in `content`, and those a server applied without returning them or not kept. */
+  updated: number;
   failures: Array<[taskId: string, detail: string]>;
 }
 
 /** Options of `deleteTasks` / `deleteWorkers`. */
 export interface DeleteEachOptions {
-  /** Called after each id: `"deleted"`, or `"missing"` when there was no such task (worker). */
+  /**
+   * Called for each id once it is deleted (for tasks, once its batch is): `"deleted"`, or `"missing"` when there was
+   * no such task (worker).
+   */
   onEach?: (id: string, outcome: "deleted" | "missing") => void;
 }
 
@@ -310,8 +332,26 @@ export class LabtaskerClient implements Labtasker {
   lsTasks(options: TaskListOptions = {}): Promise<LsResult<Task>> {
     return this.idle.run(async () => {
       await this.checkFilter(options.extraFilter, "task");
-      return this.pages<Task, LsTasksOptions>((page) => this.transport.lsTasks(page), { ...options, sort: toSortSpec(options.sort) }, (task) => task.taskId);
+      return this.pages<Task, LsTasksOptions>((page) => this.transport.lsTasks(page), { ...options, sort: toSortSpec(options.sort) }, (task) => task.taskId, true);
     });
+  }
+
+  /**
+   * Tasks per status (`{ pending, running, success, failed, cancelled }`) of those selected as {@link lsTasks} selects
+   * them: a few ZCARDs on our server and in direct mode, one evaluation with a filter; against labtasker v1's server,
+   * the listings read page by page and counted.
+   * @throws FilterError for a filter that does not compile.
+   */
+  countTasks(options: CountTasksOptions = {}): Promise<TaskCounts> {
+    return this.idle.run(async () => {
+      await this.checkFilter(options.extraFilter, "task");
+      return this.transport.countTasks(options);
+    });
+  }
+
+  /** Whether the server offers the extension (our server and direct mode: all; labtasker v1's server: none). */
+  supports(extension: ClientExtension): Promise<boolean> {
+    return this.idle.run(() => this.transport.supports(extension));
   }
 
   /** One page of matching workers, as {@link lsTasks}. */
@@ -322,14 +362,17 @@ export class LabtaskerClient implements Labtasker {
     });
   }
 
-  /** A listing whose limit may exceed a page: pages of 1,000 read by offset, repeats (from changes meanwhile) dropped. */
-  private async pages<T, O extends LsOptions>(list: (options: O) => Promise<LsResult<T>>, options: O, idOf: (item: T) => string): Promise<LsResult<T>> {
+  /**
+   * A listing whose limit may exceed a page: pages of 1,000 read by offset (in one listing snapshot, for tasks),
+   * repeats (from changes meanwhile) dropped.
+   */
+  private async pages<T, O extends LsOptions>(list: (options: O) => Promise<LsResult<T>>, options: O, idOf: (item: T) => string, snapshots = false): Promise<LsResult<T>> {
     const limit = options.limit ?? PAGE.limit;
     // Limits a server refuses (not an integer, below 1) go to it as they are, for its validation error.
     if (!Number.isInteger(limit) || limit <= MAX_PAGE) return list(options);
     const content: T[] = [];
     const read = (page: PageRequest) => list({ ...options, ...page });
-    for await (const page of offsetPages(read, idOf, { pageSize: MAX_PAGE, offset: options.offset ?? 0, limit })) content.push(...page);
+    for await (const page of offsetPages(read, idOf, { pageSize: MAX_PAGE, offset: options.offset ?? 0, limit, snapshots })) content.push(...page);
     return { found: content.length > 0, content };
   }
 
@@ -389,7 +432,7 @@ export class LabtaskerClient implements Labtasker {
       await this.checkFilter(extraFilter, kind);
       // Without a sort: a function filter in id order (as before), anything else in the server's default order.
       const pageSort: SortSpec | null = sort ?? (typeof extraFilter === "function" ? [["_id", 1]] : null);
-      yield* offsetPages((page) => read(extraFilter, pageSort, page), idOf, { pageSize, offset: offset ?? 0, dropRepeats });
+      yield* offsetPages((page) => read(extraFilter, pageSort, page), idOf, { pageSize, offset: offset ?? 0, dropRepeats, snapshots: kind === "task" });
       return;
     }
 
@@ -400,23 +443,38 @@ export class LabtaskerClient implements Labtasker {
       const { toWireFilter, WORKER_FILTER_FIELDS } = await filterModule();
       base = toWireFilter(extraFilter, kind === "worker" ? { fields: WORKER_FILTER_FIELDS } : {});
     }
+    // Runs of pages read by offset from one listing snapshot of the ids after `after` (one evaluation a run). Without
+    // snapshots (labtasker v1's server; worker listings) each page is a run of its own, after the last id seen; a
+    // snapshot the server no longer keeps ends its run, and the next starts after the last id seen.
+    const snapshots = kind === "task" && (await this.idle.run(() => this.transport.supports("listing-snapshots")));
     for (let after: string | null = null; ; ) {
-      const page = await read(after === null ? base : afterId(base, after), [["_id", 1]], { limit: pageSize, offset: 0 });
-      if (page.content.length > 0) yield page.content;
-      if (page.content.length < pageSize) return;
-      after = idOf(page.content[page.content.length - 1]!);
+      const filter = after === null ? base : afterId(base, after);
+      const snapshot = snapshots ? randomUUID() : undefined;
+      for (let offset = 0; ; ) {
+        let page: LsResult<T>;
+        try {
+          page = await read(filter, [["_id", 1]], { limit: pageSize, offset, ...(snapshot ? { snapshot } : {}) });
+        } catch (error) {
+          if (offset > 0 && isSnapshotGone(error)) break;
+          throw error;
+        }
+        if (page.content.length > 0) yield page.content;
+        if (page.content.length < pageSize) return;
+        after = idOf(page.content[page.content.length - 1]!);
+        if (snapshot === undefined) break;
+        offset += page.content.length;
+      }
     }
   }
 
   /**
    * Applies task updates (v1's `update_tasks`): object fields (`args`, `metadata`, `summary`) are merged one level
    * down unless listed in `replaceFields`; `resetPending` re-queues each task (status pending, retries 0). Any number
-   * of updates: they go in batches of 1,000 (v1's bound).
+   * of updates: they go in batches of 1,000 (v1's bound), each written at once by our server and direct mode.
    * @throws UpdateFailedError listing every update that failed (the others are applied, as in v1).
    */
   updateTasks(updates: TaskUpdate[], options?: UpdateTasksOptions): Promise<LsResult<Task>> {
     return this.idle.run(async () => {
-      if (updates.length <= UPDATE_BATCH) return this.transport.updateTasks(updates, options);
       const { content, failures } = await this.updateTasksSettled(updates, options);
       if (failures.length > 0) throw new UpdateFailedError(failures, updates.length);
       return { found: content.length > 0, content };
@@ -425,26 +483,43 @@ export class LabtaskerClient implements Labtasker {
 
   /**
    * {@link updateTasks} that reports failed updates instead of throwing them: the updates go in batches of 1,000,
-   * a batch with failures does not stop the others, and the result lists what was updated and what failed.
+   * a batch with failures does not stop the others, and the result lists what was updated and what failed. Our
+   * server and direct mode write a batch whole or not at all: a batch with failures is sent again without them.
    */
   updateTasksSettled(updates: TaskUpdate[], options: SettledUpdateOptions = {}): Promise<UpdateOutcome> {
-    const { readBackApplied = true, ...updateOptions } = options;
+    const { readBackApplied = true, returnTasks = true, onBatch, ...updateOptions } = options;
     return this.idle.run(async () => {
-      const content: Task[] = [];
-      const failures: Array<[string, string]> = [];
+      const outcome: UpdateOutcome = { content: [], updated: 0, failures: [] };
+      const applied = (tasks: Task[]) => {
+        outcome.updated += tasks.length;
+        if (returnTasks) outcome.content.push(...tasks);
+      };
+      let done = 0;
       for (const batch of batches(updates, UPDATE_BATCH)) {
-        try {
-          content.push(...(await this.transport.updateTasks(batch, updateOptions)).content);
-        } catch (error) {
-          if (!(error instanceof UpdateFailedError)) throw error;
-          failures.push(...error.failures);
-          if (!readBackApplied) continue;
-          const failed = new Set(error.failures.map(([taskId]) => taskId));
-          // The batch's successful updates are applied but not returned with the error: read them back.
-          for (const update of batch.filter((each) => !failed.has(each.taskId))) content.push(await this.transport.getTask(update.taskId));
+        // Each pass drops the updates that failed, so this ends after a pass without failures, or with none left.
+        for (let pending = batch; pending.length > 0; ) {
+          try {
+            applied((await this.transport.updateTasks(pending, updateOptions)).content);
+            break;
+          } catch (error) {
+            if (!(error instanceof UpdateFailedError)) throw error;
+            outcome.failures.push(...error.failures);
+            const failed = new Set(error.failures.map(([taskId]) => taskId));
+            const others = pending.filter((update) => !failed.has(update.taskId));
+            // A refusal naming none of the batch's tasks cannot be split off.
+            if (others.length === pending.length) throw error;
+            pending = others;
+            if (!error.othersApplied) continue;
+            // labtasker v1 applied the others without returning them: read them back.
+            if (readBackApplied && returnTasks) for (const update of pending) outcome.content.push(await this.transport.getTask(update.taskId));
+            outcome.updated += pending.length;
+            break;
+          }
         }
+        done += batch.length;
+        onBatch?.(done);
       }
-      return { content, failures };
+      return outcome;
     });
   }
 
@@ -454,11 +529,20 @@ export class LabtaskerClient implements Labtasker {
   }
 
   /**
-   * Deletes each task in turn and returns the ids that named no task (the others are deleted); any other error
-   * stops it there.
+   * Deletes tasks, each id once, 1,000 per call of the transport (one request, deleted at once, on our server and in
+   * direct mode; one request per id against labtasker v1's), and returns the ids that named no task (the others are
+   * deleted). Any other error stops it there: the batches before it are deleted, the rest are not.
    */
   deleteTasks(taskIds: readonly string[], options: DeleteEachOptions = {}): Promise<string[]> {
-    return this.idle.run(() => deleteEach(taskIds, (taskId) => this.transport.deleteTask(taskId), TaskNotFoundError, options));
+    return this.idle.run(async () => {
+      const missing: string[] = [];
+      for (const batch of batches([...new Set(taskIds)], DELETE_BATCH)) {
+        const gone = new Set(await this.transport.deleteTasks(batch));
+        for (const taskId of batch) options.onEach?.(taskId, gone.has(taskId) ? "missing" : "deleted");
+        missing.push(...batch.filter((taskId) => gone.has(taskId)));
+      }
+      return missing;
+    });
   }
 
   /**
@@ -547,6 +631,37 @@ export class LabtaskerClient implements Labtasker {
     }
   }
 
+  /**
+   * Adds a notification rule (an extension; see docs/notifications.md): when `on` holds, the server POSTs a message
+   * to `url`. The returned `secret` signs every message (`X-Labtasker-Signature`) and is never shown again.
+   * In direct mode the rule is stored here and its messages go when a server runs on the same Redis.
+   * @throws BadRequestError for a filter that does not compile (its line and column in the message), a URL the
+   * server's allow-list refuses, a bad format or digest.
+   */
+  createNotifyRule(options: CreateNotifyRuleOptions): Promise<CreatedNotifyRule> {
+    return this.idle.run(() => this.transport.createNotifyRule(options));
+  }
+
+  /** The queue's notification rules, oldest first (without their secrets). */
+  lsNotifyRules(): Promise<NotifyRule[]> {
+    return this.idle.run(() => this.transport.lsNotifyRules());
+  }
+
+  /** Removes a rule; messages of it not sent yet are dropped. @throws NotifyRuleNotFoundError */
+  deleteNotifyRule(ruleId: string): Promise<void> {
+    return this.idle.run(() => this.transport.deleteNotifyRule(ruleId));
+  }
+
+  /** Queues a test message to the rule's target; returns its delivery id, whose outcome `lsNotifyDeliveries` lists. */
+  testNotifyRule(ruleId: string): Promise<string> {
+    return this.idle.run(() => this.transport.testNotifyRule(ruleId));
+  }
+
+  /** The last delivery attempts of the queue's rules, newest first (at most 100 are kept). */
+  lsNotifyDeliveries(options?: { limit?: number }): Promise<NotifyDelivery[]> {
+    return this.idle.run(() => this.transport.lsNotifyDeliveries(options));
+  }
+
   /** Closes the connection (direct mode) or does nothing (HTTP). Idle clients never hold the process anyway. */
   close(): Promise<void> {
     return this.transport.close();
@@ -557,27 +672,55 @@ export class LabtaskerClient implements Labtasker {
   }
 }
 
-/** A page request: how many items, from which position. */
+/** A page request: how many items, from which position, and of which listing snapshot. */
 interface PageRequest {
   limit: number;
   offset: number;
+  snapshot?: string;
+}
+
+/** Whether a page failed because the server no longer keeps its listing snapshot (see `LsTasksOptions.snapshot`). */
+function isSnapshotGone(error: unknown): boolean {
+  return error instanceof LabtaskerError && error.status === SNAPSHOT_GONE_STATUS;
 }
 
 /**
  * Pages read by offset, `pageSize` at a time from `offset`, until a short page or `limit` items in all; one request
  * each, none yielded empty. Unless `dropRepeats` is false, an item already yielded is dropped (a change meanwhile can
  * move one across pages).
+ *
+ * With `snapshots`, the pages come from one listing snapshot, so a queue that changes meanwhile costs the server one
+ * evaluation of the listing, not one a page (where it cannot keep one, as labtasker v1's server, it is ignored). A
+ * server makes a snapshot only for a page at offset 0, so a listing that starts further on asks for one item there
+ * first. One the server no longer keeps is replaced the same way, once a page: if that fails too (server replicas
+ * that do not share a client's requests), the listing goes on without.
  */
 async function* offsetPages<T>(
   read: (page: PageRequest) => Promise<LsResult<T>>,
   idOf: (item: T) => string,
-  paging: { pageSize: number; offset: number; limit?: number; dropRepeats?: boolean },
+  paging: { pageSize: number; offset: number; limit?: number; dropRepeats?: boolean; snapshots?: boolean },
 ): AsyncGenerator<T[]> {
   const seen = paging.dropRepeats === false ? null : new Set<string>();
   const limit = paging.limit ?? Infinity;
+  const snapshotAt = async (offset: number): Promise<string> => {
+    const snapshot = randomUUID();
+    if (offset > 0) await read({ limit: 1, offset: 0, snapshot });
+    return snapshot;
+  };
+  let snapshot = paging.snapshots ? await snapshotAt(paging.offset) : undefined;
+  let replaced = false;
   for (let offset = paging.offset, taken = 0; taken < limit; ) {
     const want = Math.min(paging.pageSize, limit - taken);
-    const page = await read({ limit: want, offset });
+    let page: LsResult<T>;
+    try {
+      page = await read({ limit: want, offset, ...(snapshot ? { snapshot } : {}) });
+    } catch (error) {
+      if (snapshot === undefined || !isSnapshotGone(error)) throw error;
+      snapshot = replaced ? undefined : await snapshotAt(offset);
+      replaced = true;
+      continue;
+    }
+    replaced = false;
     const fresh = seen === null ? page.content : page.content.filter((item) => !seen.has(idOf(item)) && Boolean(seen.add(idOf(item))));
     taken += fresh.length;
     if (fresh.length > 0) yield fresh;
@@ -590,7 +733,7 @@ async function* offsetPages<T>(
 async function deleteEach(
   ids: readonly string[],
   remove: (id: string) => Promise<void>,
-  notFound: typeof TaskNotFoundError | typeof WorkerNotFoundError,
+  notFound: typeof WorkerNotFoundError,
   options: DeleteEachOptions,
 ): Promise<string[]> {
   const missing: string[] = [];

@@ -58,6 +58,24 @@ export const QUEUE_KEY_SUFFIX = {
   layout1Task: "task:",
   /** ZSET, while a queue is migrated only: a status index of the earlier layout, set aside until its tasks are moved. */
   migrating: "migrating:status:",
+  /** HASH: one task's output log: the number of its attempts, its bytes kept, and each attempt's offsets and end. */
+  taskLog: "task-log:",
+  /** STRING: the bytes kept of one attempt's output (the last ones, see src/broker/logs.ts); id `<task_id>:<attempt>`. */
+  taskLogData: "task-log-data:",
+  /** ZSET: the tasks that have a log; score the last write (ms), so the per-queue cap evicts the stalest first. */
+  taskLogs: "task-logs",
+  /** STRING: the bytes kept by all the queue's task logs, for the per-queue cap. */
+  taskLogBytes: "task-log-bytes",
+  /** HASH: the queue's notification rules, rule id -> the rule as JSON (its secret sealed; see src/notify/secret.ts). */
+  notifyRules: "notify-rules",
+  /** HASH: the events a digest rule's open window holds, event sequence -> a short JSON description. */
+  notifyDigest: "notify-digest:",
+  /** STRING with a TTL of the rule's digest window: the window is open; holds the id of the job that closes it. */
+  notifyWindow: "notify-window:",
+  /** STRING: the sequence of the event after which the queue was last found done (no pending or running task). */
+  notifyDone: "notify-done",
+  /** LIST, capped: the last delivery attempts of the queue's rules, newest first, as JSON. */
+  notifyDeliveries: "notify-deliveries",
 } as const;
 
 export type QueueKeyName = keyof typeof QUEUE_KEY_SUFFIX;
@@ -74,8 +92,11 @@ export type QueueKeyName = keyof typeof QUEUE_KEY_SUFFIX;
  * in KEYS, though a write touches one or two. Each key passed costs Redis about 1,600 instructions (parsed, copied
  * into Lua, freed), more than deriving it: five status indexes cost a fetch-and-report 2% more instructions in Redis
  * (valgrind callgrind, 8,200 on 398,600 per task) and, measured by the server's CPU time, 3-4% more.
+ *
+ * Task logs: an attempt's data key is numbered by the attempt the append script opens, and the per-queue cap evicts
+ * the logs of tasks read from the `taskLogs` index, so both log keys are derived too.
  */
-export const DERIVED_KEYS = ["status", "signature", "worker", "workerTasks", "layout1Task"] as const satisfies readonly QueueKeyName[];
+export const DERIVED_KEYS = ["status", "signature", "worker", "workerTasks", "layout1Task", "taskLog", "taskLogData"] as const satisfies readonly QueueKeyName[];
 
 /**
  * The keys every script that writes tasks takes first, as KEYS[1..6], in this order: the root (not a key: the
@@ -99,6 +120,12 @@ export const GLOBAL_KEY_SUFFIX = {
   sweepLease: "sweep-lease",
   /** STRING: since when the servers have seen this Redis keep its data; found missing, it means Redis lost data. */
   dataMarker: "data-marker",
+  /** SET: the ids of the queues that have notification rules, whose event streams the servers read. */
+  notifyQueues: "notify-queues",
+  /** STRING: the public half of the servers' notification key (PEM), which seals the secrets of new rules. */
+  notifyPublicKey: "notify-public-key",
+  /** The prefix of BullMQ's keys for deliveries: `<prefix>:notify:{deliveries}:...` (BullMQ spells the rest). */
+  notifyJobs: "notify",
 } as const;
 
 /** Builds every key name for one key prefix. */
@@ -154,6 +181,33 @@ export class KeyBuilder {
   migrating(queueId: string, status: TaskStatus): string {
     return this.root(queueId) + QUEUE_KEY_SUFFIX.migrating + status;
   }
+  notifyRules(queueId: string): string {
+    return this.root(queueId) + QUEUE_KEY_SUFFIX.notifyRules;
+  }
+  notifyDigest(queueId: string, ruleId: string): string {
+    return this.root(queueId) + QUEUE_KEY_SUFFIX.notifyDigest + ruleId;
+  }
+  notifyWindow(queueId: string, ruleId: string): string {
+    return this.root(queueId) + QUEUE_KEY_SUFFIX.notifyWindow + ruleId;
+  }
+  notifyDone(queueId: string): string {
+    return this.root(queueId) + QUEUE_KEY_SUFFIX.notifyDone;
+  }
+  notifyDeliveries(queueId: string): string {
+    return this.root(queueId) + QUEUE_KEY_SUFFIX.notifyDeliveries;
+  }
+  taskLog(queueId: string, taskId: string): string {
+    return this.root(queueId) + QUEUE_KEY_SUFFIX.taskLog + taskId;
+  }
+  taskLogData(queueId: string, taskId: string, attempt: number): string {
+    return `${this.root(queueId)}${QUEUE_KEY_SUFFIX.taskLogData}${taskId}:${attempt}`;
+  }
+  taskLogs(queueId: string): string {
+    return this.root(queueId) + QUEUE_KEY_SUFFIX.taskLogs;
+  }
+  taskLogBytes(queueId: string): string {
+    return this.root(queueId) + QUEUE_KEY_SUFFIX.taskLogBytes;
+  }
 
   /** KEYS[1..6] of every script that writes tasks: see {@link TASK_WRITE_KEYS}. */
   taskWriteKeys(queueId: string): string[] {
@@ -176,5 +230,17 @@ export class KeyBuilder {
   /** STRING ISO time since when the data marker stands. */
   dataMarker(): string {
     return `${this.prefix}:${GLOBAL_KEY_SUFFIX.dataMarker}`;
+  }
+  /** SET of the queue ids that have notification rules. */
+  notifyQueues(): string {
+    return `${this.prefix}:${GLOBAL_KEY_SUFFIX.notifyQueues}`;
+  }
+  /** STRING the PEM public key that seals rule secrets. */
+  notifyPublicKey(): string {
+    return `${this.prefix}:${GLOBAL_KEY_SUFFIX.notifyPublicKey}`;
+  }
+  /** The `prefix` option of BullMQ's queue and worker for deliveries. */
+  notifyJobsPrefix(): string {
+    return `${this.prefix}:${GLOBAL_KEY_SUFFIX.notifyJobs}`;
   }
 }

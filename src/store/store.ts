@@ -60,6 +60,19 @@ export interface TaskReply {
   task: { taskId: string; hash: Hash } | null;
 }
 
+/** One update of a batch: the fields to write (a null value removes the field), computed against revision `rev`. */
+export interface TaskWrite {
+  taskId: string;
+  rev: string;
+  fields: Record<string, string | null>;
+}
+
+/** The reply of a batch update: its status reply ({OK} or {QUEUE_NOT_FOUND}), and one reply per update, in order. */
+export interface BatchUpdateReply {
+  reply: ScriptReply;
+  updates: TaskReply[];
+}
+
 /** Length of the fixed-width prefix of an order key (lua/includes/order.lua) before the task id. */
 const ORDER_PREFIX_LENGTH = 11;
 
@@ -69,6 +82,13 @@ const ORDER_PREFIX_LENGTH = 11;
  */
 export function taskIdOfMember(member: string): string {
   return taskIdFromStored(Buffer.from(member.slice(ORDER_PREFIX_LENGTH), "latin1"));
+}
+
+/** The code of a stored task field (src/store/taskRecord.ts) that an update writes. */
+function taskFieldCode(field: string): number {
+  const code = TASK_FIELD_CODE[field as StoredFieldName] as number | undefined;
+  if (code === undefined) throw new Error(`no stored task field ${field}`);
+  return code;
 }
 
 const FIELDS_PER_SUBMITTED_TASK = 10;
@@ -215,8 +235,7 @@ export class RedisStore {
 
   /** How many tasks have a status: the sizes of its indexes. */
   async countTasks(queueId: string, status: TaskStatus): Promise<number> {
-    const counts = await Promise.all((await this.statusIndexKeys(queueId, status)).map((key) => this.countIndex(key)));
-    return counts.reduce((sum, count) => sum + count, 0);
+    return this.countIndexes(await this.statusIndexKeys(queueId, status));
   }
 
   /**
@@ -344,18 +363,46 @@ export class RedisStore {
     fields: Record<string, string | null>,
   ): Promise<TaskReply> {
     const args: Array<string | number> = [now, taskIdArgument(taskId), rev, resetPending ? "1" : "0"];
-    for (const [field, value] of Object.entries(fields)) {
-      const code = TASK_FIELD_CODE[field as StoredFieldName] as number | undefined;
-      if (code === undefined) throw new Error(`updateTask: no stored task field ${field}`);
-      args.push(code, value ?? "");
-    }
+    for (const [field, value] of Object.entries(fields)) args.push(taskFieldCode(field), value ?? "");
     // The pending index of the signature the update sets, if it sets one; the root (left unused) otherwise.
     const signatureKey = fields.sig ? this.keys.signature(queueId, fields.sig) : this.keys.root(queueId);
     return this.runReturningTask("updateTask", [...this.keys.taskWriteKeys(queueId), signatureKey], args);
   }
 
+  /**
+   * Writes a batch of updates, each computed against the revision it names, all of them or none; with `commit` false
+   * only checks them. See lua/updateTasks-6.lua.
+   */
+  async updateTasks(queueId: string, now: number, resetPending: boolean, commit: boolean, writes: readonly TaskWrite[]): Promise<BatchUpdateReply> {
+    const args: Array<string | number> = [now, resetPending ? "1" : "0", commit ? "1" : "0", writes.length];
+    for (const { taskId, rev, fields } of writes) {
+      const pairs = Object.entries(fields);
+      args.push(taskIdArgument(taskId), rev, pairs.length);
+      for (const [field, value] of pairs) args.push(taskFieldCode(field), value ?? "");
+    }
+    // The reply nests one reply per update: {OK, packed task} when written, else a status reply.
+    const [code, ...items] = (await this.scripts.runBinary("updateTasks", this.keys.taskWriteKeys(queueId), args)) as unknown as [number, ...Array<[number, ...Array<Buffer | number>]>];
+    if (code !== ScriptCode.OK) return { reply: [code], updates: [] };
+    const updates = items.map((item, i): TaskReply => {
+      const taskId = writes[i]!.taskId;
+      if (item[0] === ScriptCode.OK && item.length === 2) return { reply: [ScriptCode.OK, taskId], task: { taskId, hash: unpackTask(item[1] as Buffer)! } };
+      return { reply: item.map((part) => (Buffer.isBuffer(part) ? part.toString() : part)) as ScriptReply, task: null };
+    });
+    return { reply: [ScriptCode.OK], updates };
+  }
+
   deleteTask(queueId: string, taskId: string): Promise<ScriptReply> {
     return this.scripts.run("deleteTask", this.keys.taskWriteKeys(queueId), [taskIdArgument(taskId)]);
+  }
+
+  /**
+   * Deletes a batch of tasks (distinct ids) at once. Replies {OK, missing id, ...} with the ids that named no task,
+   * or a refusal (the queue gone, or of another layout).
+   */
+  async deleteTasks(queueId: string, taskIds: readonly string[]): Promise<ScriptReply> {
+    const [code, ...positions] = await this.scripts.run("deleteTasks", this.keys.taskWriteKeys(queueId), taskIds.map(taskIdArgument));
+    if (code !== ScriptCode.OK) return [code, ...positions];
+    return [code, ...positions.map((position) => taskIds[Number(position) - 1]!)];
   }
 
   expireTasks(queueId: string, now: number, limit: number): Promise<ScriptReply> {
@@ -405,6 +452,34 @@ export class RedisStore {
 
   countIndex(key: string): Promise<number> {
     return this.redis.zcard(key);
+  }
+
+  /** Members in all of `keys`, in one round trip. */
+  async countIndexes(keys: readonly string[]): Promise<number> {
+    if (keys.length === 0) return 0;
+    const pipeline = this.redis.pipeline();
+    for (const key of keys) pipeline.zcard(key);
+    const results = (await pipeline.exec()) ?? [];
+    return results.reduce((sum, [error, count]) => {
+      if (error) throw error;
+      return sum + Number(count);
+    }, 0);
+  }
+
+  /**
+   * One page of the listing merged over `keys` (see lua/indexPage-0.lua): for each key, in `keys` order, its members
+   * on the page with their scores, in its own order; interleaving them is the caller's.
+   */
+  async indexPage(keys: readonly string[], offset: number, limit: number): Promise<Array<Array<[member: Buffer, score: number]>>> {
+    const [, ...flat] = await this.scripts.runBinary("indexPage", keys, [offset, limit]);
+    const parts: Array<Array<[Buffer, number]>> = [];
+    for (let i = 0; i < flat.length; ) {
+      const count = Number(flat[i++]);
+      const part: Array<[Buffer, number]> = [];
+      for (let n = 0; n < count; n++, i += 2) part.push([flat[i] as Buffer, Number(String(flat[i + 1]))]);
+      parts.push(part);
+    }
+    return parts;
   }
 
   // Workers

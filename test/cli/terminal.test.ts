@@ -1,6 +1,6 @@
 /**
  * Behaviour on a terminal, under a pseudo-terminal from util-linux `script`: colours (none with NO_COLOR, TERM=dumb or
- * --no-ansi; FORCE_COLOR colours a pipe too), the pager (only on a terminal, never with -q or --no-pager), the progress bar of bulk submit, and the
+ * --no-ansi; FORCE_COLOR colours a pipe too), the pager (only on a terminal, never with -q or --no-pager), the progress bars of bulk submit, update and delete, and the
  * interactive "View result?" of `task update`.
  */
 import { execFileSync, spawn } from "node:child_process";
@@ -100,6 +100,20 @@ describe.skipIf(!hasScript())("on a terminal", { timeout: 120_000 }, () => {
     expect(result.stdout).toContain("Submitting [##########");
     expect(result.stdout).toContain("2500/2500 (100%)");
     expect(await cli.tasks()).toHaveLength(2500);
+  });
+
+  test("bulk update and delete draw a progress bar on a terminal's stderr", async () => {
+    await using cli = await cliWithServer();
+    await cli.api.submitTasks(Array.from({ length: 2500 }, (_, i) => ({ args: { i } })));
+    const update = await inTerminal(cli, `${lt} task update -s pending -u priority=5 -q`);
+    expectCode(update, 0);
+    expect(update.stdout).toContain("Updating [##########");
+    expect(update.stdout).toContain("2500/2500 (100%)");
+    const remove = await inTerminal(cli, `${lt} task ls -q | ${lt} task delete -y`);
+    expectCode(remove, 0);
+    expect(remove.stdout).toContain("Deleting [##########");
+    expect(remove.stdout).toMatch(/2500\/2500 \(100%\)\r?\nDeleted 2500 tasks\./);
+    expect(await cli.tasks()).toEqual([]);
   });
 
   test("task update asks to view the result, and shows it with # Modified on the changed fields", async () => {

@@ -246,6 +246,8 @@ describe("OpenAPI", () => {
     expect(Object.keys(document.paths)).toContain("/api/v1/queues/me/tasks/{task_id}/status");
     expect(document.paths["/api/v1/queues/me/tasks/next"]?.post).toMatchObject({ requestBody: { content: { "application/json": { schema: { type: "object" } } } } });
     const operations = Object.values(document.paths).flatMap((methods) => Object.keys(methods));
-    expect(operations).toHaveLength(24); // the 23 of v1 and our events stream, and /health/sweep
+    // the 23 of v1, and our events stream, /health/sweep, the batch delete, the count, a task's log (append, read)
+    // and the notification rules (add, list, remove, test, deliveries)
+    expect(operations).toHaveLength(33);
   });
 });

@@ -40,9 +40,12 @@ describe("Lua scripts", () => {
     expect(task?.taskId).toBe(taskId);
     await q.redis.call(flush, "FLUSH");
     await q.api.refreshTaskHeartbeat(taskId!, workerId);
+    await q.api.appendTaskLog(taskId!, { attempt: 0, run: "r", offset: 0, data: Buffer.from("output") });
     await q.api.reportTaskStatus(taskId!, "failed", { workerId });
     await q.redis.call(flush, "FLUSH");
+    expect((await q.api.lsTasks({ sort: [["priority", -1], ["last_modified", 1], ["created_at", 1]] })).content).toHaveLength(1);
     await q.api.updateTasks([{ taskId: taskId!, priority: 1 }]);
+    await q.api.updateTasks([{ taskId: taskId!, priority: 2 }, { taskId: taskId!, metadata: { batch: 1 } }]);
     expect(await q.api.fetchTask({ workerId, extraFilter: () => true })).toMatchObject({ taskId });
     expect(await q.api.fetchTask({ workerId, report: { taskId: taskId!, status: "failed" } })).toMatchObject({ taskId });
     await q.redis.call(flush, "FLUSH");
@@ -51,6 +54,7 @@ describe("Lua scripts", () => {
     await q.api.deleteWorker(workerId);
     await q.api.deleteTask(taskId!);
     await q.redis.call(flush, "FLUSH");
+    expect(await q.api.deleteTasks([taskId!])).toEqual([taskId]);
     await q.api.updateQueue({ newQueueName: `${q.queueName}-2`, metadataUpdate: { x: 1 } });
     expect(await q.broker.store.migrateQueue(q.queueId, 10)).toEqual([0, 0]); // already in this layout
     await q.api.deleteQueue({ cascadeDelete: true });
@@ -149,14 +153,22 @@ describe("the keys a script touches", () => {
       await q.api.reportTaskStatus(fourth!.taskId, "cancelled", { workerId: w2 });
       const fifth = await q.api.fetchTask({ workerId: w2, extraFilter: () => true });
       expect(await q.api.fetchTask({ workerId: w1, extraFilter: () => false })).toBeNull();
+      // A page in index order, merged over the status indexes (read only).
+      expect((await q.api.lsTasks({ sort: [["priority", -1], ["last_modified", 1], ["created_at", 1]], offset: 2 })).content).toHaveLength(6);
       await q.api.updateTasks([{ taskId: ids[0]!, args: { c: 1 } }, { taskId: ids[1]!, priority: 5 }]);
       await q.api.updateTasks([{ taskId: fourth!.taskId }], { resetPending: true });
+      // A batch puts w1's task back to pending (the worker's task set derived from the root); a batch delete.
+      const sixth = await q.api.fetchTask({ workerId: w1 });
+      await q.api.updateTasks([{ taskId: sixth!.taskId }, { taskId: second!.taskId, priority: 2 }], { resetPending: true });
+      await q.api.deleteTasks([third!.taskId, "no-such-task"]);
       await q.api.fetchTask({ workerId: w1, heartbeatTimeout: 1 });
       q.clock.advance(5_000);
       expect(await q.broker.expireAll()).toBeGreaterThan(0);
       await q.api.reportWorkerStatus(w1, "suspended");
       expect(fifth).not.toBeNull(); // still running under w2, so the cascade rewrites it
       await q.api.deleteWorker(w2, { cascadeUpdate: true });
+      // A task's log (the attempt's data key derived), then deleted with its task.
+      await q.api.appendTaskLog(ids[7]!, { attempt: 0, run: "r", offset: 0, data: Buffer.from("output"), ended: true });
       await q.api.deleteTask(ids[7]!);
       await q.api.updateQueue({ newQueueName: `${q.queueName}-2` });
       await q.api.deleteQueue({ cascadeDelete: true });

@@ -44,8 +44,8 @@ export function idsTargets(ids: string[]): TaskTarget[] {
 }
 
 /** Every task matching one of `targets`, page by page, read as the CLI reads listings ({@link cliPaging}). */
-export async function* targetPages(api: LabtaskerClient, targets: TaskTarget[], limit: number, offset: number, sort: SortSpec | null = null): AsyncGenerator<Task[]> {
-  for (const target of targets) yield* api.iterTaskPages({ ...target, sort, ...cliPaging(limit, offset) });
+export async function* targetPages(api: LabtaskerClient, targets: TaskTarget[], offset: number, sort: SortSpec | null = null): AsyncGenerator<Task[]> {
+  for (const target of targets) yield* api.iterTaskPages({ ...target, sort, ...cliPaging(offset) });
 }
 
 interface LsOptions extends TaskTargetOptions, LsFlags {
@@ -66,7 +66,7 @@ export async function ls(command: Command): Promise<void> {
     targets = idsTargets(ids);
   }
   await withApi(command, async (api) => {
-    const pages = targetPages(api, targets, options.limit, options.offset, sort);
+    const pages = targetPages(api, targets, options.offset, sort);
     await printListing(pages, options, { id: (task: Task) => task.taskId, record: taskRecord });
   });
 }

@@ -41,7 +41,7 @@ export async function ls(command: Command): Promise<void> {
     sort: (await parseSorts(options.sort ?? [])) ?? null,
   };
   await withApi(command, async (api) => {
-    const pages = api.iterWorkerPages({ ...target, ...cliPaging(options.limit, options.offset) });
+    const pages = api.iterWorkerPages({ ...target, ...cliPaging(options.offset) });
     await printListing(pages, options, { id: (worker: Worker) => worker.workerId, record: workerRecord });
   });
 }

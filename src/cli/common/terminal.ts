@@ -152,18 +152,21 @@ export function progressBar(total: number, label: string): Progress {
   if (!process.stderr.isTTY || total <= 0) return { update: () => undefined, finish: () => undefined };
   const width = 30;
   let last = -1;
-  const draw = (done: number) => {
+  let current = 0;
+  const draw = (done: number, force = false) => {
+    current = done;
     const filled = Math.round((done / total) * width);
-    if (filled === last && done !== total) return;
+    if (filled === last && done !== total && !force) return;
     last = filled;
     const percent = Math.floor((done / total) * 100);
     process.stderr.write(`\r${label} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${done}/${total} (${percent}%)`);
   };
   draw(0);
   return {
-    update: draw,
+    update: (done) => draw(done),
+    // Where the work stopped, which is short of the total when it failed.
     finish: () => {
-      draw(total);
+      draw(current, true);
       process.stderr.write("\n");
     },
   };

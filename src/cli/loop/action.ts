@@ -21,6 +21,8 @@ import { UsageError } from "../common/errors.js";
 import { stdinHasData } from "../common/input.js";
 import { compileExtraFilter } from "../common/listing.js";
 import { runChild } from "./child.js";
+import { slotArgv } from "./pool/argv.js";
+import { slotLink } from "./pool/protocol.js";
 import type { LoopFlags } from "./command.js";
 import { CommandTemplateError, describeCommand, parseCommand, renderCommand, type CommandTemplate } from "./template.js";
 
@@ -31,7 +33,7 @@ import { CommandTemplateError, describeCommand, parseCommand, renderCommand, typ
 const NETWORK_ATTEMPTS = 10;
 
 /** The command as given: a list (no shell) or a string (shell). Only one source may be used. */
-async function commandSource(argv: string[], flags: LoopFlags): Promise<string | string[]> {
+async function commandSource(argv: string[], flags: LoopFlags): Promise<{ source: string | string[]; fromStdin: boolean }> {
   const option = flags.command ?? flags.cmd;
   const given = [argv.length > 0, option !== undefined, flags.scriptPath !== undefined].filter(Boolean).length;
   if (given > 1) throw new UsageError("Only one of [CMD], [--command], or [--script-path] can be specified. Choose one.");
@@ -45,7 +47,8 @@ async function commandSource(argv: string[], flags: LoopFlags): Promise<string |
     source = readFileSync(flags.scriptPath, "utf8").trim();
   }
   // stdin only when it carries data (a pipe or a file): never wait on a terminal for a command.
-  if ((source === undefined || source === "") && stdinHasData()) {
+  const fromStdin = (source === undefined || source === "") && stdinHasData();
+  if (fromStdin) {
     let text = "";
     process.stdin.setEncoding("utf8");
     for await (const chunk of process.stdin) text += chunk as string;
@@ -54,7 +57,7 @@ async function commandSource(argv: string[], flags: LoopFlags): Promise<string |
   if (source === undefined || source.length === 0) {
     throw new UsageError("Command cannot be empty. Specify via positional argument [CMD] or `--command` or `--script-path`.");
   }
-  return source;
+  return { source, fromStdin };
 }
 
 function parseTemplateOrExit(source: string | string[]): CommandTemplate {
@@ -111,7 +114,7 @@ export function recordedCommandLine(argv: readonly string[]): string[] {
 }
 
 /** The job of `labtasker loop`: render the command for the task, run it, fail on a non-zero exit. */
-function commandJob(template: CommandTemplate, flags: LoopFlags): LoopJob {
+function commandJob(template: CommandTemplate, flags: LoopFlags, onSpawn?: (pid: number) => void): LoopJob {
   // Default: a pseudo-terminal when stdout is a terminal (see ./child.ts). An explicit --use-pty asks for one even
   // when it is not (v1 always uses one), e.g. for line-by-line output in a log under nohup.
   const pty = flags.usePty === true || (flags.usePty === undefined && process.stdout.isTTY === true);
@@ -135,6 +138,7 @@ function commandJob(template: CommandTemplate, flags: LoopFlags): LoopJob {
         env: context.env,
         signal: context.signal,
         forceSignal: context.forceSignal,
+        onSpawn,
       }));
     } catch (error) {
       throw new JobFailedError(`Error running command: ${(error as Error).message}`);
@@ -144,7 +148,9 @@ function commandJob(template: CommandTemplate, flags: LoopFlags): LoopJob {
 }
 
 export async function loopAction(command: Command, argv: string[], flags: LoopFlags): Promise<void> {
-  const source = await commandSource(argv, flags);
+  if (flags.perGpu !== undefined && flags.gpus === undefined) throw new UsageError("--per-gpu needs --gpus.");
+  if (flags.gpus !== undefined && flags.workerId !== undefined) throw new UsageError("--worker-id names one worker; a pool (--gpus) creates one per slot.");
+  const { source, fromStdin } = await commandSource(argv, flags);
   const template = parseTemplateOrExit(source);
   if (flags.etaMax !== undefined) {
     try {
@@ -173,13 +179,28 @@ export async function loopAction(command: Command, argv: string[], flags: LoopFl
     }
   }
   const api = await openApi(config, { networkAttempts: NETWORK_ATTEMPTS });
+  if (flags.gpus !== undefined) {
+    const { runGpuPool } = await import("./pool/index.js");
+    let exit: () => void;
+    try {
+      exit = await runGpuPool(api.transport, flags.gpus, flags.perGpu ?? 1, slotArgv(process.argv.slice(2), fromStdin ? (source as string) : null));
+    } finally {
+      await api.close();
+    }
+    return exit();
+  }
+  // A pool's slot tells the pool which task it runs, and stops when the pool is gone (./pool/protocol.ts).
+  const link = slotLink();
   let result;
   try {
     log.info(`Got command: ${describeCommand(source)}`);
     result = await runLoop({
       // The runtime reports the task it runs itself: it gets the transport, as under the SDK's loop().
       client: api.transport,
-      job: commandJob(template, flags),
+      job: commandJob(template, flags, link?.onSpawn),
+      observer: link?.observer,
+      signal: link?.signal,
+      uploadLogs: flags.uploadLogs,
       requiredFields: template.requiredFields,
       extraFilter: flags.extraFilter ?? null,
       workerId: flags.workerId ?? null,

@@ -38,6 +38,8 @@ export interface ChildOptions {
   signal: AbortSignal;
   /** Aborted: the command's process group is killed (SIGKILL). */
   forceSignal: AbortSignal;
+  /** Called with the pid of the process started (the leader of the command's process group). */
+  onSpawn?: (pid: number) => void;
   /** Where the output goes as it arrives. @defaultValue process.stdout / process.stderr */
   stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WritableStream;
@@ -171,6 +173,7 @@ export function runChild(options: ChildOptions): Promise<ChildResult> {
       if (!exited) reject(error);
     });
     child.once("spawn", () => {
+      if (child.pid !== undefined) options.onSpawn?.(child.pid);
       if (options.signal.aborted) onStop();
       else options.signal.addEventListener("abort", onStop, { once: true });
       options.forceSignal.addEventListener("abort", onForce, { once: true });

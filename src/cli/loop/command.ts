@@ -18,6 +18,17 @@ export interface LoopFlags {
   /** undefined: the default (on). */
   usePty?: boolean;
   verbose?: boolean;
+  /** `--gpus`: run a pool, one loop per slot (./pool/). */
+  gpus?: string;
+  perGpu?: number;
+  /** `--no-upload-logs`: keep each run's output in run.log only. */
+  uploadLogs: boolean;
+}
+
+function slotsPerGpu(text: string): number {
+  const value = Number(text.trim());
+  if (!Number.isInteger(value) || value < 1 || value > 64) throw new InvalidArgumentError(`must be a whole number from 1 to 64 (got ${text})`);
+  return value;
 }
 
 function positiveSeconds(text: string): number {
@@ -33,6 +44,7 @@ Examples:
   labtasker loop -c 'python train.py --cfg %(cfg) > logs/%(name).txt'     (shell: values are quoted for you)
   labtasker loop --script-path job.sh
   labtasker loop -f 'metadata.tag == "ablation"' -- python eval.py '%(ckpt.path)'
+  labtasker loop --gpus all -- python train.py --lr '%(lr)'               (one loop per GPU, one command)
 
 Placeholders: %(key) or %(a.b) is the task's args value (Python str(); a dict prints as {"k": v}). The keys used
 are the required fields: only tasks whose args have exactly those keys are fetched ("no more, no less").
@@ -58,6 +70,9 @@ export function loopCommand(): Command {
     .option("--use-pty", "Run the command in a pseudo-terminal even when stdout is not a terminal (default: only when it is).")
     .option("--no-use-pty", "Run the command with pipes, never a pseudo-terminal.")
     .option("-v, --verbose", "Print debug messages (the parsed filter, the worker, a stopped heartbeat).")
+    .option("--gpus <GPUS>", "Run one loop per GPU in one command: all (from nvidia-smi), a count N, or indexes such as 0,2,3.")
+    .option("--per-gpu <K>", "With --gpus: K loops per GPU, for small jobs (default 1).", slotsPerGpu)
+    .option("--no-upload-logs", "Keep each run's output in its run.log only (default: also sent to the server, see `task logs`).")
     .passThroughOptions()
     .addHelpText("after", EXAMPLES)
     .action(async function (this: Command, cmd: string[], flags: LoopFlags) {

@@ -6,7 +6,9 @@ import type { JsonObject, JsonValue } from "../../json.js";
 import type { TaskStatus } from "../../core/model.js";
 import { queueIdOf } from "../auth.js";
 import { sendJson } from "../respond.js";
+import { taskCountRoute } from "./taskCount.js";
 import {
+  TaskBatchDeleteRequest,
   TaskBatchSubmitRequest,
   TaskFetchRequest,
   TaskLsRequest,
@@ -69,9 +71,12 @@ export function taskRoutes(router: Router, broker: Broker): void {
       limit: body.limit ?? 100,
       offset: body.offset ?? 0,
       sort: (body.sort ?? null) as Array<[string, 1 | -1]> | null,
+      snapshot: body.snapshot ?? null,
     });
     sendJson(res, 200, responseModel({ found: result.found, content: result.content.map((task) => taskToWire(task)) }));
   });
+
+  taskCountRoute(router, broker);
 
   router.post("/api/v1/queues/me/tasks/next", async (req, res) => {
     const body = validateBody(TaskFetchRequest, req.body);
@@ -115,6 +120,14 @@ export function taskRoutes(router: Router, broker: Broker): void {
     const resetPending = queryBool(req.query.reset_pending, "reset_pending", true);
     const result = await broker.tasks.update(queueIdOf(res), body.map(taskUpdate), { resetPending });
     sendJson(res, 200, responseModel({ found: result.found, content: result.content.map((task) => taskToWire(task)) }));
+  });
+
+  // Extension: delete many tasks at once; the reply says which ids were deleted and which named no task.
+  router.post("/api/v1/queues/me/tasks/delete", async (req, res) => {
+    const body = validateBody(TaskBatchDeleteRequest, req.body);
+    const missing = await broker.tasks.deleteMany(queueIdOf(res), body.task_ids);
+    const gone = new Set(missing);
+    sendJson(res, 200, responseModel({ deleted: [...new Set(body.task_ids)].filter((taskId) => !gone.has(taskId)), missing }));
   });
 
   router.delete("/api/v1/queues/me/tasks/:taskId", async (req, res) => {
