@@ -15,6 +15,10 @@ import { compileBuilder, QUEUE_FIELDS, TASK_FIELDS, WORKER_FIELDS, type Builder,
 /** A Redis hash as ioredis returns it, or a task's fields by name (see {@link unpackTask}). */
 export type Hash = Record<string, string>;
 
+/** The stored task's fields by code - 1: their names, and what a missing one stands for. */
+const STORED_NAMES: readonly string[] = TASK_RECORD.map((field) => field.name);
+const STORED_ABSENT: ReadonlyArray<string | undefined> = TASK_RECORD.map((field) => ("absent" in field ? field.absent : undefined));
+
 /**
  * A stored task as field name -> string, every field that has a value filled in: the scripts store a MessagePack map
  * of field code -> value, without the fields that hold what their absence stands for (src/store/taskRecord.ts).
@@ -22,14 +26,14 @@ export type Hash = Record<string, string>;
 export function unpackTask(packed: Buffer | null): Hash | null {
   if (packed === null) return null;
   // Codes from 1 with none missing pack as an array (Lua's tables make no difference between the two).
-  const stored = unpack(packed) as Record<number, string | number> | Array<string | number>;
+  const stored = unpack(packed) as Record<number, string | number | null | undefined>;
   const offset = Array.isArray(stored) ? 1 : 0;
   const hash: Hash = {};
-  TASK_RECORD.forEach((field, i) => {
-    const value = (stored as Record<number, string | number | undefined>)[i + 1 - offset];
-    if (value !== undefined && value !== null) hash[field.name] = typeof value === "string" ? value : String(value);
-    else if ("absent" in field) hash[field.name] = field.absent;
-  });
+  for (let i = 0; i < STORED_NAMES.length; i++) {
+    const value = stored[i + 1 - offset];
+    if (value !== undefined && value !== null) hash[STORED_NAMES[i]!] = typeof value === "string" ? value : String(value);
+    else if (STORED_ABSENT[i] !== undefined) hash[STORED_NAMES[i]!] = STORED_ABSENT[i]!;
+  }
   hash.last_modified ??= hash.created_at!;
   return hash;
 }
