@@ -64,7 +64,8 @@ if offset > dropped + kept then
   -- The writer dropped bytes it could not send in time (it keeps only the last ones): the log goes on after a gap,
   -- marked as bytes dropped from the start.
   redis.call("DEL", dataKey)
-  delta = -kept
+  -- Not -kept: Lua's unary minus makes -0 of 0, which Redis refuses as an integer ("-0").
+  delta = 0 - kept
   dropped, kept = offset, 0
   redis.call("HSET", log, attempt .. ":dropped", dropped)
 end

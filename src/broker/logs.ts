@@ -21,6 +21,19 @@ import type { BrokerContext } from "./context.js";
 
 const MiB = 1024 * 1024;
 
+/**
+ * The largest attempt number and byte offset a log takes (1 TiB of one run's output). The scripts do arithmetic on
+ * them, and Lua writes a number of 15 digits or more in exponent form, which Redis refuses as an integer.
+ */
+const MAX_LOG_POSITION = 2 ** 40;
+
+/** Refuses what is not a whole number from `min` to {@link MAX_LOG_POSITION}. */
+function checkPosition(name: string, value: unknown, min: number): void {
+  if (!Number.isSafeInteger(value) || (value as number) < min || (value as number) > MAX_LOG_POSITION) {
+    throw new BadRequestError(`${name} must be a whole number from ${min} to ${MAX_LOG_POSITION} (got ${String(value)})`);
+  }
+}
+
 export interface LogLimits {
   /** Bytes a task keeps over all its attempts: the last ones. */
   taskBytes: number;
@@ -59,8 +72,8 @@ export class LogService {
   /** Adds a chunk of a run's output; returns its attempt's number. */
   async append(queueId: string, taskId: string, chunk: TaskLogAppend): Promise<number> {
     const { attempt, run, offset, data } = chunk;
-    if (!Number.isSafeInteger(attempt) || attempt < 0) throw new BadRequestError(`attempt must be a whole number >= 0 (got ${String(attempt)})`);
-    if (!Number.isSafeInteger(offset) || offset < 0) throw new BadRequestError(`offset must be a whole number >= 0 (got ${String(offset)})`);
+    checkPosition("attempt", attempt, 0);
+    checkPosition("offset", offset, 0);
     if (typeof run !== "string" || !RUN_TOKEN.test(run)) throw new BadRequestError("run must be 1 to 64 of A-Z a-z 0-9 _ -");
     if (!(data instanceof Uint8Array)) throw new BadRequestError("data must be bytes");
     if (data.byteLength > this.limits.chunkBytes) throw new LabtaskerError(413, `A log chunk holds at most ${this.limits.chunkBytes} bytes (got ${data.byteLength})`);
@@ -77,9 +90,9 @@ export class LogService {
   /** Reads an attempt of a task's log from `offset` on; with `waitMs`, waits for more output or the run's end. */
   async read(queueId: string, taskId: string, options: ReadTaskLogOptions = {}): Promise<TaskLogChunk> {
     const offset = options.offset ?? 0;
-    if (!Number.isSafeInteger(offset) || offset < 0) throw new BadRequestError(`offset must be a whole number >= 0 (got ${String(offset)})`);
+    checkPosition("offset", offset, 0);
     const asked = options.attempt ?? null;
-    if (asked !== null && (!Number.isSafeInteger(asked) || asked < 1)) throw new BadRequestError(`attempt must be a whole number >= 1 (got ${String(asked)})`);
+    if (asked !== null) checkPosition("attempt", asked, 1);
     const waitMs = Math.min(Math.max(0, options.waitMs ?? 0), this.limits.maxWaitMs);
     const deadline = Date.now() + waitMs;
     for (;;) {

@@ -46,6 +46,17 @@ describe.each(TRANSPORTS)("task logs over %s", (transport) => {
     expect(Buffer.from((await api.readTaskLog(taskId)).data).toString()).toBe("abcdef");
   });
 
+  it("takes an empty chunk after a gap in an empty attempt, and refuses positions Redis could not count", async () => {
+    await using q = await queueOver(transport);
+    const api = q.api as LogApi;
+    const taskId = await api.submitTask({ args: { x: 1 } });
+    // The gap resets an empty attempt's kept bytes by 0 (once written as -0, which Redis refused: a 500).
+    expect(await api.appendTaskLog(taskId, { attempt: 0, run: "r", offset: 0, data: bytes("") })).toBe(1);
+    expect(await api.appendTaskLog(taskId, { attempt: 0, run: "r", offset: 1, data: bytes("") })).toBe(1);
+    expect(await api.readTaskLog(taskId)).toMatchObject({ attempt: 1, offset: 1, next: 1 });
+    await expect(api.appendTaskLog(taskId, { attempt: 1, run: "r", offset: 2 ** 47, data: bytes("x") })).rejects.toThrow(/offset must be a whole number/);
+  });
+
   it("refuses a log for a missing task and bad chunks with a clear error", async () => {
     await using q = await queueOver(transport);
     const api = q.api as LogApi;
