@@ -52,16 +52,7 @@ local task = readTask(KEYS[TASKS_KEY], taskId)
 if not task then return { E.TASK_NOT_FOUND } end
 if tostring(taskField(task, T_REV)) ~= expectedRev then return { E.CONFLICT } end
 
-local changes = { [T_LAST_MODIFIED] = tonumber(now) }
-for i = 5, #ARGV, 2 do
-  local code, value = tonumber(ARGV[i]), ARGV[i + 1]
-  if value == "" then
-    changes[code] = false
-  else
-    if TASK_INTEGERS[code] then value = tonumber(value) end
-    changes[code] = fieldChange(code, value)
-  end
-end
+local changes = changesFromArgv(ARGV, 5, #ARGV, now)
 
 local old = task[T_STATUS]
 local new = changes[T_STATUS] or old

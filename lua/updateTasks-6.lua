@@ -54,16 +54,7 @@ local reply, updates, tasks, statuses, anyRefusal = { E.OK }, {}, {}, {}, false
 local at = 5
 for i = 1, count do
   local taskId, expectedRev, fieldCount = storedTaskId(ARGV[at]), ARGV[at + 1], tonumber(ARGV[at + 2])
-  local changes = { [T_LAST_MODIFIED] = tonumber(now) }
-  for j = at + 3, at + 1 + 2 * fieldCount, 2 do
-    local code, value = tonumber(ARGV[j]), ARGV[j + 1]
-    if value == "" then
-      changes[code] = false
-    else
-      if TASK_INTEGERS[code] then value = tonumber(value) end
-      changes[code] = fieldChange(code, value)
-    end
-  end
+  local changes = changesFromArgv(ARGV, at + 3, at + 1 + 2 * fieldCount, now)
   at = at + 3 + 2 * fieldCount
 
   if tasks[taskId] == nil then

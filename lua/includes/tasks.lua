@@ -27,6 +27,22 @@ local function fieldChange(code, value)
   return value
 end
 
+-- The changes an update sends as ARGV[from..to], field code, value pairs (src/store/taskRecord.ts), on top of
+-- last_modified := now: an empty value removes the field, an integer field's text becomes its number.
+local function changesFromArgv(argv, from, to, now)
+  local changes = { [T_LAST_MODIFIED] = tonumber(now) }
+  for i = from, to, 2 do
+    local code, value = tonumber(argv[i]), argv[i + 1]
+    if value == "" then
+      changes[code] = false
+    else
+      if TASK_INTEGERS[code] then value = tonumber(value) end
+      changes[code] = fieldChange(code, value)
+    end
+  end
+  return changes
+end
+
 -- Stores the whole task; returns the packed record, which its event carries too.
 local function storeTask(tasksKey, taskId, task)
   local packed = cmsgpack.pack(task)

@@ -15,8 +15,3 @@ export async function indexPageIds(store: RedisStore, queueId: string, statuses:
   const merged = parts.length === 1 ? parts[0]! : parts.flat().sort(([memberA, scoreA], [memberB, scoreB]) => scoreA - scoreB || Buffer.compare(memberA, memberB));
   return merged.map(([member]) => taskIdOfMember(member.toString("latin1")));
 }
-
-/** Tasks of one status: a ZCARD per index key of the status. */
-export async function countIndexed(store: RedisStore, queueId: string, status: TaskStatus): Promise<number> {
-  return store.countTasks(queueId, status);
-}

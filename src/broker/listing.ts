@@ -19,7 +19,7 @@ import type { BrokerContext } from "./context.js";
 import { compilePredicate } from "./filterInput.js";
 import { LabtaskerError, ValidationError, type ValidationIssue } from "../core/errors.js";
 import { DEFAULT_API_ORDER, DEFAULT_TASK_ORDER, PAGE } from "../core/defaults.js";
-import { countIndexed, indexPageIds } from "./indexPage.js";
+import { indexPageIds } from "./indexPage.js";
 import { candidateStatuses, forEachMatch, selectedView, selectsByStatusOnly, taskQuery, withoutKeys, type TaskQuery } from "./taskQuery.js";
 
 /**
@@ -117,7 +117,7 @@ export class ListingService {
     if (selectsByStatusOnly(query)) {
       const counts = none();
       const statuses = candidateStatuses(query);
-      const totals = await Promise.all(statuses.map((status) => countIndexed(this.ctx.store, queueId, status)));
+      const totals = await Promise.all(statuses.map((status) => this.ctx.store.countTasks(queueId, status)));
       statuses.forEach((status, i) => (counts[status] = totals[i]!));
       return counts;
     }

@@ -3,6 +3,7 @@
  * is given. It starts only on a Redis that grants what it needs (src/store/access.ts). Stopping is bounded: requests
  * in flight get their answer, or a 503 once the grace period is over, and the stop says whether it was clean.
  */
+import { settlesWithin } from "../core/settle.js";
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -257,15 +258,4 @@ function answerUnavailable(res: ServerResponse): void {
   if (res.headersSent) return;
   const body = JSON.stringify({ detail: "Service unavailable: the server is stopping and Redis does not answer" });
   res.writeHead(503, { "content-type": "application/json", "retry-after": "1", connection: "close" }).end(body);
-}
-
-/** Whether `promise` settles within `ms` (it goes on either way). */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  try {
-    return await Promise.race([promise.then(() => true, () => true), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

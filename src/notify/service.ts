@@ -3,6 +3,7 @@
  * delivery jobs, and the BullMQ worker (src/notify/worker.ts) that delivers them. `labtasker-server serve` starts
  * one per replica; replicas share the work through Redis (a consumer group, BullMQ's queue).
  */
+import { settlesWithin } from "../core/settle.js";
 import type { Broker } from "../broker/broker.js";
 import { duplicateConnection, type RedisConnection } from "../store/connection.js";
 import type { AllowList } from "./allowList.js";
@@ -96,16 +97,5 @@ export class NotificationService implements AsyncDisposable {
 
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
-  }
-}
-
-/** Whether `promise` settles within `ms` (it goes on either way). */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  try {
-    return await Promise.race([promise.then(() => true, () => true), timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }
