@@ -30,6 +30,15 @@ if ! command -v cc >/dev/null 2>&1; then
     || { as_root apt-get update >/dev/null && as_root apt-get install -y --no-install-recommends gcc libc6-dev >/dev/null; }
 fi
 
+# Web pages (the v2 web UI's check, the dashboard) are tested in headless Chromium from Debian's package, driven by
+# playwright-core with its executable path: no browser build is downloaded.
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "Installing chromium..." >&2
+  export DEBIAN_FRONTEND=noninteractive
+  as_root apt-get install -y --no-install-recommends chromium >/dev/null 2>&1 \
+    || { as_root apt-get update >/dev/null && as_root apt-get install -y --no-install-recommends chromium >/dev/null; }
+fi
+
 node -e 'const [a,b]=process.versions.node.split(".").map(Number); if (a<20||(a===20&&b<19)) { console.error("Node >= 20.19 is required (found "+process.versions.node+")"); process.exit(1) }'
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
