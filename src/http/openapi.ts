@@ -5,6 +5,7 @@
 import { Type, type TSchema } from "@sinclair/typebox";
 import * as S from "./schemas.js";
 import { NOTIFY_ROUTES } from "./routes/notify.js";
+import { ErrorEnvelopeSchema, HealthSchema, V2_ROUTES, bodySchema } from "./routes/v2/table.js";
 
 interface RouteDoc {
   method: "get" | "post" | "put" | "delete";
@@ -23,7 +24,7 @@ const workerId = "{worker_id}";
 
 export const ROUTES: RouteDoc[] = [
   { method: "get", path: "/", summary: "Welcome, and the protocol extensions offered", auth: false, status: 200, response: Type.Object({ message: Type.String(), versions: Type.Array(Type.String()), docs: Type.String(), extensions: Type.Array(Type.String()) }) },
-  { method: "get", path: "/health", summary: "Liveness", auth: false, status: 200, response: Type.Object({ connection: Type.String() }) },
+  { method: "get", path: "/health", summary: "Health of the server and its Redis, for both protocols' clients (503 when Redis does not answer)", auth: false, status: 200, response: HealthSchema as unknown as TSchema },
   { method: "get", path: "/health/full", summary: "Health including Redis", auth: false, status: 200, response: S.HealthFullResponse, query: { details: { schema: Type.Boolean({ default: false }), description: "add the timeout sweep's last run and the server's warnings (an extension; v1's client warns about fields it does not know)" } } },
   { method: "get", path: "/health/sweep", summary: "When the timeout sweep last ran: 200, or 503 when no replica has swept for 3 intervals (an extension)", auth: false, status: 200, response: S.SweepReport },
   { method: "get", path: "/api/v1/polling", summary: "Timeout sweep timing", auth: false, status: 200, response: Type.Object({ prev_polling: Type.Number(), next_eta: Type.Number(), polling_interval: Type.Number() }) },
@@ -83,10 +84,51 @@ export function openApiDocument(version: string): Record<string, unknown> {
       },
     };
   }
+  addV2Paths(paths);
   return {
     openapi: "3.1.0",
-    info: { title: "labtasker-redis", version, description: "labtasker v1's REST protocol, served from Redis" },
-    components: { securitySchemes: { basic: { type: "http", scheme: "basic", description: "user: queue name or id; password: queue password" } } },
+    info: { title: "labtasker-redis", version, description: "labtasker v1's REST protocol (/api/v1) and v2's (/api/v2, labtasker 2.8.0), served from Redis" },
+    components: {
+      securitySchemes: {
+        basic: { type: "http", scheme: "basic", description: "v1: user: queue name or id; password: queue password" },
+        bearer: { type: "http", scheme: "bearer", description: "v2: the server's token (LABTASKER_SERVER_TOKEN), when it has one" },
+      },
+    },
     paths,
   };
+}
+
+/**
+ * v2's paths, as its server names them: the web UI checks six of them by their exact templates (`{queue}`,
+ * `{task_id}`) and lower-case methods. Every v2 route takes the bearer token and answers v2's error envelope.
+ */
+function addV2Paths(paths: Record<string, Record<string, unknown>>): void {
+  const envelope = { description: "error", content: { "application/json": { schema: ErrorEnvelopeSchema } } };
+  for (const route of V2_ROUTES) {
+    const pathParams = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: "path", required: true, schema: { type: "string" } }));
+    const queryParams = Object.entries(route.query ?? {}).map(([name, schema]) => ({ name, in: "query", required: false, schema }));
+    const body = bodySchema(route);
+    const success = (status: number) => ({
+      description: status === 204 ? "no content" : "success",
+      ...(route.response && status !== 204 ? { content: { "application/json": { schema: route.response } } } : {}),
+      headers: { "Labtasker-Server-Version": { description: "the v2 version spoken (2.8.0), to authenticated callers", schema: { type: "string" } } },
+    });
+    paths[route.path] ??= {};
+    paths[route.path]![route.method] = {
+      summary: route.summary,
+      security: [{ bearer: [] }],
+      parameters: [...pathParams, ...queryParams],
+      ...(body ? { requestBody: { required: true, content: { "application/json": { schema: body } } } } : {}),
+      responses: {
+        [route.status]: success(route.status),
+        ...(route.alsoStatus ? { [route.alsoStatus]: success(route.alsoStatus) } : {}),
+        401: envelope,
+        404: envelope,
+        409: envelope,
+        413: envelope,
+        422: envelope,
+        503: envelope,
+      },
+    };
+  }
 }

@@ -11,7 +11,8 @@ describe("open routes", () => {
   it("answers health, welcome and polling as v1", async () => {
     await using s = await startTestServer();
     expect(await (await s.request("GET", "/")).json()).toMatchObject({ message: "Welcome to Labtasker!", versions: ["v1"], docs: "/docs", extensions: expect.arrayContaining(["report-and-fetch"]) });
-    expect(await (await s.request("GET", "/health")).json()).toEqual({ connection: "ok" });
+    // v1's `connection` and v2's three fields in one body (each protocol's client ignores the other's keys).
+    expect(await (await s.request("GET", "/health")).json()).toEqual({ connection: "ok", status: "ok", api_version: "2", database: "ok" });
     // v1's two fields (its client warns about any other), and ours on request: the sweep (none in this app: no
     // sweeper) and the warnings; /health/sweep answers 503 while no replica sweeps.
     expect(await (await s.request("GET", "/health/full")).json()).toEqual({ status: "healthy", database: "connected" });
@@ -247,7 +248,7 @@ describe("OpenAPI", () => {
     expect(document.paths["/api/v1/queues/me/tasks/next"]?.post).toMatchObject({ requestBody: { content: { "application/json": { schema: { type: "object" } } } } });
     const operations = Object.values(document.paths).flatMap((methods) => Object.keys(methods));
     // the 23 of v1, and our events stream, /health/sweep, the batch delete, the count, a task's log (append, read)
-    // and the notification rules (add, list, remove, test, deliveries)
-    expect(operations).toHaveLength(33);
+    // and the notification rules (add, list, remove, test, deliveries); then v2's 23 under /api/v2 (test/http/v2)
+    expect(operations).toHaveLength(33 + 23);
   });
 });
