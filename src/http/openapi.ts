@@ -17,9 +17,24 @@ interface RouteDoc {
   status: number;
   response?: TSchema;
   contentType?: string;
+  /** The route also takes the bytes themselves as an application/octet-stream body: what they are. */
+  rawBody?: string;
 }
 
 const taskId = "{task_id}";
+
+/** Worker documents carry the telemetry extension's key only when asked (src/http/routes/workers.ts). */
+const INCLUDE_TELEMETRY = {
+  include: { schema: Type.String({ enum: ["telemetry"] }), description: "telemetry: add each worker's latest telemetry sample (extension), when it has one" },
+};
+
+/** Where a raw log chunk (an application/octet-stream body) goes: the fields of the JSON form, in the query. */
+const LOG_APPEND_QUERY = {
+  attempt: { schema: Type.Integer({ minimum: 0, maximum: 2 ** 40, default: 0 }), description: "with a raw body: the attempt's number; 0 opens the run's attempt" },
+  run: { schema: Type.String({ pattern: "^[A-Za-z0-9_-]{1,64}$" }), description: "with a raw body: the run's token" },
+  offset: { schema: Type.Integer({ minimum: 0, maximum: 2 ** 40, default: 0 }), description: "with a raw body: where the bytes start in the run's output" },
+  ended: { schema: Type.Boolean({ default: false }), description: "with a raw body: the run's last chunk" },
+};
 const workerId = "{worker_id}";
 
 export const ROUTES: RouteDoc[] = [
@@ -44,11 +59,12 @@ export const ROUTES: RouteDoc[] = [
   { method: "delete", path: `/api/v1/queues/me/tasks/${taskId}`, summary: "Delete a task", auth: true, status: 204 },
   { method: "post", path: "/api/v1/queues/me/tasks/delete", summary: "Delete up to 1,000 tasks at once (extension)", auth: true, body: S.TaskBatchDeleteRequest, status: 200, response: S.TaskBatchDeleteResponse },
   { method: "post", path: "/api/v1/queues/me/workers", summary: "Create a worker", auth: true, body: S.WorkerCreateRequest, status: 201, response: S.IdResponse("worker_id") },
-  { method: "post", path: "/api/v1/queues/me/workers/search", summary: "List workers", auth: true, body: S.WorkerLsRequest, status: 200, response: S.WorkerLsResponse },
+  { method: "post", path: "/api/v1/queues/me/workers/search", summary: "List workers", auth: true, body: S.WorkerLsRequest, status: 200, response: S.WorkerLsResponse, query: INCLUDE_TELEMETRY },
   { method: "post", path: `/api/v1/queues/me/workers/${workerId}/status`, summary: "Activate or suspend a worker", auth: true, body: S.WorkerStatusUpdateRequest, status: 200, response: Type.Null() },
   { method: "delete", path: `/api/v1/queues/me/workers/${workerId}`, summary: "Delete a worker", auth: true, status: 204, query: { cascade_update: { schema: Type.Boolean({ default: true }), description: "clear the worker from its tasks" } } },
-  { method: "get", path: `/api/v1/queues/me/workers/${workerId}`, summary: "Get a worker (id under _id, as v1)", auth: true, status: 200, response: S.Worker },
-  { method: "post", path: `/api/v1/queues/me/tasks/${taskId}/logs`, summary: "Append a chunk of a run's output to the task's log (extension; docs/wire-v1.md)", auth: true, status: 200, body: Type.Object({ attempt: Type.Integer({ minimum: 0, maximum: 2 ** 40, description: "0 opens the run's attempt" }), run: Type.String({ pattern: "^[A-Za-z0-9_-]{1,64}$" }), offset: Type.Integer({ minimum: 0, maximum: 2 ** 40 }), data: Type.String({ contentEncoding: "base64" }), ended: Type.Optional(Type.Boolean()) }), response: Type.Object({ attempt: Type.Integer() }) },
+  { method: "get", path: `/api/v1/queues/me/workers/${workerId}`, summary: "Get a worker (id under _id, as v1)", auth: true, status: 200, response: S.Worker, query: INCLUDE_TELEMETRY },
+  { method: "put", path: `/api/v1/queues/me/workers/${workerId}/telemetry`, summary: "Replace the worker's telemetry sample, shown under `telemetry` in worker documents (extension; docs/wire-v1.md)", auth: true, body: S.WorkerTelemetryRequest, status: 204 },
+  { method: "post", path: `/api/v1/queues/me/tasks/${taskId}/logs`, summary: "Append a chunk of a run's output to the task's log: the bytes as an application/octet-stream body with the chunk's place in the query, or (the first form) JSON with the bytes in base64 (extension; docs/wire-v1.md)", auth: true, status: 200, rawBody: "the chunk's bytes as written; attempt, run, offset and ended in the query", query: LOG_APPEND_QUERY, body: Type.Object({ attempt: Type.Integer({ minimum: 0, maximum: 2 ** 40, description: "0 opens the run's attempt" }), run: Type.String({ pattern: "^[A-Za-z0-9_-]{1,64}$" }), offset: Type.Integer({ minimum: 0, maximum: 2 ** 40 }), data: Type.String({ contentEncoding: "base64" }), ended: Type.Optional(Type.Boolean()) }), response: Type.Object({ attempt: Type.Integer() }) },
   { method: "get", path: `/api/v1/queues/me/tasks/${taskId}/logs`, summary: "Read a task's log; wait > 0 long-polls for more (extension; docs/wire-v1.md)", auth: true, status: 200, query: { attempt: { schema: Type.Integer({ minimum: 1, maximum: 2 ** 40 }), description: "the attempt (default: the last)" }, offset: { schema: Type.Integer({ minimum: 0, maximum: 2 ** 40, default: 0 }), description: "bytes of the attempt already read" }, wait: { schema: Type.Integer({ minimum: 0, default: 0 }), description: "ms to wait for output past offset or the run's end (at most 10,000)" } }, response: Type.Object({ attempt: Type.Integer(), attempts: Type.Integer(), offset: Type.Integer(), next: Type.Integer(), ended: Type.Boolean(), data: Type.String({ contentEncoding: "base64" }) }) },
   { method: "get", path: "/api/v1/queues/me/events", summary: "State transition events (SSE)", auth: true, status: 200, contentType: "text/event-stream" },
 ];
@@ -70,7 +86,17 @@ export function openApiDocument(version: string): Record<string, unknown> {
       summary: route.summary,
       ...(route.auth ? { security: [{ basic: [] }] } : {}),
       parameters: [...pathParams, ...queryParams],
-      ...(route.body ? { requestBody: { required: true, content: { "application/json": { schema: plain(route.body) } } } } : {}),
+      ...(route.body
+        ? {
+            requestBody: {
+              required: true,
+              content: {
+                ...(route.rawBody ? { "application/octet-stream": { schema: { type: "string", format: "binary", description: route.rawBody } } } : {}),
+                "application/json": { schema: plain(route.body) },
+              },
+            },
+          }
+        : {}),
       responses: {
         [route.status]: {
           description: "success",

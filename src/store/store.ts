@@ -507,6 +507,11 @@ export class RedisStore {
     );
   }
 
+  /** Replaces a worker's telemetry (lua/setWorkerTelemetry-2.lua). */
+  setWorkerTelemetry(queueId: string, now: number, workerId: string, telemetryJson: string): Promise<ScriptReply> {
+    return this.scripts.run("setWorkerTelemetry", [this.keys.queue(queueId), this.keys.worker(queueId, workerId)], [now, telemetryJson]);
+  }
+
   deleteWorker(queueId: string, now: number, workerId: string, cascadeUpdate: boolean): Promise<ScriptReply> {
     return this.scripts.run(
       "deleteWorker",

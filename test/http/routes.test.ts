@@ -247,8 +247,36 @@ describe("OpenAPI", () => {
     expect(Object.keys(document.paths)).toContain("/api/v1/queues/me/tasks/{task_id}/status");
     expect(document.paths["/api/v1/queues/me/tasks/next"]?.post).toMatchObject({ requestBody: { content: { "application/json": { schema: { type: "object" } } } } });
     const operations = Object.values(document.paths).flatMap((methods) => Object.keys(methods));
-    // the 23 of v1, and our events stream, /health/sweep, the batch delete, the count, a task's log (append, read)
-    // and the notification rules (add, list, remove, test, deliveries); then v2's 23 under /api/v2 (test/http/v2)
-    expect(operations).toHaveLength(33 + 23);
+    // the 23 of v1, and our events stream, /health/sweep, the batch delete, the count, a task's log (append, read),
+    // the notification rules (add, list, remove, test, deliveries) and a worker's telemetry; then v2's 23 under
+    // /api/v2 (test/http/v2)
+    expect(operations).toHaveLength(34 + 23);
+    // A log chunk goes as raw bytes, with its place in the query, or (the first form) as JSON.
+    const append = document.paths["/api/v1/queues/me/tasks/{task_id}/logs"]?.post as { requestBody: { content: Record<string, unknown> }; parameters: Array<{ name: string }> };
+    expect(Object.keys(append.requestBody.content).sort()).toEqual(["application/json", "application/octet-stream"]);
+    expect(append.parameters.map((p) => p.name)).toEqual(["task_id", "attempt", "run", "offset", "ended"]);
+  });
+
+  it("appends a log chunk sent as raw bytes or as base64 in JSON, and refuses a bad place in the query", async () => {
+    await using s = await startTestServerWithQueue();
+    const { auth } = s;
+    const authorization = `Basic ${Buffer.from(auth.join(":")).toString("base64")}`;
+    const taskId = ((await (await s.request("POST", "/api/v1/queues/me/tasks", { auth, body: { args: { a: 1 } } })).json()) as { task_id: string }).task_id;
+    const path = `/api/v1/queues/me/tasks/${taskId}/logs`;
+    const raw = (query: string, body: Uint8Array) =>
+      fetch(`${s.url}${path}?${query}`, { method: "POST", headers: { authorization, "content-type": "application/octet-stream" }, body });
+    const first = await raw("attempt=0&run=r1&offset=0", Buffer.from([0x1b, 0x5b, 0x33, 0x31, 0x6d, 0x00, 0xff, 0x0d, 0x0a]));
+    expect(first.status).toBe(200);
+    expect(await first.json()).toEqual({ attempt: 1 });
+    const json = await s.request("POST", path, { auth, body: { attempt: 1, run: "r1", offset: 9, data: Buffer.from("json form").toString("base64") } });
+    expect(json.status).toBe(200);
+    const end = await raw("attempt=1&run=r1&offset=18&ended=true", new Uint8Array(0)); // an end mark without bytes
+    expect(end.status).toBe(200);
+    const read = (await (await s.request("GET", path, { auth })).json()) as { data: string; ended: boolean };
+    expect(Buffer.from(read.data, "base64")).toEqual(Buffer.concat([Buffer.from([0x1b, 0x5b, 0x33, 0x31, 0x6d, 0x00, 0xff, 0x0d, 0x0a]), Buffer.from("json form")]));
+    expect(read.ended).toBe(true);
+    for (const query of ["attempt=x&run=r1&offset=0", "run=r1&offset=-1", "run=bad%20run", "run=r1&ended=yes"]) {
+      expect((await raw(query, Buffer.from("x"))).status).toBe(400);
+    }
   });
 });

@@ -52,6 +52,7 @@ describe("Lua scripts", () => {
     await q.redis.call(flush, "FLUSH");
     await q.broker.expireAll();
     await q.api.reportWorkerStatus(workerId, "suspended");
+    await q.api.reportWorkerTelemetry!(workerId, { gpu: { index: 0 } });
     await q.api.deleteWorker(workerId);
     await q.api.deleteTask(taskId!);
     await q.redis.call(flush, "FLUSH");
@@ -214,6 +215,7 @@ describe("the keys a script touches", () => {
       q.clock.advance(5_000);
       expect(await q.broker.expireAll()).toBeGreaterThan(0);
       await q.api.reportWorkerStatus(w1, "suspended");
+      await q.api.reportWorkerTelemetry!(w1, { gpu: { index: 0, utilization_pct: 50 } });
       expect(fifth).not.toBeNull(); // still running under w2, so the cascade rewrites it
       await q.api.deleteWorker(w2, { cascadeUpdate: true });
       // A task's log (the attempt's data key derived), then deleted with its task.
