@@ -232,7 +232,7 @@ result({"tid": tid, "worker": w})
 """)
     tid, worker = r.result["tid"], r.result["worker"]
     wait_until(lambda: lt.get(tid).status == "pending", timeout=30, desc="the v1 heartbeat timeout")
-    c = lt.client._claim(route="default", run_id="r_mixedTimeout1")
+    c = lt.client._claim(route="default", run_id="r_mixedTimeou1")
     assert c.task.id == tid
     r = v1.py(f"""
 try:
