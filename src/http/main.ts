@@ -49,6 +49,7 @@ interface ServeFlags {
   allowEviction?: boolean;
   notifyAllowHost?: string[];
   notifyKeyFile?: string;
+  dashboard: boolean;
 }
 
 /**
@@ -98,6 +99,7 @@ program
       .env("LABTASKER_NOTIFY_ALLOW_HOSTS")
       .argParser(hostList),
   )
+  .addOption(new Option("--no-dashboard", "serve the API alone, without the web dashboard at / (docs/dashboard.md)").env("LABTASKER_NO_DASHBOARD"))
   .addOption(new Option("--notify-key-file <path>", "key that opens notification rules' secrets, created when missing; share it between replicas (default: <data-dir>/notify-key.pem)").env("LABTASKER_NOTIFY_KEY_FILE"))
   .addHelpText("after", "\nPrecedence: flag > environment variable > --env-file > default.")
   .action(async (options: ServeFlags) => {
@@ -146,11 +148,13 @@ program
       pingIntervalSeconds: options.pingInterval,
       allowEviction: options.allowEviction,
       notify: { allowHosts: options.notifyAllowHost, keyFile: options.notifyKeyFile },
+      dashboard: options.dashboard,
       version,
       log,
     });
     started.server = server;
     log(`labtasker-server ${version} listening on ${server.url} (Redis: ${redisUrl ? maskRedisUrl(server.redisUrl) : "embedded"})`);
+    if (options.dashboard) log(`Dashboard: open ${server.url}/ in a browser and sign in with a queue's name and password`);
   });
 
 program.parseAsync().catch((error: unknown) => {

@@ -5,6 +5,7 @@
 import { Type, type TSchema } from "@sinclair/typebox";
 import * as S from "./schemas.js";
 import { NOTIFY_ROUTES } from "./routes/notify.js";
+import { DASHBOARD_ROUTES } from "./dashboard/paths.js";
 
 interface RouteDoc {
   method: "get" | "post" | "put" | "delete";
@@ -16,6 +17,10 @@ interface RouteDoc {
   status: number;
   response?: TSchema;
   contentType?: string;
+  /** Authenticated by the dashboard's session cookie rather than Basic auth. */
+  session?: true;
+  /** The body of a 400, where it says more than `detail`. */
+  badRequest?: TSchema;
 }
 
 const taskId = "{task_id}";
@@ -59,7 +64,7 @@ function plain(schema: TSchema): unknown {
 
 export function openApiDocument(version: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
-  const routes: readonly RouteDoc[] = [...ROUTES, ...NOTIFY_ROUTES];
+  const routes: readonly RouteDoc[] = [...ROUTES, ...NOTIFY_ROUTES, ...DASHBOARD_ROUTES];
   for (const route of routes) {
     const pathParams = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: "path", required: true, schema: { type: "string" } }));
     const queryParams = Object.entries(route.query ?? {}).map(([name, q]) => ({ name, in: "query", required: false, description: q.description, schema: plain(q.schema) }));
@@ -67,7 +72,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
     paths[route.path] ??= {};
     paths[route.path]![route.method] = {
       summary: route.summary,
-      ...(route.auth ? { security: [{ basic: [] }] } : {}),
+      ...(route.auth ? { security: [route.session ? { session: [] } : { basic: [] }] } : {}),
       parameters: [...pathParams, ...queryParams],
       ...(route.body ? { requestBody: { required: true, content: { "application/json": { schema: plain(route.body) } } } } : {}),
       responses: {
@@ -77,7 +82,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
           ...(route.contentType ? { content: { [route.contentType]: { schema: { type: "string" } } } } : {}),
         },
         ...(route.auth ? { 401: errorResponse } : {}),
-        400: errorResponse,
+        400: route.badRequest ? { description: "error", content: { "application/json": { schema: plain(route.badRequest) } } } : errorResponse,
         404: errorResponse,
         422: errorResponse,
       },
@@ -86,7 +91,18 @@ export function openApiDocument(version: string): Record<string, unknown> {
   return {
     openapi: "3.1.0",
     info: { title: "labtasker-redis", version, description: "labtasker v1's REST protocol, served from Redis" },
-    components: { securitySchemes: { basic: { type: "http", scheme: "basic", description: "user: queue name or id; password: queue password" } } },
+    components: {
+      securitySchemes: {
+        basic: { type: "http", scheme: "basic", description: "user: queue name or id; password: queue password" },
+        session: {
+          type: "apiKey",
+          in: "cookie",
+          name: "labtasker_session",
+          description:
+            "the dashboard's session (POST /dashboard/api/session); POST, PUT and DELETE also need its CSRF token in X-CSRF-Token. The task, worker, event and log routes of /api/v1/queues/me are served with it under /dashboard/api/v1/queues/me too",
+        },
+      },
+    },
     paths,
   };
 }

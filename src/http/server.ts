@@ -47,6 +47,8 @@ export interface ServeOptions {
   log?: (message: string) => void;
   /** Notification delivery (docs/notifications.md). */
   notify?: NotifyServeOptions;
+  /** The web dashboard at `/` (docs/dashboard.md). @defaultValue true */
+  dashboard?: boolean;
 }
 
 export interface NotifyServeOptions {
@@ -165,6 +167,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     version: options.version,
     warnings,
     notifyAllowList,
+    dashboard: options.dashboard === false ? false : undefined,
     logError: (error, req) => log(`${req.method} ${req.path} failed: ${(error as Error).stack ?? String(error)}`),
   });
   const server: Server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, app);

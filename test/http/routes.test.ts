@@ -246,8 +246,9 @@ describe("OpenAPI", () => {
     expect(Object.keys(document.paths)).toContain("/api/v1/queues/me/tasks/{task_id}/status");
     expect(document.paths["/api/v1/queues/me/tasks/next"]?.post).toMatchObject({ requestBody: { content: { "application/json": { schema: { type: "object" } } } } });
     const operations = Object.values(document.paths).flatMap((methods) => Object.keys(methods));
-    // the 23 of v1, and our events stream, /health/sweep, the batch delete, the count, a task's log (append, read)
-    // and the notification rules (add, list, remove, test, deliveries)
-    expect(operations).toHaveLength(33);
+    // the 23 of v1, and our events stream, /health/sweep, the batch delete, the count, a task's log (append, read),
+    // the notification rules (add, list, remove, test, deliveries) and the dashboard's 10 (docs/dashboard.md)
+    expect(operations).toHaveLength(43);
+    expect(document.paths["/dashboard/api/filter"]?.post).toMatchObject({ security: [{ session: [] }] });
   });
 });

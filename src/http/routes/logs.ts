@@ -10,7 +10,7 @@
  * documents keep their numbers as written) takes about 20 ms per 256 KiB: with it, a chatty job's log upload doubled
  * the job's run time on a 2-core machine.
  */
-import express, { type Request, type Router } from "express";
+import express, { type Request, type RequestHandler, type Router } from "express";
 import type { Broker } from "../../broker/broker.js";
 import { BadRequestError, ValidationError } from "../../core/errors.js";
 import { basicAuth, queueIdOf } from "../auth.js";
@@ -38,11 +38,14 @@ function jsonBody(req: Request): unknown {
   }
 }
 
-/** The log routes, authenticated, with their own body parser: mounted before the app's. */
-export function logRoutes(broker: Broker, bodyLimit: string): Router {
+/**
+ * The log routes, authenticated by `authenticate` (Basic auth, or the dashboard's session), with their own body
+ * parser: mounted before the app's.
+ */
+export function logRoutes(broker: Broker, bodyLimit: string, authenticate: RequestHandler = basicAuth(broker)): Router {
   const router = express.Router();
   const path = "/api/v1/queues/me/tasks/:task_id/logs";
-  router.use(path, basicAuth(broker));
+  router.use(path, authenticate);
   router.post(path, express.raw({ type: () => true, limit: bodyLimit }), async (req, res) => {
     const body = jsonBody(req) as Record<string, unknown> | undefined;
     if (body === null || typeof body !== "object" || Array.isArray(body)) throw new BadRequestError("The body must be a JSON object");
