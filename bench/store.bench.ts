@@ -11,6 +11,9 @@
  * Every figure is the median of N repetitions. Throughput repetitions start from an empty server (FLUSHALL) and
  * alternate the two sides in short timed blocks, so both run under the same background load (see compareThroughput).
  * docs/benchmarks.md describes each benchmark and the numbers.
+ *
+ * BENCH_STORE_PARTS (comma-separated: submit, fetch-report, latency, memory; all when unset) runs only those groups,
+ * e.g. `BENCH_STORE_PARTS=fetch-report npx tsx bench/run.ts store --reps 5` for the fetch + report rows alone.
  */
 import { createHash } from "node:crypto";
 import type { Queue } from "bullmq";
@@ -67,16 +70,29 @@ export async function run(options: BenchOptions = {}): Promise<BenchResult[]> {
   const url = options.redisUrl ?? own!.url;
   try {
     const sizes = options.skipLarge ? LATENCY_SIZES.filter((size) => size < 1_000_000) : LATENCY_SIZES;
+    const parts = selectedParts(process.env.BENCH_STORE_PARTS);
     return [
-      ...(await submitBenchmarks(url, reps, log)),
-      ...(await fetchReportBenchmarks(url, reps, log)),
-      ...(await latencyBenchmarks(url, reps, sizes, log)),
-      ...(await memoryBenchmarks(url, reps, log)),
+      ...(parts.has("submit") ? await submitBenchmarks(url, reps, log) : []),
+      ...(parts.has("fetch-report") ? await fetchReportBenchmarks(url, reps, log) : []),
+      ...(parts.has("latency") ? await latencyBenchmarks(url, reps, sizes, log) : []),
+      ...(parts.has("memory") ? await memoryBenchmarks(url, reps, log) : []),
     ];
   } finally {
     await flushAll(url);
     await own?.stop();
   }
+}
+
+const PARTS = ["submit", "fetch-report", "latency", "memory"] as const;
+type Part = (typeof PARTS)[number];
+
+/** The groups of rows to run: those BENCH_STORE_PARTS names, or all of them. */
+function selectedParts(list: string | undefined): Set<Part> {
+  if (list === undefined || list.trim() === "") return new Set(PARTS);
+  const names = list.split(",").map((name) => name.trim());
+  const unknown = names.filter((name) => !(PARTS as readonly string[]).includes(name));
+  if (unknown.length > 0) throw new RangeError(`BENCH_STORE_PARTS must name some of ${PARTS.join(", ")} (got ${unknown.join(", ")})`);
+  return new Set(names as Part[]);
 }
 
 // Throughput: ours vs BullMQ, interleaved in blocks on one server.

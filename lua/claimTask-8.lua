@@ -23,6 +23,9 @@
     pending-by-args:<sig>   the index of the claimed task's stored signature (the broker read the task, but it may
                             have changed since: the script re-reads it), and of a retried overdue task's
     worker:<worker_id>, worker-tasks:<worker_id>   the worker an overdue task names, unless it is ARGV[3]'s
+    archived:<status>, pending-by-route:<route>, routes, pending-routed, waiting, dependents, runs   labtasker v2's
+                            indexes, for a task with v2's features (archived, routes other than `default`,
+                            dependencies, a v2 run): see lua/includes/tasks.lua
 
   ARGV[1] now               ms since the epoch, integer
   ARGV[2] taskId            the task to claim (text: lua/includes/ids.lua), "" to run the checks only
@@ -56,7 +59,8 @@ if refusal then return refusal end
 if taskId == "" then return { E.OK } end
 
 local task = readTask(KEYS[TASKS_KEY], taskId)
-if not task or task[T_STATUS] ~= "pending" then return { E.NOT_CLAIMABLE } end
+-- Changed since the broker read it: claimed, or out of v1's reach now (its routes, its dependencies).
+if not task or not claimableByV1(task) then return { E.NOT_CLAIMABLE } end
 if not argsSatisfy(decodeRequiredSpec(ARGV[4]), task[T_ARGS]) then return { E.NOT_CLAIMABLE } end
 local packed = claimTask(KEYS, taskId, task, {
   now = now, workerId = ARGV[3], startHeartbeat = ARGV[6],

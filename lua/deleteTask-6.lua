@@ -15,6 +15,9 @@
     status:<status>            the index of the task's stored status
     pending-by-args:<sig>      the index of the task's stored signature, when it is pending
     worker-tasks:<worker_id>   the task set of the worker the task names
+    archived:<status>, pending-by-route:<route>, routes, pending-routed, waiting, dependents, runs   labtasker v2's
+                            indexes, for a task with v2's features (archived, routes other than `default`,
+                            dependencies, a v2 run): see lua/includes/tasks.lua
 
   ARGV[1] taskId  the task's id (text: lua/includes/ids.lua)
 
@@ -31,9 +34,6 @@ local refused = refuseQueue(KEYS[QUEUE_KEY])
 if refused then return refused end
 local task = readTask(KEYS[TASKS_KEY], taskId)
 if not task then return { E.TASK_NOT_FOUND } end
-unindexTask(KEYS, taskId, task)
-local workerId = task[T_WORKER_ID]
-if workerId then redis.call("SREM", workerTasksKey(KEYS, workerId), taskId) end
-redis.call("HDEL", KEYS[TASKS_KEY], taskId)
+deleteStoredTask(KEYS, taskId, task)
 touchTasks(KEYS[QUEUE_KEY])
 return { E.OK }

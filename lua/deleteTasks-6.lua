@@ -16,6 +16,9 @@
     status:<status>            the index of each task's stored status
     pending-by-args:<sig>      the index of each task's stored signature, when it is pending
     worker-tasks:<worker_id>   the task set of the worker each task names
+    archived:<status>, pending-by-route:<route>, routes, pending-routed, waiting, dependents, runs   labtasker v2's
+                            indexes, for a task with v2's features (archived, routes other than `default`,
+                            dependencies, a v2 run): see lua/includes/tasks.lua
 
   ARGV[1..] taskId  the ids of the tasks to delete, each once (text: lua/includes/ids.lua)
 
@@ -36,10 +39,7 @@ for position, id in ipairs(ARGV) do
   local taskId = storedTaskId(id)
   local task = readTask(KEYS[TASKS_KEY], taskId)
   if task then
-    unindexTask(KEYS, taskId, task)
-    local workerId = task[T_WORKER_ID]
-    if workerId then redis.call("SREM", workerTasksKey(KEYS, workerId), taskId) end
-    redis.call("HDEL", KEYS[TASKS_KEY], taskId)
+    deleteStoredTask(KEYS, taskId, task)
     deleted = deleted + 1
   else
     reply[#reply + 1] = position

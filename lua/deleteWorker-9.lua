@@ -20,6 +20,9 @@
     status:<status>         the index of each such task's stored status, which it leaves and re-enters
     pending-by-args:<sig>   the index of such a task's stored signature, were it pending (a pending task names no
                             worker, but the shared code that re-indexes a task covers every status)
+    archived:<status>, pending-by-route:<route>, routes, pending-routed, waiting, dependents, runs   labtasker v2's
+                            indexes, for a task with v2's features (archived, routes other than `default`,
+                            dependencies, a v2 run): see lua/includes/tasks.lua
 
   ARGV[1] now            ms since the epoch, integer
   ARGV[2] workerId       the worker's id

@@ -17,6 +17,9 @@
                             failure, set by its stored retries); why not all four in KEYS: keys.ts DERIVED_KEYS
     pending-by-args:<sig>   the index of a retried task's stored signature
     worker:<worker_id>, worker-tasks:<worker_id>   the worker each overdue task names (its worker_id)
+    archived:<status>, pending-by-route:<route>, routes, pending-routed, waiting, dependents, runs   labtasker v2's
+                            indexes, for a task with v2's features (archived, routes other than `default`,
+                            dependencies, a v2 run): see lua/includes/tasks.lua
 
   ARGV[1] now    ms since the epoch, integer; tasks whose deadline is strictly earlier expire
   ARGV[2] limit  tasks to expire at most in this call, integer

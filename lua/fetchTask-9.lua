@@ -27,6 +27,9 @@
     pending-by-args:<sig>   the index of the claimed task's stored signature, and of a retried overdue task's; for
                             a fetch with the root as KEYS[9], every signature's index (a member of KEYS[5])
     worker:<worker_id>, worker-tasks:<worker_id>   the worker an overdue task names, unless it is ARGV[2]'s
+    archived:<status>, pending-by-route:<route>, routes, pending-routed, waiting, dependents, runs   labtasker v2's
+                            indexes, for a task with v2's features (archived, routes other than `default`,
+                            dependencies, a v2 run): see lua/includes/tasks.lua
 
   ARGV[1] now               ms since the epoch, integer
   ARGV[2] workerId          worker id, "" for none

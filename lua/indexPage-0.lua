@@ -9,7 +9,8 @@
   by a transition between two reads).
 
   KEYS[1..] index ZSETs whose union, ordered by (score, member) as each ZSET orders its own members, is the listing:
-            labtasker:{<queue_id>}:status:<status>, or the parts of one (labtasker:{<queue_id>}:pending-by-args:<sig>);
+            labtasker:{<queue_id>}:status:<status>, or the parts of one (labtasker:{<queue_id>}:pending-by-args:<sig>,
+            :pending-routed and :waiting for pending tasks, :archived:<status> for a finished status's archived ones);
             each member in one of them only (src/store/store.ts statusIndexKeys). At least one; all in one slot.
 
   ARGV[1] offset  members of the merged listing to skip, integer >= 0

@@ -1,13 +1,17 @@
 --[[
-  migrateQueue: move a queue of the earlier layout of keys (1) to this version's (2), a batch of tasks at a time.
+  migrateQueue: move a queue of an earlier layout of keys (1 or 2) to this version's (3), a batch of tasks at a time.
+
+  Layout 3 is layout 2 with labtasker v2's task ids, fields and indexes (docs/keys.md): a queue of layout 2 has none of
+  them, so its migration only writes layout 3 into its record (a server of layout 2 then refuses the queue rather
+  than misread what this version writes there). The rest of this header is about layout 1.
 
   Layout 1 kept a STRING key a task (a MessagePack map of field name -> string), an index of all pending tasks
   besides the signatures', index members of 60 characters and task ids as text (docs/keys.md, "Layout versions").
   The first call sets every status index of layout 1 aside (RENAME), drops what is rebuilt from the tasks (the
   signatures' indexes, the deadline index, the workers' task sets) and the events, whose records are of layout 1 (the
   stream keeps its last id, so event numbers go on), and marks the queue as being migrated. Each call then moves up
-  to ARGV[1] tasks: each into the HASH of tasks, with its entries in the indexes of layout 2. The call that finds
-  nothing left to move writes layout 2 into the queue's record. Every other script, and every request, refuses the
+  to ARGV[1] tasks: each into the HASH of tasks, with its entries in the indexes of this layout. The call that
+  finds nothing left to move writes this layout into the queue's record. Every other script, and every request, refuses the
   queue until then, so nothing reads it half moved. Each call is atomic; a call run twice moves the next batch.
 
   KEYS[1] root          labtasker:{<queue_id>}:                          the queue's root: the prefix of derived keys
@@ -35,10 +39,13 @@
     worker-tasks:<worker_id>   the task set of each worker (a member of KEYS[7]), dropped at the first call; of each
                                task's worker, rebuilt
     status:<status>            the index of each task's status, rebuilt (one of KEYS[9..12])
+    archived:<status>, pending-by-route:<route>, routes, pending-routed, waiting, dependents, runs   labtasker v2's
+                            indexes, for a task with v2's features (archived, routes other than `default`,
+                            dependencies, a v2 run): see lua/includes/tasks.lua
 
   ARGV[1] batch  tasks to move at most in this call, integer
 
-  Returns {OK, remaining}: 0 once the queue is in layout 2 (at once for a queue that is); {QUEUE_NOT_FOUND}.
+  Returns {OK, remaining}: 0 once the queue is in this layout (at once for a queue that is); {QUEUE_NOT_FOUND}.
   Events: none.
 ]]
 --@include generated
@@ -53,6 +60,11 @@ local UUID = "^%x%x%x%x%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%-%x%x%x%x%x%x%x%x%
 
 local layout = redis.call("HGET", queueKey, "layout")
 if layout == STORE_LAYOUT then return { E.OK, 0 } end
+-- Layout 2 differs from 3 only by what 3 adds (labtasker v2's ids, fields and indexes), which its tasks do not have.
+if layout == "2" then
+  redis.call("HSET", queueKey, "layout", STORE_LAYOUT)
+  return { E.OK, 0 }
+end
 if not layout then
   if redis.call("EXISTS", queueKey) == 0 then return { E.QUEUE_NOT_FOUND } end
   for i = 8, 12 do

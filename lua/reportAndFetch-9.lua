@@ -25,6 +25,9 @@
                             signature's index (its sig is a member of KEYS[5])
     worker:<worker_id>, worker-tasks:<worker_id>   the worker a task names (the reported task's, an overdue task's),
                             unless it is ARGV[2]'s; the caller cannot know whom a task names without reading it
+    archived:<status>, pending-by-route:<route>, routes, pending-routed, waiting, dependents, runs   labtasker v2's
+                            indexes, for a task with v2's features (archived, routes other than `default`,
+                            dependencies, a v2 run): see lua/includes/tasks.lua
 
   ARGV[1..10] as fetchTask: now, workerId, requiredSpec, scanCursor, scanLimit, expireLimit, startHeartbeat,
               heartbeatTimeout, taskTimeout, cmd

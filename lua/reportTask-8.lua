@@ -22,6 +22,9 @@
     pending-by-args:<sig>   the index of the task's stored signature, when it leaves or re-enters pending
     worker:<worker_id>, worker-tasks:<worker_id>   the worker the task names, when the report names none (ARGV[4]
                             is ""): with a fence, the task's worker is ARGV[4]'s or the report is refused
+    archived:<status>, pending-by-route:<route>, routes, pending-routed, waiting, dependents, runs   labtasker v2's
+                            indexes, for a task with v2's features (archived, routes other than `default`,
+                            dependencies, a v2 run): see lua/includes/tasks.lua
 
   ARGV[1] now           ms since the epoch, integer
   ARGV[2] taskId        the task's id (text: lua/includes/ids.lua)

@@ -24,7 +24,7 @@
   Returns {OK}; {QUEUE_NOT_FOUND}; {QUEUE_LAYOUT, layout}.
   Events: task created -> pending, one per task, in order.
 
-  Task ids are new UUIDs, so a task that exists already means this very call ran before: ioredis sends a command
+  Task ids are new random ids, so a task that exists already means this very call ran before: ioredis sends a command
   again after a reconnect when its answer was lost, and a second run must not index or announce the task twice.
 ]]
 --@include generated

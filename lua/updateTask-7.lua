@@ -23,11 +23,14 @@
     pending-by-args:<sig>   the index of the task's stored signature, when it leaves pending or, keeping its
                             signature, re-enters pending
     worker-tasks:<worker_id>   the task set of the worker the task names, when the task goes back to pending
+    archived:<status>, pending-by-route:<route>, routes, pending-routed, waiting, dependents, runs   labtasker v2's
+                            indexes, for a task with v2's features (archived, routes other than `default`,
+                            dependencies, a v2 run): see lua/includes/tasks.lua
 
   ARGV[1] now           ms since the epoch, integer
   ARGV[2] taskId        the task's id (text: lua/includes/ids.lua)
   ARGV[3] expectedRev   the revision the broker read
-  ARGV[4] resetPending  "1": then status := pending, retries := 0, worker_id := null (v1 reset()); "0": no reset
+  ARGV[4] resetPending  "1": then status := pending, retries := 0 (and v2's attempt), worker_id := null (v1 reset()); "0": no reset
   ARGV[5..] field code (src/store/taskRecord.ts), value pairs to set; an empty value removes the field (null).
             Fields: status, task_name, heartbeat_timeout, task_timeout, max_retries, retries, priority, metadata,
             args, cmd, summary, sig
@@ -58,7 +61,7 @@ local old = task[T_STATUS]
 local new = changes[T_STATUS] or old
 if resetPending then
   new = "pending"
-  changes[T_STATUS], changes[T_RETRIES], changes[T_WORKER_ID] = "pending", false, false
+  changes[T_STATUS], changes[T_RETRIES], changes[T_WORKER_ID], changes[T_ATTEMPT] = "pending", false, false, false
 elseif new ~= old then
   if not canTransitionTask(old, new) then return { E.INVALID_TRANSITION, old, new } end
 end

@@ -21,6 +21,9 @@
     status:<status>            the index of the status a task leaves (its stored one) and of the one it enters
     pending-by-args:<sig>      the index of a task's stored signature, and of the one an update sets (sig in ARGV)
     worker-tasks:<worker_id>   the task set of the worker a task names, when the task goes back to pending
+    archived:<status>, pending-by-route:<route>, routes, pending-routed, waiting, dependents, runs   labtasker v2's
+                            indexes, for a task with v2's features (archived, routes other than `default`,
+                            dependencies, a v2 run): see lua/includes/tasks.lua
 
   ARGV[1] now           ms since the epoch, integer
   ARGV[2] resetPending  "1": each task's status := pending, retries := 0, worker_id := null (v1 reset()); "0": no reset
@@ -71,7 +74,7 @@ for i = 1, count do
     local new = changes[T_STATUS] or old
     if resetPending then
       new = "pending"
-      changes[T_STATUS], changes[T_RETRIES], changes[T_WORKER_ID] = "pending", false, false
+      changes[T_STATUS], changes[T_RETRIES], changes[T_WORKER_ID], changes[T_ATTEMPT] = "pending", false, false, false
     elseif new ~= old and not canTransitionTask(old, new) then
       refusal = { E.INVALID_TRANSITION, old, new }
     end

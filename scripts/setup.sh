@@ -48,6 +48,8 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 npm run build --silent
 test/compat/setup_venv.sh
+test/webui/setup_venv.sh
+test/compat-v2/setup_venv.sh
 test/faults/setup_venv.sh
 # labtasker 1.0.1's own end-to-end client tests, from its sdist on PyPI, and their environment (test/conformance).
 test/conformance/setup.sh

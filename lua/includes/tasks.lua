@@ -1,6 +1,7 @@
 --@include generated
 --@include keys
 --@include order
+--@include ids
 -- A task is one field of the queue's `tasks` HASH, its id -> a MessagePack map of field code (T_<NAME>) -> value,
 -- with no entry for a field that holds what its absence stands for (TASK_ABSENT); times and counters are integers,
 -- the rest text (src/store/taskRecord.ts). Scripts read and write whole tasks as tables of code -> value, as
@@ -50,16 +51,22 @@ local function storeTask(tasksKey, taskId, task)
   return packed
 end
 
--- Keeps a task's indexes in step with its fields: the index of its status, or, pending, the pending index of the
--- signature of its top-level arg keys (there is no index of all pending tasks: that is the union of these); the
--- deadline index of running tasks, and its worker's task set. `keys` is the script's KEYS (lua/includes/keys.lua).
+-- Keeps a task's indexes in step with its fields: the index of its status (of its archived tasks, for an archived
+-- one), or, pending, its claim indexes: the pending index of the signature of its top-level arg keys when its routes
+-- include `default` (there is no index of all pending tasks: that is the union of these, `pending-routed` and
+-- `waiting`), the claim index of each other route it has, and `pending-routed` when its routes leave out `default`;
+-- a pending task with a dependency that has not succeeded is in `waiting` alone. Then the deadline index of running
+-- tasks, the runs of v2's claims, and the worker's task set. `keys` is the script's KEYS (lua/includes/keys.lua).
 -- Derived from the root: the status index a task leaves and the one it enters (they depend on its stored status,
--- and for a failure on its retries), and the pending index of a stored task's signature, which the caller cannot
--- know without reading the task first (src/store/keys.ts DERIVED_KEYS says why the status indexes do not come in
--- KEYS either).
+-- and for a failure on its retries), the pending index of a stored task's signature, which the caller cannot know
+-- without reading the task first, and v2's indexes, which only a task with v2's features touches
+-- (src/store/keys.ts DERIVED_KEYS says why none of these come in KEYS).
 
--- When a running task expires, in ms since the epoch: the earlier of heartbeat expiry and task timeout.
+-- When a running task expires, in ms since the epoch: a v2 run's lease; for a v1 run the earlier of heartbeat expiry
+-- and task timeout.
 local function taskDeadline(task)
+  local lease = task[T_LEASE]
+  if lease then return lease end
   local deadline
   local heartbeat, heartbeatTimeout = task[T_LAST_HEARTBEAT], task[T_HEARTBEAT_TIMEOUT]
   if heartbeat and heartbeatTimeout then deadline = heartbeat + tonumber(heartbeatTimeout) * 1000 end
@@ -76,13 +83,45 @@ local function taskOrder(taskId, task)
   return orderKey(taskField(task, T_LAST_MODIFIED), task[T_SEQ], taskId)
 end
 
+-- The index of a status other than pending that holds the task.
+local function statusIndex(root, task)
+  if task[T_ARCHIVED] then return K.archivedStatus(root, task[T_STATUS]) end
+  return K.status(root, task[T_STATUS])
+end
+
+-- Calls visit(kind, route) for each claim index of a pending, released task with v2's routes (stored as a JSON
+-- array): kind "default" for its signature's index (its routes include `default`), "route" for another route's
+-- index, and "routed" once for `pending-routed` when its routes leave out `default`.
+local function forEachRouteIndex(routesJson, visit)
+  local hasDefault = false
+  for _, route in ipairs(cjson.decode(routesJson)) do
+    if route == "default" then
+      hasDefault = true
+      visit("default")
+    else
+      visit("route", route)
+    end
+  end
+  if not hasDefault then visit("routed") end
+end
+
 local function unindexTask(keys, taskId, task)
-  local order, status = taskOrder(taskId, task), task[T_STATUS]
+  local root, order, status = keys[ROOT_KEY], taskOrder(taskId, task), task[T_STATUS]
   if status == "pending" then
-    redis.call("ZREM", K.signature(keys[ROOT_KEY], task[T_SIG]), order)
+    if task[T_WAITING] then
+      redis.call("ZREM", K.waiting(root), order)
+    elseif task[T_ROUTES] then
+      forEachRouteIndex(task[T_ROUTES], function(kind, route)
+        if kind == "default" then redis.call("ZREM", K.signature(root, task[T_SIG]), order)
+        elseif kind == "route" then redis.call("ZREM", K.routeIndex(root, route), order)
+        else redis.call("ZREM", K.routed(root), order) end
+      end)
+    else
+      redis.call("ZREM", K.signature(root, task[T_SIG]), order)
+    end
     return
   end
-  redis.call("ZREM", K.status(keys[ROOT_KEY], status), order)
+  redis.call("ZREM", statusIndex(root, task), order)
   if status == "running" and taskDeadline(task) then
     -- Only a running task with a deadline is in the deadline index (see indexTask).
     redis.call("ZREM", keys[DEADLINES_KEY], taskId)
@@ -100,13 +139,29 @@ end
 -- `signatureKey`: the pending index of the task's signature when the caller declared it (the one an update sets);
 -- nil to derive it from the stored signature.
 local function indexTask(keys, taskId, task, signatureKey)
+  local root = keys[ROOT_KEY]
   local score, order, status = -task[T_PRIORITY], taskOrder(taskId, task), task[T_STATUS]
   if status == "pending" then
     local sig = task[T_SIG]
-    indexPending(signatureKey or K.signature(keys[ROOT_KEY], sig), keys[SIGNATURES_KEY], score, order, sig)
+    if task[T_WAITING] then
+      redis.call("ZADD", K.waiting(root), score, order)
+    elseif task[T_ROUTES] then
+      forEachRouteIndex(task[T_ROUTES], function(kind, route)
+        if kind == "default" then
+          indexPending(signatureKey or K.signature(root, sig), keys[SIGNATURES_KEY], score, order, sig)
+        elseif kind == "route" then
+          redis.call("ZADD", K.routeIndex(root, route), score, order)
+          redis.call("SADD", K.routes(root), route)
+        else
+          redis.call("ZADD", K.routed(root), score, order)
+        end
+      end)
+    else
+      indexPending(signatureKey or K.signature(root, sig), keys[SIGNATURES_KEY], score, order, sig)
+    end
     return
   end
-  redis.call("ZADD", K.status(keys[ROOT_KEY], status), score, order)
+  redis.call("ZADD", statusIndex(root, task), score, order)
   if status == "running" then
     local deadline = taskDeadline(task)
     if deadline then redis.call("ZADD", keys[DEADLINES_KEY], deadline, taskId) end
@@ -119,15 +174,127 @@ local function touchTasks(queueKey)
   redis.call("HINCRBY", queueKey, "tasks_rev", 1)
 end
 
+-- Dependencies (labtasker v2 2.7): direct, on tasks of the same queue, by id; missing ids and cycles are accepted and
+-- simply never met. A pending task with one that has not succeeded waits in `waiting`, out of every claim index, so
+-- a claim never looks at it; it is registered in `dependents` under each such dependency, which is flagged
+-- (T_DEPENDED) when it exists, and the success of the dependency releases it (releaseDependents). Keeping waiting tasks
+-- out of the claim indexes keeps a claim O(log N) however many wait.
+
+-- The dependencies of a task (stored ids) that have not succeeded.
+local function unmetDependencies(keys, task)
+  local unmet = {}
+  for _, id in ipairs(cjson.decode(task[T_DEPENDENCIES])) do
+    local storedId = storedTaskId(id)
+    local dependency = readTask(keys[TASKS_KEY], storedId)
+    if not dependency or dependency[T_STATUS] ~= "success" then unmet[#unmet + 1] = storedId end
+  end
+  return unmet
+end
+
+-- Registers the waiting task `taskId` under each of `unmet` (stored ids), once, and flags those that exist.
+local function registerDependent(keys, taskId, unmet)
+  local dependentsKey = K.dependents(keys[ROOT_KEY])
+  for _, dependencyId in ipairs(unmet) do
+    local packed = redis.call("HGET", dependentsKey, dependencyId)
+    local list = packed and cmsgpack.unpack(packed) or {}
+    local known = false
+    for _, id in ipairs(list) do
+      if id == taskId then known = true break end
+    end
+    if not known then
+      list[#list + 1] = taskId
+      redis.call("HSET", dependentsKey, dependencyId, cmsgpack.pack(list))
+      local dependency = readTask(keys[TASKS_KEY], dependencyId)
+      if dependency and not dependency[T_DEPENDED] then
+        dependency[T_DEPENDED] = 1
+        storeTask(keys[TASKS_KEY], dependencyId, dependency)
+      end
+    end
+  end
+end
+
+-- Whether the pending task (its fields as they will be stored) waits for a dependency: registers it when it does.
+local function checkDependencies(keys, taskId, task)
+  if not task[T_DEPENDENCIES] then return false end
+  local unmet = unmetDependencies(keys, task)
+  if #unmet == 0 then return false end
+  registerDependent(keys, taskId, unmet)
+  return true
+end
+
+-- The task `taskId` has just succeeded: each waiting task registered under it whose dependencies have all succeeded
+-- goes from `waiting` to its claim indexes, keeping its place in the order (it was pending all along).
+local function releaseDependents(keys, taskId)
+  local dependentsKey = K.dependents(keys[ROOT_KEY])
+  local packed = redis.call("HGET", dependentsKey, taskId)
+  if not packed then return end
+  redis.call("HDEL", dependentsKey, taskId)
+  for _, dependentId in ipairs(cmsgpack.unpack(packed)) do
+    local dependent = readTask(keys[TASKS_KEY], dependentId)
+    if dependent and dependent[T_WAITING] and dependent[T_STATUS] == "pending" then
+      local unmet = unmetDependencies(keys, dependent)
+      if #unmet == 0 then
+        unindexTask(keys, dependentId, dependent)
+        dependent[T_WAITING] = nil
+        storeTask(keys[TASKS_KEY], dependentId, dependent)
+        indexTask(keys, dependentId, dependent)
+      else
+        -- Still waiting: make sure it is registered under what it waits for (a dependency may have left success).
+        registerDependent(keys, dependentId, unmet)
+      end
+    end
+  end
+end
+
+-- How a v2 run ends when a transition other than v2's own report ends it, by the status it leaves the task in (v2's
+-- action names, which a later report of that run is told in `run_finalized`).
+local RUN_END_BY_STATUS = { success = "complete", failed = "fail", pending = "fail", cancelled = "cancel" }
+
+local FINISHED = { success = true, failed = true, cancelled = true }
+
 -- Applies `changes` (code -> value, or false to remove the field) to the stored task `taskId` and re-indexes it;
 -- returns the packed task for its event. `signatureKey` as for indexTask.
 -- Every change sets last_modified, so the task moves in its indexes; `rev` counts writes for optimistic updates.
+-- The rules every transition shares, whichever protocol makes it, are kept here: a run that ends gets its end time
+-- (and a v2 run how it ended, its lease dropped); only a finished task stays archived; a task that (re-)enters
+-- pending, or whose dependencies change, is checked against its dependencies; a success releases its dependents.
 local function writeTask(keys, taskId, task, changes, signatureKey)
   unindexTask(keys, taskId, task)
-  local previousWorker = task[T_WORKER_ID]
+  local previousWorker, old, modified = task[T_WORKER_ID], task[T_STATUS], taskField(task, T_LAST_MODIFIED)
   for code, value in pairs(changes) do
     if value == false then task[code] = nil else task[code] = value end
   end
+  local new = task[T_STATUS]
+  -- finished_at, the end of the latest run, is stored only where it is not a finished task's last_modified (its
+  -- usual value: a run that ends in success, failure or cancellation ends with the write that finishes the task), so
+  -- v1's report of a success writes nothing more than before: 0 stands for none (a task cancelled before it ran).
+  if old == "running" and new ~= "running" then
+    task[T_FINISHED_AT] = not FINISHED[new] and task[T_LAST_MODIFIED] or nil
+  elseif FINISHED[old] then
+    if task[T_FINISHED_AT] == nil then task[T_FINISHED_AT] = modified end
+  elseif FINISHED[new] and task[T_FINISHED_AT] == nil then
+    task[T_FINISHED_AT] = 0
+  end
+  if old == "running" and new ~= "running" then
+    -- The run ends. A v2 run's id and ending are kept for its late reports (and a claim replay's check), the id it
+    -- replaces leaving `runs`; a v1 run's id is not stored (lua/includes/claim.lua).
+    if task[T_LEASE] then
+      task[T_LEASE] = nil
+      local ended = task[T_ENDED_RUN]
+      if ended then redis.call("HDEL", K.runs(keys[ROOT_KEY]), ended) end
+      task[T_ENDED_RUN] = task[T_RUN_ID]
+      if changes[T_RUN_END] == nil then task[T_RUN_END] = RUN_END_BY_STATUS[new] end
+    end
+    task[T_RUN_ID] = nil
+  end
+  if task[T_ARCHIVED] and (new == "pending" or new == "running") then task[T_ARCHIVED] = nil end
+  if new == "pending" and task[T_DEPENDENCIES] and (old ~= "pending" or changes[T_DEPENDENCIES] ~= nil) then
+    task[T_WAITING] = checkDependencies(keys, taskId, task) and 1 or nil
+  elseif task[T_WAITING] and (new ~= "pending" or not task[T_DEPENDENCIES]) then
+    task[T_WAITING] = nil
+  end
+  local releasing = task[T_DEPENDED] and new == "success" and old ~= "success"
+  if releasing then task[T_DEPENDED] = nil end
   task[T_REV] = taskField(task, T_REV) + 1
   local packed = storeTask(keys[TASKS_KEY], taskId, task)
   local worker = task[T_WORKER_ID]
@@ -136,5 +303,30 @@ local function writeTask(keys, taskId, task, changes, signatureKey)
     if worker then redis.call("SADD", workerTasksKey(keys, worker), taskId) end
   end
   indexTask(keys, taskId, task, signatureKey)
+  -- After the store: the dependents' check reads this task's new status.
+  if releasing then releaseDependents(keys, taskId) end
   return packed
+end
+
+-- Removes a stored task and every entry that points at it: its indexes, its worker's task set, its run's entry.
+-- Waiting tasks that depend on it stay registered under its id, so a task created again with that id releases them.
+local function deleteStoredTask(keys, taskId, task)
+  unindexTask(keys, taskId, task)
+  local workerId = task[T_WORKER_ID]
+  if workerId then redis.call("SREM", workerTasksKey(keys, workerId), taskId) end
+  -- The runs of v2's claims it holds in `runs`: the one that holds it (with a lease), the latest that ended.
+  if task[T_LEASE] then redis.call("HDEL", K.runs(keys[ROOT_KEY]), task[T_RUN_ID]) end
+  if task[T_ENDED_RUN] then redis.call("HDEL", K.runs(keys[ROOT_KEY]), task[T_ENDED_RUN]) end
+  redis.call("HDEL", keys[TASKS_KEY], taskId)
+end
+
+-- Whether a v1 fetch may claim the stored task: pending, released from its dependencies, on the route `default`.
+local function claimableByV1(task)
+  if task[T_STATUS] ~= "pending" or task[T_WAITING] then return false end
+  local routes = task[T_ROUTES]
+  if not routes then return true end
+  for _, route in ipairs(cjson.decode(routes)) do
+    if route == "default" then return true end
+  end
+  return false
 end

@@ -1,5 +1,6 @@
 /**
- * The broker: labtasker v1's semantics on Redis, for any number of queues. The HTTP server calls it after
+ * The broker: labtasker v1's semantics on Redis, for any number of queues, and labtasker v2's on the same records
+ * (`broker.v2`). The HTTP server calls it after
  * authenticating each request; {@link DirectLabtasker} binds it to one queue for direct mode.
  */
 import { connectRedis, type ConnectOptions, type RedisConnection } from "../store/connection.js";
@@ -15,6 +16,7 @@ import { LogService } from "./logs.js";
 import { QueueService } from "./queues.js";
 import { TaskService } from "./tasks.js";
 import { WorkerService } from "./workers.js";
+import { DEFAULT_V2_LEASE_SECONDS, V2Broker } from "./v2/index.js";
 import { NotificationRules } from "../notify/rules.js";
 
 export interface BrokerOptions {
@@ -28,6 +30,11 @@ export interface BrokerOptions {
   limits?: Partial<BrokerLimits>;
   /** Close the Redis connection with the broker. @defaultValue false */
   ownsConnection?: boolean;
+  /**
+   * The lease of a labtasker v2 run, renewed by each heartbeat (`labtasker-server serve --v2-lease-seconds`,
+   * `LABTASKER_V2_LEASE_SECONDS`). @defaultValue 300, labtasker v2's own
+   */
+  v2LeaseSeconds?: number;
   /**
    * Run the Lua scripts as Redis Functions (Redis 7+; faster) rather than with EVALSHA. Falls back by itself on older
    * Redis or when FUNCTION LOAD is not allowed. @defaultValue true
@@ -43,6 +50,8 @@ export class Broker implements AsyncDisposable {
   readonly listing: ListingService;
   readonly logs: LogService;
   readonly events: EventHub;
+  /** labtasker v2's operations on the same queues and tasks (src/broker/v2/, docs/compat.md). */
+  readonly v2: V2Broker;
   /** Notification rules (an extension); a server delivers their messages (src/notify/service.ts). */
   readonly notifications: NotificationRules;
   private readonly ctx: BrokerContext;
@@ -62,6 +71,7 @@ export class Broker implements AsyncDisposable {
     this.listing = new ListingService(this.ctx);
     this.logs = new LogService(this.ctx);
     this.events = new EventHub(this.store);
+    this.v2 = new V2Broker(this.ctx, this.queues, options.v2LeaseSeconds ?? DEFAULT_V2_LEASE_SECONDS);
     this.notifications = new NotificationRules(this.store, this.ctx.now);
   }
 

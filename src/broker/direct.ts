@@ -5,6 +5,7 @@
  */
 import type { Queue, QueueEvent, Task, Worker, WorkerStatus } from "../core/model.js";
 import { retryBackoffMs, sleep } from "../sleep.js";
+import type { JsonObject } from "../json.js";
 import type {
   ClientExtension,
   CountTasksOptions,
@@ -163,6 +164,10 @@ export class DirectLabtasker implements Labtasker {
 
   async reportWorkerStatus(workerId: string, status: WorkerStatus): Promise<void> {
     return this.broker.workers.report(await this.id(), workerId, status);
+  }
+
+  async reportWorkerTelemetry(workerId: string, data: JsonObject): Promise<void> {
+    return this.broker.workers.setTelemetry(await this.id(), workerId, data);
   }
 
   async deleteWorker(workerId: string, options: { cascadeUpdate?: boolean } = {}): Promise<void> {

@@ -7,7 +7,7 @@ import { decodeQueue } from "../store/codecs.js";
 import { ScriptCode } from "../store/scriptCodes.js";
 import type { CreateQueueOptions, UpdateQueueOptions } from "../core/api.js";
 import type { BrokerContext } from "./context.js";
-import { AuthError, LabtaskerError, QueueLayoutError, QueueNameTakenError, QueueNotFoundError } from "../core/errors.js";
+import { AuthError, LabtaskerError, QueueExistsError, QueueLayoutError, QueueNameTakenError, QueueNotFoundError } from "../core/errors.js";
 import { LUA_CONSTANTS } from "../store/luaConstants.js";
 import { LogService } from "./logs.js";
 import { hashPassword, verifyPassword } from "./password.js";
@@ -63,6 +63,29 @@ export class QueueService {
       throw error;
     }
     return queueId;
+  }
+
+  /**
+   * Creates a queue of `name` that a v1 client reaches with an empty password (a queue created through labtasker v2,
+   * which has no passwords: docs/compat.md), unless a queue of that name exists; true when it created one. The name is
+   * checked by the caller (v2's identifiers are a subset of v1's names).
+   */
+  async ensureOpen(name: string): Promise<boolean> {
+    const { store } = this.ctx;
+    const queueId = randomUUID();
+    try {
+      await this.claimName(name, queueId, "createQueue");
+    } catch (error) {
+      if (error instanceof QueueExistsError) return false; // created meanwhile
+      throw error;
+    }
+    try {
+      expectOk(await store.createQueue(queueId, name, await hashPassword(""), this.ctx.now(), "{}"), { operation: "createQueue", queueId, queueName: name });
+    } catch (error) {
+      await store.releaseQueueName(name, queueId);
+      throw error;
+    }
+    return true;
   }
 
   /**
@@ -187,10 +210,16 @@ export class QueueService {
 
   /** Deletes the queue; with cascade its tasks and workers too, in short batches after the queue is unreachable. */
   async delete(queueId: string, cascade: boolean): Promise<void> {
-    const { store, limits } = this.ctx;
+    const { store } = this.ctx;
     const [, name] = expectOk(await store.dropQueue(queueId), { operation: "queue", queueId });
-    await store.releaseQueueName(String(name), queueId);
-    this.names.delete(String(name));
+    await this.afterDrop(queueId, String(name), cascade);
+  }
+
+  /** What follows the deletion of a queue's record: its name released; with cascade, its keys and logs deleted. */
+  async afterDrop(queueId: string, name: string, cascade: boolean): Promise<void> {
+    const { store, limits } = this.ctx;
+    await store.releaseQueueName(name, queueId);
+    this.names.delete(name);
     if (!cascade) return;
     while (Number((await store.purgeQueue(queueId, limits.purgeBatch))[1]) > 0) {
       // keep deleting until nothing is left

@@ -1,7 +1,7 @@
 /** Turns a submit request into the record the submit script stores, with v1's defaults and checks. */
-import { randomUUID } from "node:crypto";
 import { stringifyJson, type JsonObject } from "../json.js";
 import type { NewTaskRecord } from "../store/store.js";
+import { mintTaskId } from "../store/taskIds.js";
 import type { SubmitTaskOptions } from "../core/api.js";
 import { BadRequestError, type ValidationIssue } from "../core/errors.js";
 import { argsSignature } from "./requiredFields.js";
@@ -44,7 +44,7 @@ export function newTaskRecord(task: SubmitTaskOptions, loc: Array<string | numbe
   if (isEmpty(task.args) && isEmpty(task.cmd)) throw new BadRequestError("Either args or cmd must be provided");
   const args = unflatten(task.args ?? {});
   return {
-    taskId: randomUUID(),
+    taskId: mintTaskId(),
     taskName: task.taskName ?? null,
     argsJson: stringifyJson(args),
     metadataJson: stringifyJson(unflatten(task.metadata ?? {})),

@@ -1,6 +1,6 @@
 /** Workers: creation, status reports (activate, suspend), lookup and deletion (contract 3.2, 3.3). */
 import { randomUUID } from "node:crypto";
-import { stringifyJson } from "../json.js";
+import { isJsonObject, stringifyJson, type JsonObject } from "../json.js";
 import type { Worker, WorkerStatus } from "../core/model.js";
 import { WORKER_STATUSES } from "../core/model.js";
 import { decodeWorker } from "../store/codecs.js";
@@ -8,8 +8,14 @@ import type { CreateWorkerOptions } from "../core/api.js";
 import type { BrokerContext } from "./context.js";
 import { BadRequestError, ValidationError, WorkerNotFoundError } from "../core/errors.js";
 import { expectOk } from "./scriptErrors.js";
-import { assertNoIssues, dictKeyIssues, integerIssues, nameIssues, unflatten } from "../core/validation.js";
+import { assertNoIssues, assertSafeKeys, dictKeyIssues, integerIssues, nameIssues, unflatten } from "../core/validation.js";
 import { WORKER_DEFAULTS } from "../core/defaults.js";
+
+/**
+ * The largest telemetry sample, as JSON text. A pool's sample of one GPU is about 100 bytes; 4 KiB leaves room for a
+ * few GPUs or counters more while keeping a worker's HASH, and `worker ls` pages, small.
+ */
+export const TELEMETRY_MAX_BYTES = 4096;
 
 export class WorkerService {
   constructor(private readonly ctx: BrokerContext) {}
@@ -48,6 +54,23 @@ export class WorkerService {
     }
     if (status === "crashed") throw new BadRequestError("400: Invalid report_status: crashed");
     const reply = await this.ctx.store.reportWorker(queueId, this.ctx.now(), workerId, status);
+    expectOk(reply, { operation: "reportWorker", queueId, workerId });
+  }
+
+  /**
+   * Replaces the worker's telemetry with a new sample (an extension): a JSON object of at most
+   * {@link TELEMETRY_MAX_BYTES} as JSON text, stored as sent with the time it came.
+   */
+  async setTelemetry(queueId: string, workerId: string, data: JsonObject): Promise<void> {
+    if (!isJsonObject(data)) {
+      throw new ValidationError([{ loc: ["body", "telemetry"], msg: "Input should be a valid dictionary", type: "dict_type", input: data as unknown }]);
+    }
+    assertSafeKeys(data);
+    const text = stringifyJson(data);
+    if (Buffer.byteLength(text) > TELEMETRY_MAX_BYTES) {
+      throw new BadRequestError(`telemetry must be at most ${TELEMETRY_MAX_BYTES} bytes of JSON (got ${Buffer.byteLength(text)})`);
+    }
+    const reply = await this.ctx.store.setWorkerTelemetry(queueId, this.ctx.now(), workerId, text);
     expectOk(reply, { operation: "reportWorker", queueId, workerId });
   }
 

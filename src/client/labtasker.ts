@@ -61,11 +61,16 @@ export interface HttpLabtaskerOptions {
 interface RequestOptions {
   query?: Record<string, string | boolean | number | null | undefined>;
   body?: unknown;
+  /** Bytes sent as the body as they are (application/octet-stream), instead of a JSON `body`. */
+  rawBody?: Uint8Array;
   auth?: boolean;
   /** Safe to send again after a network error. */
   retry?: boolean;
   context: ErrorContext;
 }
+
+/** Asks for worker documents with the telemetry extension's key (src/http/routes/workers.ts). */
+const WITH_TELEMETRY = { include: "telemetry" };
 
 export class HttpLabtasker implements Labtasker {
   private readonly baseUrl: string;
@@ -103,8 +108,11 @@ export class HttpLabtasker implements Labtasker {
     const attempts = options.retry ? (this.options.networkAttempts ?? 10) : 1;
     const headers: Record<string, string> = { accept: "application/json" };
     if (options.auth !== false) headers.authorization = this.authHeader;
-    let body: string | undefined;
-    if (options.body !== undefined) {
+    let body: string | Uint8Array | undefined;
+    if (options.rawBody !== undefined) {
+      headers["content-type"] = "application/octet-stream";
+      body = options.rawBody;
+    } else if (options.body !== undefined) {
       headers["content-type"] = "application/json";
       body = stringifyJson(options.body);
     }
@@ -418,18 +426,28 @@ export class HttpLabtasker implements Labtasker {
       extra_filter: await this.wireFilter(options.extraFilter),
       sort: options.sort ?? null,
     });
-    const reply = (await this.request("POST", "/api/v1/queues/me/workers/search", { body, retry: true, context: { operation: "lsWorkers" } })) as JsonObject;
+    // include=telemetry: the telemetry extension's key (labtasker v1's server ignores the parameter).
+    const reply = (await this.request("POST", "/api/v1/queues/me/workers/search", { body, query: WITH_TELEMETRY, retry: true, context: { operation: "lsWorkers" } })) as JsonObject;
     return { found: Boolean(reply.found), content: ((reply.content ?? []) as JsonObject[]).map(workerFromWire) };
   }
 
   async getWorker(workerId: string): Promise<Worker> {
-    const reply = await this.request("GET", `/api/v1/queues/me/workers/${encodeURIComponent(workerId)}`, { retry: true, context: { operation: "getWorker", workerId } });
+    const reply = await this.request("GET", `/api/v1/queues/me/workers/${encodeURIComponent(workerId)}`, { query: WITH_TELEMETRY, retry: true, context: { operation: "getWorker", workerId } });
     return workerFromWire(reply as JsonObject);
   }
 
   async reportWorkerStatus(workerId: string, status: WorkerStatus): Promise<void> {
     await this.request("POST", `/api/v1/queues/me/workers/${encodeURIComponent(workerId)}/status`, {
       body: this.withVersion({ status }),
+      retry: true,
+      context: { operation: "reportWorker", workerId },
+    });
+  }
+
+  /** An extension (`supports("worker-telemetry")`): replaces the worker's telemetry sample. Safe to send again. */
+  async reportWorkerTelemetry(workerId: string, data: JsonObject): Promise<void> {
+    await this.request("PUT", `/api/v1/queues/me/workers/${encodeURIComponent(workerId)}/telemetry`, {
+      body: this.withVersion({ data }),
       retry: true,
       context: { operation: "reportWorker", workerId },
     });
@@ -446,10 +464,13 @@ export class HttpLabtasker implements Labtasker {
    * The queue's events over SSE. On a dropped connection it reconnects (after the server's `retry` delay) and, with our
    * server, resumes after the last event seen (Last-Event-ID); v1's server has no replay, so events during the gap are lost there.
    */
-  /** Safe to send again: the chunk's offset and the run's token make a repeat a no-op. Bytes travel as base64. */
+  /**
+   * Safe to send again: the chunk's offset and the run's token make a repeat a no-op. The bytes are the body, as they
+   * are; the chunk's place goes in the query (docs/wire-v1.md#15-task-logs-an-extension).
+   */
   async appendTaskLog(taskId: string, chunk: TaskLogAppend): Promise<number> {
-    const body = { attempt: chunk.attempt, run: chunk.run, offset: chunk.offset, data: Buffer.from(chunk.data).toString("base64"), ended: chunk.ended === true };
-    const reply = await this.request("POST", `/api/v1/queues/me/tasks/${encodeURIComponent(taskId)}/logs`, { body, retry: true, context: { operation: "reportTask", taskId } });
+    const query = { attempt: chunk.attempt, run: chunk.run, offset: chunk.offset, ended: chunk.ended === true };
+    const reply = await this.request("POST", `/api/v1/queues/me/tasks/${encodeURIComponent(taskId)}/logs`, { query, rawBody: chunk.data, retry: true, context: { operation: "reportTask", taskId } });
     return Number((reply as JsonObject).attempt);
   }
 

@@ -14,7 +14,8 @@ const agents = {
 export interface TransportRequest {
   method: string;
   headers: Record<string, string>;
-  body?: string;
+  /** Text, or bytes sent as they are (a log chunk). */
+  body?: string | Uint8Array;
   /** Abort when no response has arrived in this long. */
   timeoutMs?: number;
   signal?: AbortSignal;

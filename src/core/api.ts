@@ -84,7 +84,7 @@ export const SNAPSHOT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** Which tasks a count counts: the listing's target. */
 /** The protocol extensions a client asks about before relying on them (see `Labtasker.supports`). */
-export type ClientExtension = "listing-snapshots" | "task-count";
+export type ClientExtension = "listing-snapshots" | "task-count" | "worker-telemetry";
 
 export type CountTasksOptions = Pick<LsTasksOptions, "taskId" | "taskName" | "status" | "extraFilter">;
 
@@ -245,8 +245,9 @@ export interface Labtasker extends AsyncDisposable, NotifyApi {
   countTasks(options?: CountTasksOptions): Promise<TaskCounts>;
   /**
    * Whether the queue's server offers an extension whose absence changes what a client does: `listing-snapshots`
-   * (`lsTasks` keeps {@link LsTasksOptions.snapshot}s) and `task-count` (`countTasks` is one request, not a reading
-   * of every task). Our server and direct mode offer both; labtasker v1's server neither.
+   * (`lsTasks` keeps {@link LsTasksOptions.snapshot}s), `task-count` (`countTasks` is one request, not a reading
+   * of every task) and `worker-telemetry` ({@link Labtasker.reportWorkerTelemetry}). Our server and direct mode offer
+   * them all; labtasker v1's server none.
    */
   supports(extension: ClientExtension): Promise<boolean>;
   /**
@@ -271,6 +272,12 @@ export interface Labtasker extends AsyncDisposable, NotifyApi {
   reportWorkerStatus(workerId: string, status: WorkerStatus): Promise<void>;
   /** @param options.cascadeUpdate clear the worker from its tasks (default true). */
   deleteWorker(workerId: string, options?: { cascadeUpdate?: boolean }): Promise<void>;
+
+  /**
+   * Replaces the worker's telemetry with this sample (an extension, {@link WorkerTelemetry}): a JSON object of at most
+   * 4 KiB. Offered where `supports("worker-telemetry")` says so.
+   */
+  reportWorkerTelemetry?(workerId: string, data: JsonObject): Promise<void>;
 
   /** Adds a chunk of a run's output to its task's log, returning the attempt's number (an extension). */
   appendTaskLog?(taskId: string, chunk: TaskLogAppend): Promise<number>;

@@ -47,6 +47,20 @@ export interface Worker {
   maxRetries: number;
   createdAt: Date;
   lastModified: Date;
+  /** What the worker's loop last sampled of its machine (an extension); absent until it sends some. */
+  telemetry?: WorkerTelemetry;
+}
+
+/**
+ * A worker's telemetry (an extension; `Labtasker.reportWorkerTelemetry`): a GPU pool's slot sends its GPU's use every
+ * few seconds, for `worker ls` and the dashboard. The latest sample replaces the one before; it is no state
+ * transition, so it writes no event and leaves `lastModified` alone.
+ */
+export interface WorkerTelemetry {
+  /** The sample as the worker sent it (a pool: `{"gpu": {"index", "utilization_pct", "memory_used_mib", "memory_total_mib"}}`). */
+  data: JsonObject;
+  /** When the server received it. */
+  updatedAt: Date;
 }
 
 export interface Queue {

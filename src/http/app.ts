@@ -1,6 +1,6 @@
 /**
- * The HTTP app: labtasker v1's REST protocol over a broker. A factory with no `listen`, so tests run it in-process;
- * src/http/server.ts serves it.
+ * The HTTP app: labtasker v1's REST protocol and v2's (/api/v2, src/http/routes/v2) over one broker. A factory with no
+ * `listen`, so tests run it in-process; src/http/server.ts serves it.
  */
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import type { Broker } from "../broker/broker.js";
@@ -17,9 +17,13 @@ import { AllowList } from "../notify/allowList.js";
 import { openQueueRoutes, queueRoutes } from "./routes/queues.js";
 import { taskRoutes } from "./routes/tasks.js";
 import { workerRoutes } from "./routes/workers.js";
+import { serverVersionHeader, v2Routes } from "./routes/v2/index.js";
+import { V2_ROUTES } from "./routes/v2/table.js";
 import { parseBody } from "./validate.js";
 import { DASHBOARD_PREFIX, DASHBOARD_ROUTES, DASHBOARD_SERVED_PATHS, createDashboard, type DashboardOptions } from "./dashboard/index.js";
 import { MIRRORED_V1_PATH } from "./dashboard/paths.js";
+import type { V2AuthOptions } from "./bearer.js";
+import type { LabtaskerV2 } from "../core/v2/api.js";
 
 export interface AppOptions {
   broker: Broker;
@@ -42,6 +46,10 @@ export interface AppOptions {
   notifyAllowList?: AllowList;
   /** The web dashboard at `/` (docs/dashboard.md); `false` serves the API alone. @defaultValue enabled */
   dashboard?: DashboardOptions | false;
+  /** v2's operations. @defaultValue the broker's v2 view */
+  v2?: LabtaskerV2;
+  /** v2's bearer token, or v2 closed (no token on a non-loopback address). @defaultValue open, no token */
+  v2Auth?: V2AuthOptions;
 }
 
 export interface LabtaskerApp {
@@ -58,24 +66,34 @@ export function createApp(options: AppOptions): LabtaskerApp {
   app.set("etag", false);
   app.set("query parser", "simple");
 
-  // A known path with another method is 405 and an unknown path 404, before authentication, as FastAPI routes.
   const bodyLimit = options.bodyLimit ?? "16mb";
+  const logError = options.logError ?? ((e: unknown) => console.error(e));
+  const v2Auth = options.v2Auth ?? {};
+  // v2's version header goes on every /api/ answer to a caller v2 authenticates, 404s and 405s included (as v2's).
+  app.use(serverVersionHeader(v2Auth));
+
   const dashboard = options.dashboard === false ? undefined : createDashboard(broker, { ...options.dashboard, bodyLimit, events: { pingIntervalSeconds: options.pingIntervalSeconds, openStreams } });
   const dashboardPaths = dashboard === undefined ? [] : [
     ...DASHBOARD_ROUTES,
     ...DASHBOARD_SERVED_PATHS,
     ...ROUTES.filter((route) => MIRRORED_V1_PATH.test(route.path)).map((route) => ({ ...route, path: DASHBOARD_PREFIX + route.path })),
   ];
-  const served = [...ROUTES, ...NOTIFY_ROUTES, ...dashboardPaths, { method: "get", path: "/openapi.json" }, { method: "get", path: "/docs" }];
+  // A known path with another method is 405 and an unknown path 404, before authentication, as FastAPI routes (both
+  // protocols: v2's server answers the same `{"detail": ...}` bodies there, not its envelope).
+  const served = [...ROUTES, ...NOTIFY_ROUTES, ...V2_ROUTES, ...dashboardPaths, { method: "get", path: "/openapi.json" }, { method: "get", path: "/docs" }];
   const routes = served.map((route) => ({ method: route.method.toUpperCase(), pattern: new RegExp(`^${route.path.replace(/\{\w+\}/g, "[^/]+")}$`) }));
   app.use((req, res, next) => {
     const method = req.method === "HEAD" ? "GET" : req.method;
     const matching = routes.filter((route) => route.pattern.test(req.path));
     if (matching.length === 0) sendJson(res, 404, { detail: "Not Found" });
-    else if (!matching.some((route) => route.method === method)) sendJson(res, 405, { detail: "Method Not Allowed" });
+    else if (!matching.some((route) => route.method === method)) {
+      res.set("Allow", [...new Set(matching.map((route) => route.method))].join(", "));
+      sendJson(res, 405, { detail: "Method Not Allowed" });
+    }
     else next();
   });
 
+  app.use("/api/v2", v2Routes({ v2: options.v2 ?? broker.v2, auth: v2Auth, logError }));
   app.use(logRoutes(broker, bodyLimit)); // before the body parser: it parses its own (./routes/logs.ts)
   if (dashboard !== undefined) app.use(DASHBOARD_PREFIX, dashboard.beforeBodyParser);
   app.use(express.raw({ type: () => true, limit: bodyLimit }));
@@ -132,7 +150,7 @@ export function createApp(options: AppOptions): LabtaskerApp {
       sendJson(res, 503, { detail: `Service unavailable: Redis cannot be reached (${(error as Error).message})` });
       return;
     }
-    (options.logError ?? ((e: unknown) => console.error(e)))(error, req);
+    logError(error, req);
     sendJson(res, 500, { detail: `Operation failed: ${(error as Error).message}` });
   });
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `labtasker-server`: serves labtasker v1's REST protocol from Redis.
+ * `labtasker-server`: serves labtasker v1's REST protocol (/api/v1) and v2's (/api/v2, labtasker 2.8.0) from Redis.
  * Options come from flags, then environment variables (v1's names where v1 has one), then `--env-file`, then defaults.
  */
 import { readFileSync } from "node:fs";
@@ -50,6 +50,8 @@ interface ServeFlags {
   notifyAllowHost?: string[];
   notifyKeyFile?: string;
   dashboard: boolean;
+  token?: string;
+  v2LeaseSeconds?: number;
 }
 
 /**
@@ -77,7 +79,7 @@ if (envFile !== undefined) {
 }
 
 const program = new Command("labtasker-server")
-  .description("labtasker v1's server, backed by Redis")
+  .description("labtasker's server (v1 and v2 protocols), backed by Redis")
   .version(version);
 
 program
@@ -101,6 +103,8 @@ program
   )
   .addOption(new Option("--no-dashboard", "serve the API alone, without the web dashboard at / (docs/dashboard.md)").env("LABTASKER_NO_DASHBOARD"))
   .addOption(new Option("--notify-key-file <path>", "key that opens notification rules' secrets, created when missing; share it between replicas (default: <data-dir>/notify-key.pem)").env("LABTASKER_NOTIFY_KEY_FILE"))
+  .addOption(new Option("--token <token>", "v2's bearer token for /api/v2 (v1 keeps queue passwords); required for /api/v2 on a non-loopback --host").env("LABTASKER_SERVER_TOKEN"))
+  .addOption(new Option("--v2-lease-seconds <seconds>", "lease of a v2 claim, renewed by each heartbeat (v2's: 300)").env("LABTASKER_V2_LEASE_SECONDS").argParser(positiveNumber))
   .addHelpText("after", "\nPrecedence: flag > environment variable > --env-file > default.")
   .action(async (options: ServeFlags) => {
     const log = (message: string) => console.error(`[${new Date().toISOString()}] ${message}`);
@@ -149,11 +153,14 @@ program
       allowEviction: options.allowEviction,
       notify: { allowHosts: options.notifyAllowHost, keyFile: options.notifyKeyFile },
       dashboard: options.dashboard,
+      token: options.token ?? null,
+      v2LeaseSeconds: options.v2LeaseSeconds,
       version,
       log,
     });
     started.server = server;
-    log(`labtasker-server ${version} listening on ${server.url} (Redis: ${redisUrl ? maskRedisUrl(server.redisUrl) : "embedded"})`);
+    const v2 = !server.v2Enabled ? "v2 disabled: no token on a non-loopback address" : options.token ? "v2 with a token" : "v2 without a token";
+    log(`labtasker-server ${version} listening on ${server.url} (Redis: ${redisUrl ? maskRedisUrl(server.redisUrl) : "embedded"}; API v1, ${v2})`);
     if (options.dashboard) log(`Dashboard: open ${server.url}/ in a browser and sign in with a queue's name and password`);
   });
 

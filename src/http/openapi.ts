@@ -6,6 +6,7 @@ import { Type, type TSchema } from "@sinclair/typebox";
 import * as S from "./schemas.js";
 import { NOTIFY_ROUTES } from "./routes/notify.js";
 import { DASHBOARD_ROUTES } from "./dashboard/paths.js";
+import { ErrorEnvelopeSchema, HealthSchema, V2_ROUTES, bodySchema } from "./routes/v2/table.js";
 
 interface RouteDoc {
   method: "get" | "post" | "put" | "delete";
@@ -21,14 +22,29 @@ interface RouteDoc {
   session?: true;
   /** The body of a 400, where it says more than `detail`. */
   badRequest?: TSchema;
+  /** The route also takes the bytes themselves as an application/octet-stream body: what they are. */
+  rawBody?: string;
 }
 
 const taskId = "{task_id}";
+
+/** Worker documents carry the telemetry extension's key only when asked (src/http/routes/workers.ts). */
+const INCLUDE_TELEMETRY = {
+  include: { schema: Type.String({ enum: ["telemetry"] }), description: "telemetry: add each worker's latest telemetry sample (extension), when it has one" },
+};
+
+/** Where a raw log chunk (an application/octet-stream body) goes: the fields of the JSON form, in the query. */
+const LOG_APPEND_QUERY = {
+  attempt: { schema: Type.Integer({ minimum: 0, maximum: 2 ** 40, default: 0 }), description: "with a raw body: the attempt's number; 0 opens the run's attempt" },
+  run: { schema: Type.String({ pattern: "^[A-Za-z0-9_-]{1,64}$" }), description: "with a raw body: the run's token" },
+  offset: { schema: Type.Integer({ minimum: 0, maximum: 2 ** 40, default: 0 }), description: "with a raw body: where the bytes start in the run's output" },
+  ended: { schema: Type.Boolean({ default: false }), description: "with a raw body: the run's last chunk" },
+};
 const workerId = "{worker_id}";
 
 export const ROUTES: RouteDoc[] = [
   { method: "get", path: "/", summary: "Welcome, and the protocol extensions offered", auth: false, status: 200, response: Type.Object({ message: Type.String(), versions: Type.Array(Type.String()), docs: Type.String(), extensions: Type.Array(Type.String()) }) },
-  { method: "get", path: "/health", summary: "Liveness", auth: false, status: 200, response: Type.Object({ connection: Type.String() }) },
+  { method: "get", path: "/health", summary: "Health of the server and its Redis, for both protocols' clients (503 when Redis does not answer)", auth: false, status: 200, response: HealthSchema as unknown as TSchema },
   { method: "get", path: "/health/full", summary: "Health including Redis", auth: false, status: 200, response: S.HealthFullResponse, query: { details: { schema: Type.Boolean({ default: false }), description: "add the timeout sweep's last run and the server's warnings (an extension; v1's client warns about fields it does not know)" } } },
   { method: "get", path: "/health/sweep", summary: "When the timeout sweep last ran: 200, or 503 when no replica has swept for 3 intervals (an extension)", auth: false, status: 200, response: S.SweepReport },
   { method: "get", path: "/api/v1/polling", summary: "Timeout sweep timing", auth: false, status: 200, response: Type.Object({ prev_polling: Type.Number(), next_eta: Type.Number(), polling_interval: Type.Number() }) },
@@ -48,11 +64,12 @@ export const ROUTES: RouteDoc[] = [
   { method: "delete", path: `/api/v1/queues/me/tasks/${taskId}`, summary: "Delete a task", auth: true, status: 204 },
   { method: "post", path: "/api/v1/queues/me/tasks/delete", summary: "Delete up to 1,000 tasks at once (extension)", auth: true, body: S.TaskBatchDeleteRequest, status: 200, response: S.TaskBatchDeleteResponse },
   { method: "post", path: "/api/v1/queues/me/workers", summary: "Create a worker", auth: true, body: S.WorkerCreateRequest, status: 201, response: S.IdResponse("worker_id") },
-  { method: "post", path: "/api/v1/queues/me/workers/search", summary: "List workers", auth: true, body: S.WorkerLsRequest, status: 200, response: S.WorkerLsResponse },
+  { method: "post", path: "/api/v1/queues/me/workers/search", summary: "List workers", auth: true, body: S.WorkerLsRequest, status: 200, response: S.WorkerLsResponse, query: INCLUDE_TELEMETRY },
   { method: "post", path: `/api/v1/queues/me/workers/${workerId}/status`, summary: "Activate or suspend a worker", auth: true, body: S.WorkerStatusUpdateRequest, status: 200, response: Type.Null() },
   { method: "delete", path: `/api/v1/queues/me/workers/${workerId}`, summary: "Delete a worker", auth: true, status: 204, query: { cascade_update: { schema: Type.Boolean({ default: true }), description: "clear the worker from its tasks" } } },
-  { method: "get", path: `/api/v1/queues/me/workers/${workerId}`, summary: "Get a worker (id under _id, as v1)", auth: true, status: 200, response: S.Worker },
-  { method: "post", path: `/api/v1/queues/me/tasks/${taskId}/logs`, summary: "Append a chunk of a run's output to the task's log (extension; docs/wire-v1.md)", auth: true, status: 200, body: Type.Object({ attempt: Type.Integer({ minimum: 0, maximum: 2 ** 40, description: "0 opens the run's attempt" }), run: Type.String({ pattern: "^[A-Za-z0-9_-]{1,64}$" }), offset: Type.Integer({ minimum: 0, maximum: 2 ** 40 }), data: Type.String({ contentEncoding: "base64" }), ended: Type.Optional(Type.Boolean()) }), response: Type.Object({ attempt: Type.Integer() }) },
+  { method: "get", path: `/api/v1/queues/me/workers/${workerId}`, summary: "Get a worker (id under _id, as v1)", auth: true, status: 200, response: S.Worker, query: INCLUDE_TELEMETRY },
+  { method: "put", path: `/api/v1/queues/me/workers/${workerId}/telemetry`, summary: "Replace the worker's telemetry sample, shown under `telemetry` in worker documents (extension; docs/wire-v1.md)", auth: true, body: S.WorkerTelemetryRequest, status: 204 },
+  { method: "post", path: `/api/v1/queues/me/tasks/${taskId}/logs`, summary: "Append a chunk of a run's output to the task's log: the bytes as an application/octet-stream body with the chunk's place in the query, or (the first form) JSON with the bytes in base64 (extension; docs/wire-v1.md)", auth: true, status: 200, rawBody: "the chunk's bytes as written; attempt, run, offset and ended in the query", query: LOG_APPEND_QUERY, body: Type.Object({ attempt: Type.Integer({ minimum: 0, maximum: 2 ** 40, description: "0 opens the run's attempt" }), run: Type.String({ pattern: "^[A-Za-z0-9_-]{1,64}$" }), offset: Type.Integer({ minimum: 0, maximum: 2 ** 40 }), data: Type.String({ contentEncoding: "base64" }), ended: Type.Optional(Type.Boolean()) }), response: Type.Object({ attempt: Type.Integer() }) },
   { method: "get", path: `/api/v1/queues/me/tasks/${taskId}/logs`, summary: "Read a task's log; wait > 0 long-polls for more (extension; docs/wire-v1.md)", auth: true, status: 200, query: { attempt: { schema: Type.Integer({ minimum: 1, maximum: 2 ** 40 }), description: "the attempt (default: the last)" }, offset: { schema: Type.Integer({ minimum: 0, maximum: 2 ** 40, default: 0 }), description: "bytes of the attempt already read" }, wait: { schema: Type.Integer({ minimum: 0, default: 0 }), description: "ms to wait for output past offset or the run's end (at most 10,000)" } }, response: Type.Object({ attempt: Type.Integer(), attempts: Type.Integer(), offset: Type.Integer(), next: Type.Integer(), ended: Type.Boolean(), data: Type.String({ contentEncoding: "base64" }) }) },
   { method: "get", path: "/api/v1/queues/me/events", summary: "State transition events (SSE)", auth: true, status: 200, contentType: "text/event-stream" },
 ];
@@ -74,7 +91,17 @@ export function openApiDocument(version: string): Record<string, unknown> {
       summary: route.summary,
       ...(route.auth ? { security: [route.session ? { session: [] } : { basic: [] }] } : {}),
       parameters: [...pathParams, ...queryParams],
-      ...(route.body ? { requestBody: { required: true, content: { "application/json": { schema: plain(route.body) } } } } : {}),
+      ...(route.body
+        ? {
+            requestBody: {
+              required: true,
+              content: {
+                ...(route.rawBody ? { "application/octet-stream": { schema: { type: "string", format: "binary", description: route.rawBody } } } : {}),
+                "application/json": { schema: plain(route.body) },
+              },
+            },
+          }
+        : {}),
       responses: {
         [route.status]: {
           description: "success",
@@ -88,12 +115,14 @@ export function openApiDocument(version: string): Record<string, unknown> {
       },
     };
   }
+  addV2Paths(paths);
   return {
     openapi: "3.1.0",
-    info: { title: "labtasker-redis", version, description: "labtasker v1's REST protocol, served from Redis" },
+    info: { title: "labtasker-redis", version, description: "labtasker v1's REST protocol (/api/v1) and v2's (/api/v2, labtasker 2.8.0), served from Redis" },
     components: {
       securitySchemes: {
-        basic: { type: "http", scheme: "basic", description: "user: queue name or id; password: queue password" },
+        basic: { type: "http", scheme: "basic", description: "v1: user: queue name or id; password: queue password" },
+        bearer: { type: "http", scheme: "bearer", description: "v2: the server's token (LABTASKER_SERVER_TOKEN), when it has one" },
         session: {
           type: "apiKey",
           in: "cookie",
@@ -105,4 +134,39 @@ export function openApiDocument(version: string): Record<string, unknown> {
     },
     paths,
   };
+}
+
+/**
+ * v2's paths, as its server names them: the web UI checks six of them by their exact templates (`{queue}`,
+ * `{task_id}`) and lower-case methods. Every v2 route takes the bearer token and answers v2's error envelope.
+ */
+function addV2Paths(paths: Record<string, Record<string, unknown>>): void {
+  const envelope = { description: "error", content: { "application/json": { schema: ErrorEnvelopeSchema } } };
+  for (const route of V2_ROUTES) {
+    const pathParams = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: "path", required: true, schema: { type: "string" } }));
+    const queryParams = Object.entries(route.query ?? {}).map(([name, schema]) => ({ name, in: "query", required: false, schema }));
+    const body = bodySchema(route);
+    const success = (status: number) => ({
+      description: status === 204 ? "no content" : "success",
+      ...(route.response && status !== 204 ? { content: { "application/json": { schema: route.response } } } : {}),
+      headers: { "Labtasker-Server-Version": { description: "the v2 version spoken (2.8.0), to authenticated callers", schema: { type: "string" } } },
+    });
+    paths[route.path] ??= {};
+    paths[route.path]![route.method] = {
+      summary: route.summary,
+      security: [{ bearer: [] }],
+      parameters: [...pathParams, ...queryParams],
+      ...(body ? { requestBody: { required: true, content: { "application/json": { schema: body } } } } : {}),
+      responses: {
+        [route.status]: success(route.status),
+        ...(route.alsoStatus ? { [route.alsoStatus]: success(route.alsoStatus) } : {}),
+        401: envelope,
+        404: envelope,
+        409: envelope,
+        413: envelope,
+        422: envelope,
+        503: envelope,
+      },
+    };
+  }
 }

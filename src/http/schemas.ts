@@ -7,7 +7,7 @@ import { Type, type Static } from "@sinclair/typebox";
 import { DOTTED_KEY_PATTERN, NAME_MAX_LENGTH, NAME_PATTERN, PASSWORD_MAX_LENGTH } from "../core/validation.js";
 import { TASK_STATUSES } from "../core/model.js";
 import { SNAPSHOT_ID_PATTERN } from "../core/api.js";
-import { Command, Dict, Nullable, QueueSchema, TASK_STATUS_PATTERN, TaskSchema, WORKER_STATUS_PATTERN, WorkerSchema } from "../wire/v1/schema.js";
+import { Command, DateTime, Dict, Nullable, QueueSchema, TASK_STATUS_PATTERN, TaskSchema, WORKER_STATUS_PATTERN, WorkerSchema } from "../wire/v1/schema.js";
 
 const Name = Type.String({ pattern: NAME_PATTERN.source, minLength: 1, maxLength: NAME_MAX_LENGTH });
 const Password = Type.String({ minLength: 1, maxLength: PASSWORD_MAX_LENGTH });
@@ -119,7 +119,7 @@ export const TaskFetchRequest = Type.Object(
 );
 
 /** The extensions to v1's protocol this server offers, listed in GET / so clients use them only where they exist. */
-export const EXTENSIONS = ["batch-submit", "task-count", "listing-snapshots", "batch-delete", "atomic-update", "report-and-fetch", "event-replay", "jsonata-filters", "running-summary", "task-logs", "notifications"] as const;
+export const EXTENSIONS = ["batch-submit", "task-count", "listing-snapshots", "batch-delete", "atomic-update", "report-and-fetch", "event-replay", "jsonata-filters", "running-summary", "task-logs", "notifications", "worker-telemetry"] as const;
 
 export const TaskStatusUpdateRequest = Type.Object(
   {
@@ -164,12 +164,18 @@ export const WorkerCreateRequest = Type.Object(
   open,
 );
 export const WorkerStatusUpdateRequest = Type.Object({ ...clientVersion, status: Type.String({ pattern: WORKER_STATUS_PATTERN }) }, open);
+/** A worker's telemetry sample (an extension): any JSON object, at most 4 KiB as JSON text. */
+export const WorkerTelemetryRequest = Type.Object({ ...clientVersion, data: Dict }, open);
 
 // Responses (for the OpenAPI document): the documents' schemas come from their tables in src/wire/v1.
 
 const Notification = Nullable(Type.Array(Type.Object({ type: Type.String(), level: Type.String(), details: Type.Unknown() })));
 export const Task = TaskSchema;
-export const Worker = WorkerSchema;
+/** A worker, with the telemetry extension's key (only on a worker that has a sample: src/wire/v1/worker.ts). */
+export const Worker = Type.Object({
+  ...WorkerSchema.properties,
+  telemetry: Type.Optional(Type.Object({ data: Dict, updated_at: DateTime }, { description: "the worker's latest telemetry sample (extension)" })),
+});
 export const QueueGetResponse = Type.Object({ notification: Notification, ...QueueSchema.properties });
 export const IdResponse = (field: string) => Type.Object({ notification: Notification, [field]: Type.String() });
 export const TaskLsResponse = Type.Object({ notification: Notification, found: Type.Boolean(), content: Type.Array(Task) });

@@ -15,6 +15,7 @@ import { checkRedisAccess, evictionRisk } from "../store/access.js";
 import { startEmbeddedRedis, type EmbeddedRedis } from "../store/embeddedRedis.js";
 import { KeyBuilder } from "../store/keys.js";
 import { createApp } from "./app.js";
+import { isLoopbackHost, tokenProblem, type V2AuthOptions } from "./bearer.js";
 import { SWEEP_INTERVAL_SECONDS } from "../core/defaults.js";
 import { AllowList } from "../notify/allowList.js";
 import { loadOrCreateNotifyKey } from "../notify/secret.js";
@@ -49,6 +50,13 @@ export interface ServeOptions {
   notify?: NotifyServeOptions;
   /** The web dashboard at `/` (docs/dashboard.md). @defaultValue true */
   dashboard?: boolean;
+  /**
+   * v2's server-wide bearer token (`LABTASKER_SERVER_TOKEN`). Without one, v2's routes are open on a loopback address
+   * and closed (401) on any other; v1's routes keep their queue passwords either way.
+   */
+  token?: string | null;
+  /** The lease of a v2 claim, in seconds, renewed by each heartbeat. @defaultValue 300 (v2's) */
+  v2LeaseSeconds?: number;
 }
 
 export interface NotifyServeOptions {
@@ -78,6 +86,8 @@ export interface RunningServer extends AsyncDisposable {
   readonly url: string;
   readonly redisUrl: string;
   readonly broker: Broker;
+  /** Whether /api/v2 serves requests (see {@link ServeOptions.token}). */
+  readonly v2Enabled: boolean;
   /** Graceful shutdown within {@link STOP_BOUND_MS} whether or not Redis answers; idempotent. */
   close(): Promise<StopReport>;
 }
@@ -97,8 +107,19 @@ export const STOP_BOUND_MS = 10_000;
 const REQUEST_GRACE_MS = 7_000;
 const ANSWER_GRACE_MS = 1_000;
 
+/** v2's access from the token and the address: see {@link ServeOptions.token}. Throws for a token v2 refuses. */
+export function v2AuthFor(host: string, token: string | null | undefined): V2AuthOptions {
+  if (token != null) {
+    const problem = tokenProblem(token);
+    if (problem !== null) throw new Error(problem);
+    return { token };
+  }
+  return { closed: !isLoopbackHost(host) };
+}
+
 export async function serve(options: ServeOptions): Promise<RunningServer> {
   const log = options.log ?? ((message: string) => console.error(message));
+  const v2Auth = v2AuthFor(options.host ?? "0.0.0.0", options.token);
   // Bad notification settings fail the start before anything is started. With no host allowed (the default) nothing
   // could be delivered: this replica runs no delivery and needs no key file.
   const notifyAllowList = new AllowList(options.notify?.allowHosts ?? []);
@@ -133,6 +154,8 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   // Queues stored by an earlier version are moved to this version's layout of keys before anything serves them.
   try {
     await migrateQueues(broker.store, log);
+    // v2 has the queue `default` on a fresh database, and its clients use it unless told otherwise.
+    await broker.v2.ensureQueue("default");
   } catch (error) {
     await broker.close();
     await embedded?.stop();
@@ -168,6 +191,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     warnings,
     notifyAllowList,
     dashboard: options.dashboard === false ? false : undefined,
+    v2Auth,
     logError: (error, req) => log(`${req.method} ${req.path} failed: ${(error as Error).stack ?? String(error)}`),
   });
   const server: Server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS }, app);
@@ -222,7 +246,13 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     })();
     return closing;
   };
-  return { url, redisUrl, broker, close, [Symbol.asyncDispose]: async () => void (await close()) };
+  if (v2Auth.closed) {
+    log(
+      `Warning: the v2 API (/api/v2) is disabled: ${options.host ?? "0.0.0.0"} is not a loopback address and no token is set. ` +
+        "Set LABTASKER_SERVER_TOKEN (or serve --token) to enable it; the v1 API is unaffected.",
+    );
+  }
+  return { url, redisUrl, broker, close, v2Enabled: !v2Auth.closed, [Symbol.asyncDispose]: async () => void (await close()) };
 }
 
 /**
@@ -247,6 +277,7 @@ async function connectChecked(redisUrl: string, options: ServeOptions, log: (mes
   const broker = Broker.connect(redisUrl, {
     filters: options.filters,
     keyPrefix: options.keyPrefix,
+    v2LeaseSeconds: options.v2LeaseSeconds,
     // ioredis's ready check runs INFO; for a user without it, the check would print a warning on every connect.
     redisOptions: { enableReadyCheck: access.info },
   });

@@ -1,6 +1,7 @@
 /**
  * The loop's fetch step: the next task, or why there is none (all done, the worker suspended), with the fetch's
- * errors handled (a vanished worker registered again, internal errors backed off, refusals rethrown).
+ * errors handled (a vanished worker registered again, internal errors backed off, refusals rethrown). The fetch
+ * carries the last run's success report (./report.ts).
  */
 import { BadRequestError, ValidationError, WorkerNotFoundError, WorkerSuspendedError } from "../core/errors.js";
 import type { Task } from "../core/model.js";
@@ -8,6 +9,7 @@ import { pythonRepr, pythonStrRepr, shellQuote } from "../core/python.js";
 import type { JsonObject } from "../json.js";
 import { RUNNER_ENV } from "./context.js";
 import type { ResolvedLoopOptions } from "./options.js";
+import { reportSettled, reportToCarry, sendPendingReport, settleAfterFailedFetch } from "./report.js";
 import type { LoopState } from "./state.js";
 
 /** Fetch errors that repeating cannot fix: the request itself is refused, or the worker is gone. */
@@ -48,10 +50,25 @@ export async function fetchNext(state: LoopState): Promise<Task | "again" | null
   const { client, etaMax, heartbeatTimeout, requiredFields, extraFilter, cmd } = state.settings;
   let task: Task | null;
   try {
-    task = await client.fetchTask({ workerId: state.workerId, etaMax, heartbeatTimeout, startHeartbeat: true, requiredFields, extraFilter, cmd });
+    // A success recorded for a worker the loop no longer runs as (it registered again) goes on its own.
+    if (state.pendingReport !== null && reportToCarry(state) === undefined) await sendPendingReport(state);
   } catch (error) {
     return fetchFailed(state, error);
   }
+  const report = reportToCarry(state);
+  try {
+    task = await client.fetchTask({ workerId: state.workerId, etaMax, heartbeatTimeout, startHeartbeat: true, requiredFields, extraFilter, cmd, report });
+  } catch (error) {
+    if (report === undefined) return fetchFailed(state, error);
+    let settled: "refused" | "sent";
+    try {
+      settled = await settleAfterFailedFetch(state, error);
+    } catch (reportError) {
+      return fetchFailed(state, reportError);
+    }
+    return settled === "refused" ? "again" : fetchFailed(state, error);
+  }
+  if (report !== undefined) reportSettled(state);
   if (task === null) reportAllDone(state.settings);
   return task;
 }

@@ -1,6 +1,8 @@
 /**
- * The heartbeat of a running task (labtasker v1's `heartbeat.py`): one refresh at once, then one every interval, for
- * as long as `<run dir>/heartbeat.lock` exists. A job, or a child process that finished the task itself, stops it by
+ * The heartbeat of a running task (labtasker v1's `heartbeat.py`): one refresh every interval, for as long as
+ * `<run dir>/heartbeat.lock` exists. v1 also refreshes at once, but the fetch that claimed the task has just started
+ * its heartbeat (`start_heartbeat`): a refresh then would be one more request in the gap between two tasks, and
+ * one the report then waits for when the run is short. A job, or a child process that finished the task itself, stops it by
  * deleting that file. The first refresh that fails ends the heartbeat, as v1's thread dies on its first error: by
  * then the server no longer counts the task as this worker's (it was cancelled, reset or timed out) or could not be
  * reached through all the client's retries.
@@ -29,10 +31,15 @@ export class Heartbeat {
 
   constructor(private readonly options: HeartbeatOptions) {}
 
-  /** Creates the lock file and sends the first refresh without waiting for it. */
+  /** Creates the lock file; the first refresh follows one interval later (the fetch started the heartbeat). */
   start(): void {
     closeSync(openSync(this.options.lockFile, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o644));
-    this.beat();
+    this.schedule(this.options.intervalMs);
+  }
+
+  private schedule(delay: number): void {
+    this.timer = setTimeout(() => this.beat(), delay);
+    this.timer.unref();
   }
 
   private beat(): void {
@@ -48,9 +55,7 @@ export class Heartbeat {
         this.beats += 1;
         if (this.stopped) return;
         // The interval counts from the start of this refresh, so slow replies do not stretch it.
-        const delay = Math.max(0, this.options.intervalMs - (Date.now() - started));
-        this.timer = setTimeout(() => this.beat(), delay);
-        this.timer.unref();
+        this.schedule(Math.max(0, this.options.intervalMs - (Date.now() - started)));
       },
       (error: unknown) => {
         // A refresh that fails after finish() removed the lock (or stop()) raced the report: nothing is wrong.

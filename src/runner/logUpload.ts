@@ -6,12 +6,13 @@
  * memory is bounded anyway (below), and on a chatty job it sent many batches the server then trimmed away, which
  * cost the job 60% more time on a 2-core machine; one batch per interval costs a few percent.
  *
- * Nothing waits on it: a write only appends to a buffer, and the requests run in the background, the last one after
- * the task was reported, while the next task runs. The buffer keeps at most the last {@link UPLOAD.keepBytes} (what
- * the server keeps of a task): when the server is slower than the output, the oldest bytes are dropped and the
- * server marks the gap. A failed request (server unreachable, or one without logs, such as labtasker v1's) ends the
- * run's upload; `run.log` still has everything. After {@link UPLOAD.failedRunsToStop} runs in a row failed, the
- * loop stops trying.
+ * Nothing waits on it: a write only appends to a buffer, and the requests run in the background, the last one with
+ * the next tick after the run ended (not while the loop reports, fetches and starts the next task). The bytes go as
+ * they are (an `application/octet-stream` body): no encoding, and one copy of a batch at most. The buffer keeps at
+ * most the last {@link UPLOAD.keepBytes} (what the server keeps of a task): when the server is slower than the
+ * output, the oldest bytes are dropped and the server marks the gap. A failed request (server unreachable, or one
+ * without logs, such as labtasker v1's) ends the run's upload; `run.log` still has everything. After
+ * {@link UPLOAD.failedRunsToStop} runs in a row failed, the loop stops trying.
  */
 import { randomBytes } from "node:crypto";
 import type { Labtasker, TaskLogAppend } from "../core/api.js";
@@ -39,6 +40,8 @@ export class RunLogUpload {
   private timer: NodeJS.Timeout | undefined;
   private sending: Promise<void> | undefined;
   private closed = false;
+  /** {@link flush} was called: what is left goes at once. */
+  private urgent = false;
   private endSent = false;
   private failedFlag = false;
   /** Resolves {@link close}'s promise once the end mark was sent or a request failed. */
@@ -63,12 +66,23 @@ export class RunLogUpload {
     if (!this.sending) this.timer ??= setTimeout(() => this.kick(), UPLOAD.intervalMs).unref();
   }
 
-  /** Sends what is left with the end mark; resolves when done or failed (never rejects). */
+  /**
+   * Sends what is left with the end mark, with the next batch (at most {@link UPLOAD.intervalMs} on), not at once:
+   * at once it would take the CPU and the server while the loop reports, fetches and starts the next task. Resolves
+   * when done or failed (never rejects); {@link flush} sends at once.
+   */
   close(): Promise<void> {
     this.closed = true;
     const done = new Promise<void>((resolve) => (this.onSettled = resolve));
-    this.kick();
+    if (this.failedFlag) this.onSettled?.();
+    else if (!this.sending) this.timer ??= setTimeout(() => this.kick(), UPLOAD.intervalMs).unref();
     return done;
+  }
+
+  /** Sends what is pending now rather than with the next batch (the loop is ending). */
+  flush(): void {
+    this.urgent = true;
+    if (!this.sending) this.kick();
   }
 
   /** The server keeps a task's last bytes only: older ones waiting here would be dropped there anyway. */
@@ -93,9 +107,10 @@ export class RunLogUpload {
     this.sending = this.sendAll().finally(() => {
       this.sending = undefined;
       if (this.failedFlag || this.endSent) return this.onSettled?.();
-      // The end mark goes at once; output that came while the request was in flight, with the next batch.
-      if (this.closed) this.kick();
-      else if (this.pendingBytes > 0) this.timer ??= setTimeout(() => this.kick(), UPLOAD.intervalMs).unref();
+      // Output that came while the request was in flight, and the end mark, go with the next batch (at once when the
+      // loop is ending).
+      if (this.closed && this.urgent) this.kick();
+      else if (this.pendingBytes > 0 || this.closed) this.timer ??= setTimeout(() => this.kick(), UPLOAD.intervalMs).unref();
     });
   }
 
@@ -138,7 +153,8 @@ export class RunLogUpload {
 
 /** The uploads of one loop: started per run, waited for (briefly) when the loop ends. */
 export class LogUploads {
-  private readonly closing = new Set<Promise<void>>();
+  /** Runs that ended and whose last batch is not sent yet. */
+  private readonly closing = new Map<RunLogUpload, Promise<void>>();
   private failedRuns = 0;
   private readonly append: AppendLog | null;
 
@@ -160,17 +176,18 @@ export class LogUploads {
   finish(upload: RunLogUpload | null): void {
     if (upload === null) return;
     const done = upload.close().finally(() => {
-      this.closing.delete(done);
+      this.closing.delete(upload);
       if (!upload.failed) this.failedRuns = 0;
     });
-    this.closing.add(done);
+    this.closing.set(upload, done);
   }
 
-  /** Waits for the uploads still running, at most {@link UPLOAD.drainMs}. */
+  /** Sends the last batches now and waits for them, at most {@link UPLOAD.drainMs}. */
   async drain(): Promise<void> {
     if (this.closing.size === 0) return;
+    for (const upload of this.closing.keys()) upload.flush();
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.all(this.closing), new Promise<void>((resolve) => (timer = setTimeout(resolve, UPLOAD.drainMs)))]);
+    await Promise.race([Promise.all(this.closing.values()), new Promise<void>((resolve) => (timer = setTimeout(resolve, UPLOAD.drainMs)))]);
     clearTimeout(timer);
   }
 }

@@ -7,7 +7,7 @@
  *    is left. A suspended or crashed worker (403 on fetch) stops the loop with the reason (./fetch.ts).
  * 3. For each task: a new run directory (`task_info.json`), LABTASKER_TASK_ID / LABTASKER_LOG_DIR exported,
  *    stdout and stderr copied to `run.log`, the heartbeat started, the job run (./taskRun.ts).
- * 4. Success: `finish("success")`. Failure: the 10-second Report / Ignore prompt (no terminal: Report), then the
+ * 4. Success: `finish("success")`, whose request rides on the next fetch (./report.ts). Failure: the 10-second Report / Ignore prompt (no terminal: Report), then the
  *    Continue / Exit prompt (no terminal: Continue). Report sends `failed` with v1's `labtasker_exception` summary;
  *    Ignore puts the task back to pending as if the run had not happened (./failure.ts).
  * 5. Other errors (network, server) are internal errors: back off min(60, 2^(n-1)) s and give up after 10 in a row.
@@ -22,6 +22,7 @@ import { fetchNext } from "./fetch.js";
 import { resolveLoopOptions, type LoopOptions } from "./options.js";
 import { StopRequests } from "./signals.js";
 import { LoopState, type LoopResult } from "./state.js";
+import { flushPendingReport } from "./report.js";
 import { putBack, runTask } from "./taskRun.js";
 
 export { nonPendingStatuses } from "./fetch.js";
@@ -56,6 +57,7 @@ export async function runLoop(options: LoopOptions): Promise<LoopResult> {
   try {
     await runTasks(state);
   } finally {
+    await flushPendingReport(state); // a success the last fetch did not carry (the loop stopped or failed first)
     stops.release();
     restoreEnv();
     await state.uploads.drain();

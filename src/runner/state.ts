@@ -2,6 +2,7 @@
 import type { WorkerSuspendedError } from "../core/errors.js";
 import { LogUploads } from "./logUpload.js";
 import type { ResolvedLoopOptions } from "./options.js";
+import type { PendingReport } from "./report.js";
 import type { StopRequests, StopSignal } from "./signals.js";
 
 /** How a loop ended, and what it ran. */
@@ -31,6 +32,8 @@ export class LoopState {
   readonly result: LoopResult;
   /** Each run's output on its way to the server. */
   readonly uploads: LogUploads;
+  /** The last run's success, recorded and not yet sent: the next fetch carries it (./report.ts). */
+  pendingReport: PendingReport | null = null;
   /** Internal errors in a row. */
   private failures = 0;
 

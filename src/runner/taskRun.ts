@@ -4,7 +4,6 @@
  */
 import { join } from "node:path";
 import type { Labtasker } from "../core/api.js";
-import { InvalidStateTransitionError, TaskNotFoundError, TaskNotRunningError, UpdateFailedError, WorkerMismatchError } from "../core/errors.js";
 import type { Task } from "../core/model.js";
 import { pythonRepr } from "../core/python.js";
 import type { JsonObject } from "../json.js";
@@ -15,18 +14,8 @@ import { RUN_FILES, createRunDir, removeOutcome, writeOutcome } from "./files.js
 import { Heartbeat } from "./heartbeat.js";
 import type { LoopJobContext } from "./job.js";
 import type { LoopLogger } from "./logger.js";
+import { isTaskTakenAway, warnTakenAway } from "./report.js";
 import type { LoopState } from "./state.js";
-
-/** Errors saying the task is no longer this worker's to report: cancelled, reset, deleted or timed out meanwhile. */
-function isTaskTakenAway(error: unknown): boolean {
-  return (
-    error instanceof WorkerMismatchError ||
-    error instanceof InvalidStateTransitionError ||
-    error instanceof TaskNotFoundError ||
-    error instanceof TaskNotRunningError ||
-    error instanceof UpdateFailedError
-  );
-}
 
 /** The task pending again with the retries it had when fetched (v1's Ignore sends retries 0; see docs/compat.md). */
 export async function putBack(client: Labtasker, task: Task): Promise<void> {
@@ -64,14 +53,30 @@ class TaskRun implements ActiveRun {
           this.finishing = undefined;
           throw error;
         }
-        this.log.warn(
-          error instanceof TaskNotFoundError
-            ? `Task ${this.task.taskId} no longer exists on the server (deleted, or the server's Redis lost data): its ${status} report was dropped; going on with the next task.`
-            : `Task ${this.task.taskId} was changed while it ran (cancelled, reset or timed out): its ${status} report was refused: ${(error as Error).message}`,
-        );
+        warnTakenAway(this.log, this.task.taskId, status, error);
       }
     })();
     return this.finishing;
+  }
+
+  /**
+   * The loop's own success report once the job returned: the heartbeat stopped and the outcome files written now,
+   * the request left to the next fetch (./report.ts). False when the task was finished already (by the job, or a
+   * process it started), so there is nothing to send.
+   */
+  async succeedLater(): Promise<boolean> {
+    if (this.finishing) {
+      await this.finishing;
+      return false;
+    }
+    let recorded = false;
+    this.finishing = (async () => {
+      await this.heartbeat.stop();
+      recorded = writeOutcome(this.logDir, "success", null);
+      if (!recorded) this.log.debug(`Task ${this.task.taskId} was already finished (${RUN_FILES.summary} exists): report skipped.`);
+    })();
+    await this.finishing;
+    return recorded;
   }
 
   /** Puts the task back to pending with the retries it had when fetched: as if this run never happened. */
@@ -124,7 +129,7 @@ export async function runTask(state: LoopState, task: Task): Promise<boolean> {
     } catch (error) {
       return await handleFailure(state, run, capture, error);
     }
-    await run.finish("success");
+    if (await run.succeedLater()) state.pendingReport = { task, workerId };
     state.result.succeeded += 1;
     log.info(`Task ${task.taskId} ended.`);
     return false;
@@ -133,6 +138,7 @@ export async function runTask(state: LoopState, task: Task): Promise<boolean> {
     capture.stop();
     state.uploads.finish(upload); // in the background: the next task does not wait for it
     setActiveRun(null);
-    state.settings.observer?.taskEnded(task);
+    // A success waiting for the next fetch ends the task for the observer once it is sent (./report.ts).
+    if (state.pendingReport?.task !== task) state.settings.observer?.taskEnded(task);
   }
 }

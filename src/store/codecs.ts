@@ -139,7 +139,10 @@ export function taskFilterView(queueId: string, taskId: string, hash: Hash): Rec
 }
 
 export function decodeWorker(queueId: string, workerId: string, hash: Hash): Worker {
-  return workerRecord(hash, workerId, queueId) as unknown as Worker;
+  const worker = workerRecord(hash, workerId, queueId) as unknown as Worker;
+  // The telemetry extension's fields (lua/setWorkerTelemetry-2.lua), absent until a sample came.
+  if (hash.telemetry !== undefined) worker.telemetry = { data: jsonObject(hash.telemetry), updatedAt: dateFromMs(hash.telemetry_at) ?? new Date(0) };
+  return worker;
 }
 
 /** A worker as v1 stores it, for filters and sort specs (see {@link taskFilterView}). */

@@ -39,6 +39,12 @@ export const QUEUE_KEY_SUFFIX = {
    * pending tasks of a queue are those of all its signatures' indexes.
    */
   signature: "pending-by-args:",
+  /**
+   * ZSET: archived tasks (labtasker v2 2.8) of one finished status, scored and ordered as the status indexes: an
+   * archived task is in this index instead of its status's, so v2's default counts (which leave archived tasks out)
+   * stay ZCARDs; v1, which sees every task, reads both.
+   */
+  archivedStatus: "archived:",
   /** SET: the signatures that have a pending index, so none is left behind when a queue is deleted. */
   signatures: "signatures",
   /** ZSET: running tasks that can expire; score the deadline in ms since the epoch, member the task id. */
@@ -76,6 +82,32 @@ export const QUEUE_KEY_SUFFIX = {
   notifyDone: "notify-done",
   /** LIST, capped: the last delivery attempts of the queue's rules, newest first, as JSON. */
   notifyDeliveries: "notify-deliveries",
+  /**
+   * ZSET: the claim index of one route other than `default` (labtasker v2): the pending tasks, released from their
+   * dependencies, whose routes include it; scored and ordered as the status indexes. A task whose routes include
+   * `default` is claimed through that route from its signature's index, as a v1 fetch claims it.
+   */
+  routeIndex: "pending-by-route:",
+  /** SET: the routes that have a claim index, so none is left behind when a queue is deleted. */
+  routes: "routes",
+  /**
+   * ZSET: the pending tasks, released from their dependencies, whose routes leave out `default`: where listings and
+   * counts find them (each pending task is in exactly one of the signatures' indexes, this one and `waiting`).
+   */
+  routed: "pending-routed",
+  /** ZSET: pending tasks with a dependency that has not succeeded; never claimed from here. Scored as the others. */
+  waiting: "waiting",
+  /**
+   * HASH: task id (stored form) -> the ids (stored form) of the waiting tasks that depend on it, packed as a
+   * MessagePack array; the success of the task releases those whose other dependencies have succeeded.
+   */
+  dependents: "dependents",
+  /** HASH: run id -> task id (stored form), for each task whose latest run came from a v2 claim (a claim replay). */
+  runs: "runs",
+  /** HASH: v2 worker observation id -> the observation as JSON (its own record: v2 workers are not v1 workers). */
+  observations: "observations",
+  /** ZSET: v2 worker observation id -> when it expires (ms), 300 s after its last report; pruned when read. */
+  observationExpiry: "observation-expiry",
 } as const;
 
 export type QueueKeyName = keyof typeof QUEUE_KEY_SUFFIX;
@@ -95,8 +127,17 @@ export type QueueKeyName = keyof typeof QUEUE_KEY_SUFFIX;
  *
  * Task logs: an attempt's data key is numbered by the attempt the append script opens, and the per-queue cap evicts
  * the logs of tasks read from the `taskLogs` index, so both log keys are derived too.
+ *
+ * labtasker v2's indexes (the claim index of each route, the routed and waiting sets, the dependents and runs HASHes)
+ * are touched only when the task a script reads has v2's features (routes other than `default`, dependencies, a v2
+ * run). Every script that writes tasks may meet such a task, so passing them in KEYS would cost each v1 call its
+ * parse (see above) for keys it almost never touches; they are derived instead. Those of them without an id (a key
+ * of fixed name) are derived by `K.<name>(root)`.
  */
-export const DERIVED_KEYS = ["status", "signature", "worker", "workerTasks", "layout1Task", "taskLog", "taskLogData"] as const satisfies readonly QueueKeyName[];
+export const DERIVED_KEYS = [
+  "status", "signature", "worker", "workerTasks", "layout1Task", "taskLog", "taskLogData",
+  "archivedStatus", "routeIndex", "routes", "routed", "waiting", "dependents", "runs",
+] as const satisfies readonly QueueKeyName[];
 
 /**
  * The keys every script that writes tasks takes first, as KEYS[1..6], in this order: the root (not a key: the
@@ -154,6 +195,9 @@ export class KeyBuilder {
   statuses(queueId: string): string[] {
     return INDEXED_STATUSES.map((status) => this.status(queueId, status));
   }
+  archivedStatus(queueId: string, status: IndexedStatus): string {
+    return this.root(queueId) + QUEUE_KEY_SUFFIX.archivedStatus + status;
+  }
   signature(queueId: string, signature: string): string {
     return this.root(queueId) + QUEUE_KEY_SUFFIX.signature + signature;
   }
@@ -209,6 +253,31 @@ export class KeyBuilder {
   }
   taskLogBytes(queueId: string): string {
     return this.root(queueId) + QUEUE_KEY_SUFFIX.taskLogBytes;
+  }
+
+  routeIndex(queueId: string, route: string): string {
+    return this.root(queueId) + QUEUE_KEY_SUFFIX.routeIndex + route;
+  }
+  routes(queueId: string): string {
+    return this.root(queueId) + QUEUE_KEY_SUFFIX.routes;
+  }
+  routed(queueId: string): string {
+    return this.root(queueId) + QUEUE_KEY_SUFFIX.routed;
+  }
+  waiting(queueId: string): string {
+    return this.root(queueId) + QUEUE_KEY_SUFFIX.waiting;
+  }
+  dependents(queueId: string): string {
+    return this.root(queueId) + QUEUE_KEY_SUFFIX.dependents;
+  }
+  runs(queueId: string): string {
+    return this.root(queueId) + QUEUE_KEY_SUFFIX.runs;
+  }
+  observations(queueId: string): string {
+    return this.root(queueId) + QUEUE_KEY_SUFFIX.observations;
+  }
+  observationExpiry(queueId: string): string {
+    return this.root(queueId) + QUEUE_KEY_SUFFIX.observationExpiry;
   }
 
   /** KEYS[1..6] of every script that writes tasks: see {@link TASK_WRITE_KEYS}. */

@@ -41,8 +41,7 @@ export class LogStore {
     return this.store.scripts.run(
       "appendTaskLog",
       [keys.root(queueId), keys.taskLogs(queueId), keys.taskLogBytes(queueId), keys.taskLog(queueId, record.taskId), keys.tasks(queueId)],
-      // ioredis sends a Buffer argument as it is; the runner's type only names the text arguments of other scripts.
-      [now, taskIdArgument(record.taskId), record.attempt, record.run, record.offset, record.data as unknown as string, record.ended ? "1" : "", caps.task, caps.queue],
+      [now, taskIdArgument(record.taskId), record.attempt, record.run, record.offset, record.data, record.ended ? "1" : "", caps.task, caps.queue],
     );
   }
 

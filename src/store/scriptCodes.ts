@@ -28,6 +28,27 @@ export const ScriptCode = {
   INVALID_WORKER_TRANSITION: 13,
   /** The queue's keys are in another layout than this version's (see STORE_LAYOUT); detail: its layout. */
   QUEUE_LAYOUT: 14,
+  // labtasker v2's refusals (src/broker/v2/errors.ts turns each into a V2Error of the same name).
+  /** A create-by-id whose definition differs from the stored task's. */
+  TASK_ID_CONFLICT: 15,
+  /** A v2 update or delete of a running task. */
+  TASK_RUNNING: 16,
+  /** Cancel or requeue from a status that does not allow it; detail: the status (v2's name). */
+  TASK_STATE_CONFLICT: 17,
+  /** An update v2 refuses; detail: the field, then what refused it (the status, or the attempt). */
+  UPDATE_CONFLICT: 18,
+  /** A report for a run that is not the task's current or latest one. */
+  STALE_RUN: 19,
+  /** A report contradicting how the task's latest run ended; detail: that ending (v2's action name). */
+  RUN_FINALIZED: 20,
+  /** A claim whose run id is already running in another queue or on another route. */
+  RUN_ID_CONFLICT: 21,
+  /** A v2 queue deletion without cascade of a queue with tasks; detail: how many. */
+  QUEUE_NOT_EMPTY: 22,
+  /** A v2 queue deletion while tasks run; detail: how many. */
+  QUEUE_HAS_RUNNING_TASKS: 23,
+  /** A worker observation reported on another route than its first report's. */
+  WORKER_ROUTE_CONFLICT: 24,
 } as const;
 
 export type ScriptCodeName = keyof typeof ScriptCode;

@@ -138,6 +138,8 @@ export class RedisStore {
         keys.events(queueId),
         keys.tasks(queueId),
         ...keys.statuses(queueId),
+        keys.observations(queueId),
+        keys.observationExpiry(queueId),
       ],
       [batch],
     );
@@ -215,14 +217,19 @@ export class RedisStore {
 
   /**
    * The indexes of a status's tasks, in no particular order: each ordered as labtasker orders tasks (score -priority,
-   * then the member), to be merged by score and member. A status other than pending has one; pending tasks are in
-   * the index of their args' signature, one per signature the queue has had.
+   * then the member), to be merged by score and member; each task is in one of them. Running tasks have one index; a
+   * finished status has its index and that of its archived tasks (labtasker v2); pending tasks are in the index of
+   * their args' signature, one per signature the queue has had, or, with v2's features, in the routed or the waiting
+   * set (docs/keys.md).
    */
   async statusIndexKeys(queueId: string, status: TaskStatus): Promise<string[]> {
-    return status === "pending" ? this.pendingIndexKeys(queueId) : [this.keys.status(queueId, status)];
+    const { keys } = this;
+    if (status === "pending") return [...(await this.pendingIndexKeys(queueId)), keys.routed(queueId), keys.waiting(queueId)];
+    if (status === "running") return [keys.status(queueId, status)];
+    return [keys.status(queueId, status), keys.archivedStatus(queueId, status)];
   }
 
-  /** Every signature's pending index (see statusIndexKeys). */
+  /** Every signature's pending index: the claim indexes of v1's fetches and of v2's route `default`. */
   async pendingIndexKeys(queueId: string): Promise<string[]> {
     const signatures = await this.redis.smembers(this.keys.signatures(queueId));
     return signatures.map((signature) => this.keys.signature(queueId, signature));
@@ -498,6 +505,11 @@ export class RedisStore {
       [this.keys.queue(queueId), this.keys.events(queueId), this.keys.worker(queueId, workerId)],
       [now, workerId, status],
     );
+  }
+
+  /** Replaces a worker's telemetry (lua/setWorkerTelemetry-2.lua). */
+  setWorkerTelemetry(queueId: string, now: number, workerId: string, telemetryJson: string): Promise<ScriptReply> {
+    return this.scripts.run("setWorkerTelemetry", [this.keys.queue(queueId), this.keys.worker(queueId, workerId)], [now, telemetryJson]);
   }
 
   deleteWorker(queueId: string, now: number, workerId: string, cascadeUpdate: boolean): Promise<ScriptReply> {

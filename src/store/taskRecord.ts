@@ -48,6 +48,43 @@ export const TASK_RECORD = [
   { name: "sig", type: "text" },
   /** Writes since the submission, for optimistic updates. */
   { name: "rev", type: "integer", absent: "0" },
+  // labtasker v2's fields (docs/compat.md, "One store, two views"): never in a v1 document. Absent on every task that
+  // never met v2's features, so a v1 task is stored as before.
+  /** The routes a v2 worker may claim the task through, as a JSON array of names in order; v1's tasks have `default`. */
+  { name: "routes", type: "text", absent: '["default"]' },
+  /** Claims charged: +1 on every claim (either protocol), -1 on a v2 unclaim; 0 again on requeue. */
+  { name: "attempt", type: "integer", absent: "0" },
+  /** 1 when archived (v2 2.8); only a finished task is. */
+  { name: "archived", type: "integer", absent: "0" },
+  /** Ids (text) of the tasks of the queue that must have succeeded before this one is claimed, as a JSON array. */
+  { name: "dependencies", type: "text", absent: "[]" },
+  /** 1 while the task is pending with a dependency that has not succeeded: it is in the waiting set, not claimable. */
+  { name: "waiting", type: "integer", absent: "0" },
+  /** The current run's latest progress report (JSON object text); reset by each claim. */
+  { name: "progress", type: "text" },
+  { name: "progress_updated_at", type: "integer" },
+  { name: "progress_attempt", type: "integer" },
+  /** The latest charged failure: JSON {type, message, traceback, occurred_at (ms), attempt, run_id}. */
+  { name: "last_error", type: "text" },
+  /** The route of the latest claim when it was not `default`; absent with a start_time: `default`, see src/broker/v2/view.ts. */
+  { name: "last_route", type: "text" },
+  /**
+   * When the latest run ended (ms), stored only where it is not what its absence stands for: a finished task's
+   * last_modified (lua/includes/tasks.lua writeTask); 0 for none.
+   */
+  { name: "finished_at", type: "integer" },
+  /** The id of the v2 run that holds the task while it runs (a v1 run's is derived, not stored: lua/includes/lastError.lua). */
+  { name: "run_id", type: "text" },
+  /** When the current v2 run's lease expires (ms); present only while a v2 run holds the task. */
+  { name: "lease", type: "integer" },
+  /** The id of the latest v2 run that ended (kept through later runs, as v2 keeps it, for its late reports). */
+  { name: "ended_run", type: "text" },
+  /** How that run ended: complete, fail, unclaim, cancel or heartbeat_expired (v2's names, told in run_finalized). */
+  { name: "run_end", type: "text" },
+  /** A v2 create-by-id's fingerprint (base64url of the first 16 bytes of SHA-256), for an idempotent replay. */
+  { name: "creation", type: "text" },
+  /** 1 when waiting tasks may depend on this one (an entry in the queue's `dependents`): its success releases them. */
+  { name: "depended", type: "integer", absent: "0" },
 ] as const satisfies readonly StoredField[];
 
 export type StoredFieldName = (typeof TASK_RECORD)[number]["name"];

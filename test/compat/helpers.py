@@ -4,7 +4,9 @@ import json
 import re
 import time
 
-UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# A task id: labtasker v1's server makes UUIDs; ours makes `t_` + 12 characters, the form labtasker v2 insists on,
+# so that both protocols' clients accept every task (docs/compat.md). Worker and queue ids stay UUIDs on both.
+UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|(?<![A-Za-z0-9_-])t_[A-Za-z0-9_-]{12}(?![A-Za-z0-9_-])")
 
 
 def wait_until(fn, timeout=15.0, interval=0.2, desc="condition"):

@@ -5,7 +5,7 @@ import re
 from helpers import wait_until
 
 COMPACT = re.compile(
-    r"^\[\s*(\d+)\]\[([^\]]+)\]\[state_transition\s*\]\[(task|worker)\s*\]\[([0-9a-f-]+)\s*\]\[(\w+)\s*->\s*(\w+)\s*\]",
+    r"^\[\s*(\d+)\]\[([^\]]+)\]\[state_transition\s*\]\[(task|worker)\s*\]\[([0-9A-Za-z_-]+)\s*\]\[(\w+)\s*->\s*(\w+)\s*\]",
     re.M,
 )
 

@@ -1,5 +1,7 @@
 """`labtasker worker create|ls|report|delete` through the official CLI."""
 
+import warnings
+
 import pytest
 import yaml
 
@@ -96,3 +98,30 @@ def test_worker_delete_from_pipe(lt):
     r = lt.cli("worker", "delete", "-y", input="\n".join(ids) + "\n", check=True)
     assert all(f"Worker {w} deleted." in r.out for w in ids)
     assert lt.cli("worker", "ls", "-q", check=True).out.strip() == ""
+
+
+def test_worker_with_telemetry_reads_as_v1(lt):
+    """Our server's telemetry extension (a GPU pool's samples) never shows to, or breaks, the official client."""
+    if lt.server.kind != "ours":
+        pytest.skip("the telemetry extension is our server's")
+    w = lt.cli("worker", "create", "--name", "box-gpu0", "-q", check=True).out.strip()
+    r = lt.api.http.put(f"/api/v1/queues/me/workers/{w}/telemetry",
+                        json={"client_version": "1.0.1", "data": {"gpu": {"index": 0, "utilization_pct": 87}}})
+    assert r.status_code == 204, r.text
+    # Only a client that asks gets the key (ours does); the official client, which would warn about it, never.
+    with_key = lt.api.http.get(f"/api/v1/queues/me/workers/{w}", params={"include": "telemetry"}).json()
+    assert with_key["telemetry"]["data"] == {"gpu": {"index": 0, "utilization_pct": 87}}
+    assert "telemetry" not in lt.api.http.get(f"/api/v1/queues/me/workers/{w}").json()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "Unknown fields provided to Worker" would fail the test
+        worker = lt.api.worker(w)
+        assert (worker.worker_name, worker.status) == ("box-gpu0", "active")
+        lt.api.report_worker_status(worker_id=w, status="suspended")
+        assert lt.api.worker(w).status == "suspended"
+    r = lt.cli("worker", "ls", "--fmt", "jsonl", "--no-ansi", "--no-pager", "--id", w, check=True)
+    items = parse_json_stream(r.out)
+    assert len(items) == 1 and set(items[0]) == WORKER_KEYS
+    assert "Unknown fields" not in r.err
+    r = lt.cli("worker", "ls", "--no-ansi", "--no-pager", check=True)
+    assert [i["worker_id"] for i in yaml.safe_load(r.out)] == [w]

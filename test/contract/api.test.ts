@@ -11,10 +11,13 @@ import {
   UpdateFailedError,
   ValidationError,
   WorkerMismatchError,
+  WorkerNotFoundError,
   WorkerSuspendedError,
 } from "../../src/core/errors.js";
 import { parseJson, type JsonObject } from "../../src/json.js";
 import type { QueueEvent } from "../../src/core/model.js";
+import { formatWireDate } from "../../src/wire/v1/datetime.js";
+import { workerToWire } from "../../src/wire/v1/index.js";
 import { TRANSPORTS, queueOver } from "../support/transports.js";
 
 describe.each(TRANSPORTS)("the Labtasker API over %s", (transport) => {
@@ -158,5 +161,47 @@ describe.each(TRANSPORTS)("report and fetch in one request over %s (extension)",
     expect(next?.taskId).toBe(b);
     expect(await q.api.getTask(a!)).toMatchObject({ status: "success", summary: { acc: 1 } });
     await expect(q.api.fetchTask({ workerId, report: { taskId: a!, status: "success" } })).rejects.toBeInstanceOf(WorkerMismatchError);
+  });
+});
+
+describe.each(TRANSPORTS)("worker telemetry over %s (extension)", (transport) => {
+  it("keeps a worker's latest sample, shown in its document only once it has one, with no event and no new last_modified", async () => {
+    await using q = await queueOver(transport);
+    expect(await q.api.supports("worker-telemetry")).toBe(true);
+    const workerId = await q.api.createWorker({ workerName: "box-gpu0" });
+    const before = await q.api.getWorker(workerId);
+    expect(before.telemetry).toBeUndefined();
+    expect(workerToWire(before)).not.toHaveProperty("telemetry"); // what a v1 client is sent: v1's document alone
+
+    q.clock.advance(1000);
+    const first = { gpu: { index: 0, utilization_pct: 87, memory_used_mib: 1234, memory_total_mib: 81920 } };
+    await q.api.reportWorkerTelemetry!(workerId, first);
+    q.clock.advance(1000);
+    const second = { gpu: { index: 0, utilization_pct: 12, memory_used_mib: 99, memory_total_mib: 81920 } };
+    await q.api.reportWorkerTelemetry!(workerId, second);
+    const worker = await q.api.getWorker(workerId);
+    expect(worker.telemetry).toEqual({ data: second, updatedAt: new Date(q.clock.now()) });
+    expect(worker.lastModified).toEqual(before.lastModified);
+    expect((await q.api.lsWorkers({ workerId })).content[0]!.telemetry?.data).toEqual(second);
+    expect(workerToWire(worker).telemetry).toEqual({ data: second, updated_at: formatWireDate(new Date(q.clock.now())) });
+    // Not a transition: between the worker's creation and a task submitted after the samples, no event.
+    await q.api.submitTask({ args: { a: 1 } });
+    const controller = new AbortController();
+    const events: QueueEvent[] = [];
+    for await (const event of q.api.events({ afterSequence: 0, signal: controller.signal })) {
+      events.push(event);
+      if (events.length === 2) controller.abort();
+    }
+    expect(events.map((e) => [e.entityType, e.newState])).toEqual([["worker", "active"], ["task", "pending"]]);
+  });
+
+  it("refuses a sample that is not an object or too large, and one for a worker that does not exist", async () => {
+    await using q = await queueOver(transport);
+    const workerId = await q.api.createWorker();
+    await expect(q.api.reportWorkerTelemetry!("no-such-worker", { a: 1 })).rejects.toBeInstanceOf(WorkerNotFoundError);
+    await expect(q.api.reportWorkerTelemetry!(workerId, [1, 2] as unknown as JsonObject)).rejects.toBeInstanceOf(ValidationError);
+    await expect(q.api.reportWorkerTelemetry!(workerId, { big: "x".repeat(5000) })).rejects.toThrow(/at most 4096 bytes/);
+    await q.api.deleteWorker(workerId);
+    await expect(q.api.reportWorkerTelemetry!(workerId, { a: 1 })).rejects.toBeInstanceOf(WorkerNotFoundError);
   });
 });

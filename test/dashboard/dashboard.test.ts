@@ -345,7 +345,7 @@ describe("dashboard: plots", () => {
       if (x > 120) break;
     }
     expect(hovered).toBe(true);
-    expect(await page.locator("[data-tooltip]").textContent()).toMatch(/^task [0-9a-f-]{36} \(success\)/);
+    expect(await page.locator("[data-tooltip]").textContent()).toMatch(/^task t_[A-Za-z0-9_-]{12} \(success\)/);
     await page.mouse.down();
     await page.mouse.up();
     await page.locator("aside.detail").waitFor();

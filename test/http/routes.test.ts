@@ -11,7 +11,8 @@ describe("open routes", () => {
   it("answers health, welcome and polling as v1", async () => {
     await using s = await startTestServer();
     expect(await (await s.request("GET", "/")).json()).toMatchObject({ message: "Welcome to Labtasker!", versions: ["v1"], docs: "/docs", extensions: expect.arrayContaining(["report-and-fetch"]) });
-    expect(await (await s.request("GET", "/health")).json()).toEqual({ connection: "ok" });
+    // v1's `connection` and v2's three fields in one body (each protocol's client ignores the other's keys).
+    expect(await (await s.request("GET", "/health")).json()).toEqual({ connection: "ok", status: "ok", api_version: "2", database: "ok" });
     // v1's two fields (its client warns about any other), and ours on request: the sweep (none in this app: no
     // sweeper) and the warnings; /health/sweep answers 503 while no replica sweeps.
     expect(await (await s.request("GET", "/health/full")).json()).toEqual({ status: "healthy", database: "connected" });
@@ -247,8 +248,36 @@ describe("OpenAPI", () => {
     expect(document.paths["/api/v1/queues/me/tasks/next"]?.post).toMatchObject({ requestBody: { content: { "application/json": { schema: { type: "object" } } } } });
     const operations = Object.values(document.paths).flatMap((methods) => Object.keys(methods));
     // the 23 of v1, and our events stream, /health/sweep, the batch delete, the count, a task's log (append, read),
-    // the notification rules (add, list, remove, test, deliveries) and the dashboard's 10 (docs/dashboard.md)
-    expect(operations).toHaveLength(43);
+    // the notification rules (add, list, remove, test, deliveries), a worker's telemetry and the dashboard's 10
+    // (docs/dashboard.md); then v2's 23 under /api/v2 (test/http/v2)
+    expect(operations).toHaveLength(34 + 10 + 23);
     expect(document.paths["/dashboard/api/filter"]?.post).toMatchObject({ security: [{ session: [] }] });
+    // A log chunk goes as raw bytes, with its place in the query, or (the first form) as JSON.
+    const append = document.paths["/api/v1/queues/me/tasks/{task_id}/logs"]?.post as { requestBody: { content: Record<string, unknown> }; parameters: Array<{ name: string }> };
+    expect(Object.keys(append.requestBody.content).sort()).toEqual(["application/json", "application/octet-stream"]);
+    expect(append.parameters.map((p) => p.name)).toEqual(["task_id", "attempt", "run", "offset", "ended"]);
+  });
+
+  it("appends a log chunk sent as raw bytes or as base64 in JSON, and refuses a bad place in the query", async () => {
+    await using s = await startTestServerWithQueue();
+    const { auth } = s;
+    const authorization = `Basic ${Buffer.from(auth.join(":")).toString("base64")}`;
+    const taskId = ((await (await s.request("POST", "/api/v1/queues/me/tasks", { auth, body: { args: { a: 1 } } })).json()) as { task_id: string }).task_id;
+    const path = `/api/v1/queues/me/tasks/${taskId}/logs`;
+    const raw = (query: string, body: Uint8Array) =>
+      fetch(`${s.url}${path}?${query}`, { method: "POST", headers: { authorization, "content-type": "application/octet-stream" }, body });
+    const first = await raw("attempt=0&run=r1&offset=0", Buffer.from([0x1b, 0x5b, 0x33, 0x31, 0x6d, 0x00, 0xff, 0x0d, 0x0a]));
+    expect(first.status).toBe(200);
+    expect(await first.json()).toEqual({ attempt: 1 });
+    const json = await s.request("POST", path, { auth, body: { attempt: 1, run: "r1", offset: 9, data: Buffer.from("json form").toString("base64") } });
+    expect(json.status).toBe(200);
+    const end = await raw("attempt=1&run=r1&offset=18&ended=true", new Uint8Array(0)); // an end mark without bytes
+    expect(end.status).toBe(200);
+    const read = (await (await s.request("GET", path, { auth })).json()) as { data: string; ended: boolean };
+    expect(Buffer.from(read.data, "base64")).toEqual(Buffer.concat([Buffer.from([0x1b, 0x5b, 0x33, 0x31, 0x6d, 0x00, 0xff, 0x0d, 0x0a]), Buffer.from("json form")]));
+    expect(read.ended).toBe(true);
+    for (const query of ["attempt=x&run=r1&offset=0", "run=r1&offset=-1", "run=bad%20run", "run=r1&ended=yes"]) {
+      expect((await raw(query, Buffer.from("x"))).status).toBe(400);
+    }
   });
 });

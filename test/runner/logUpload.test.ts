@@ -35,6 +35,36 @@ describe("the log upload", () => {
     expect(calls[1]!.attempt).toBe(1);
   });
 
+  it("sends a run's last batch with the next tick, not when the run ends (the loop is fetching then); drain sends at once", async () => {
+    const sent: Array<{ at: number; chunk: TaskLogAppend }> = [];
+    const client = {
+      appendTaskLog: async (_taskId: string, chunk: TaskLogAppend) => {
+        sent.push({ at: performance.now(), chunk });
+        return 1;
+      },
+    } as unknown as Labtasker;
+    const uploads = new LogUploads(client, true, silentLogger);
+    const first = uploads.start("t1")!;
+    const started = performance.now();
+    first.write(Buffer.from("a short run's output"));
+    uploads.finish(first);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(sent).toHaveLength(0); // the run ended, and nothing went yet
+    await new Promise((r) => setTimeout(r, UPLOAD.intervalMs));
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.at - started).toBeGreaterThanOrEqual(UPLOAD.intervalMs - 5); // with the tick the first write set
+    expect(sent[0]!.chunk).toMatchObject({ offset: 0, ended: true });
+    expect(Buffer.from(sent[0]!.chunk.data).toString()).toBe("a short run's output");
+
+    const second = uploads.start("t2")!;
+    second.write(Buffer.from("the last run"));
+    uploads.finish(second);
+    const draining = performance.now();
+    await uploads.drain(); // the loop ends: at once
+    expect(performance.now() - draining).toBeLessThan(UPLOAD.intervalMs / 2);
+    expect(sent.map((s) => s.chunk.ended)).toEqual([true, true]);
+  });
+
   it("ends a run's upload at the first failure, and stops uploading after failed runs in a row", async () => {
     const append = vi.fn(async () => {
       throw new Error("unreachable");

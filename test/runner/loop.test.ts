@@ -236,7 +236,7 @@ describe("runLoop", () => {
     expect(await q.api.getTask(taskId)).toMatchObject({ status: "success", summary: { acc: 0.93 } });
   });
 
-  it("refreshes the heartbeat at once and every interval, stops before the report, and stops when heartbeat.lock goes", async () => {
+  it("refreshes the heartbeat every interval after the fetch, stops before the report, and stops when heartbeat.lock goes", async () => {
     await using q = await queue();
     await q.api.submitTask({ args: { x: 1 } });
     await q.api.submitTask({ args: { x: 2 } });
@@ -248,10 +248,83 @@ describe("runLoop", () => {
     }, { heartbeatInterval: 0.05, requiredFields: ["x"] }));
     const perTask = calls.join(" ").split("fetchTask").slice(1, 3);
     const beats = perTask.map((part) => part.split(" ").filter((call) => call === "refreshTaskHeartbeat").length);
-    expect(beats[0]).toBeGreaterThanOrEqual(3); // at once, then about every 50 ms of the 400 ms run (8 when idle)
-    expect(beats[1]).toBeLessThanOrEqual(1); // the lock was deleted right away: at most the first refresh
-    // No refresh between a report and the next fetch: the heartbeat is stopped before the report.
-    for (const part of perTask) expect(part.slice(part.indexOf("reportTaskStatus"))).not.toContain("refreshTaskHeartbeat");
+    expect(beats[0]).toBeGreaterThanOrEqual(3); // about every 50 ms of the 400 ms run (8 when idle)
+    expect(beats[1]).toBe(0); // the lock was deleted before the first one was due
+    // No refresh between the end of a run and the fetch that carries its report: the heartbeat stops first.
+    expect(calls.filter((call) => call === "reportTaskStatus")).toEqual([]);
+  });
+
+  it("sends a success with the next fetch, and on its own when the loop ends first; the observer hears of it once sent", async () => {
+    await using q = await queue();
+    const first = await q.api.submitTask({ args: { x: 1 }, priority: 2 });
+    const second = await q.api.submitTask({ args: { x: 2 }, priority: 1 });
+    const fetches: Array<string | undefined> = [];
+    const heard: string[] = [];
+    const api = instrument(q.api, {
+      fetchTask: (async (...args: Parameters<Labtasker["fetchTask"]>) => {
+        fetches.push(args[0]?.report?.taskId);
+        heard.push("fetch");
+        return q.api.fetchTask(...args);
+      }) as never,
+    });
+    const stop = new AbortController();
+    const statusWhileSecondRan: string[] = [];
+    const result = await runLoop(baseOptions(api, async (task) => {
+      if (task.taskId !== second) return;
+      statusWhileSecondRan.push((await q.api.getTask(first)).status);
+      stop.abort("SIGTERM"); // the loop ends after this run, before any further fetch
+    }, {
+      signal: stop.signal,
+      observer: { taskStarted: (task) => heard.push(`start ${task.taskId}`), taskEnded: (task) => heard.push(`end ${task.taskId}`) },
+    }));
+    expect(result).toMatchObject({ reason: "stopped", succeeded: 2 });
+    expect(fetches).toEqual([undefined, first]); // the first run's report rode on the second fetch
+    expect(statusWhileSecondRan).toEqual(["success"]);
+    expect((await q.api.getTask(second)).status).toBe("success"); // sent on its own as the loop ended
+    expect(heard).toEqual(["fetch", `start ${first}`, "fetch", `end ${first}`, `start ${second}`, `end ${second}`]);
+  });
+
+  it("a fetch carrying a report that fails on the network sends the report on its own, then fetches again", async () => {
+    await using q = await queue();
+    const first = await q.api.submitTask({ args: { x: 1 }, priority: 2 });
+    const second = await q.api.submitTask({ args: { x: 2 }, priority: 1 });
+    let failNext = false;
+    const calls: string[] = [];
+    const api = instrument(q.api, {
+      fetchTask: ((...args: Parameters<Labtasker["fetchTask"]>) => {
+        if (failNext && args[0]?.report) {
+          failNext = false;
+          return Promise.reject(new LabtaskerError(0, "Cannot reach the labtasker server"));
+        }
+        return q.api.fetchTask(...args);
+      }) as never,
+    }, calls);
+    const result = await runLoop(baseOptions(api, async () => {
+      failNext = true;
+    }, { onInternalError: async () => undefined }));
+    expect(result).toMatchObject({ reason: "done", succeeded: 2 });
+    for (const taskId of [first, second]) expect((await q.api.getTask(taskId)).status).toBe("success");
+    // Each run's report failed to ride on the fetch after it, went on its own, and the fetch was made again.
+    expect(calls.filter((call) => call === "fetchTask" || call === "reportTaskStatus")).toEqual([
+      "fetchTask", "fetchTask", "reportTaskStatus", "fetchTask", "fetchTask", "reportTaskStatus", "fetchTask",
+    ]);
+  });
+
+  it("a report that rides on a fetch and is refused (the task was reset meanwhile) is a warning; the fetch is made again", async () => {
+    await using q = await queue();
+    const first = await q.api.submitTask({ args: { x: 1 }, priority: 2, maxRetries: 5 });
+    await q.api.submitTask({ args: { x: 2 }, priority: 1 });
+    const log = memoryLogger();
+    const ran: string[] = [];
+    const result = await runLoop(baseOptions(q.api, async (task) => {
+      ran.push(task.taskId);
+      if (task.taskId === first && ran.length === 1) await q.api.updateTasks([{ taskId: first }], { resetPending: true });
+    }, { log }));
+    expect(result).toMatchObject({ reason: "done" });
+    expect(ran[0]).toBe(first);
+    expect(ran.filter((id) => id === first)).toHaveLength(2); // pending again after the reset: it ran once more
+    expect(log.lines.some((line) => line.startsWith("warn") && line.includes(`Task ${first} was changed while it ran`))).toBe(true);
+    expect((await q.api.getTask(first)).status).toBe("success");
   });
 
   it("backs off after internal errors, counts them in a row, and gives up when the handler rethrows", async () => {

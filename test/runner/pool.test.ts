@@ -9,7 +9,10 @@ import { describe, expect, it } from "vitest";
 import { parseGpuList, selectGpus } from "../../src/cli/loop/pool/gpus.js";
 import { slotArgv } from "../../src/cli/loop/pool/argv.js";
 import { planSlots } from "../../src/cli/loop/pool/slots.js";
-import { fakeGpuList, fakeNvidiaSmi } from "./fakeGpus.js";
+import { parseGpuSamples, sampleToTelemetry, startTelemetry, type GpuSample } from "../../src/cli/loop/pool/telemetry.js";
+import type { Labtasker } from "../../src/core/api.js";
+import type { JsonObject } from "../../src/json.js";
+import { fakeGpuList, fakeGpuUse, fakeNvidiaSmi } from "./fakeGpus.js";
 import { loopHarness, waitFor } from "./support.js";
 
 /** Appends `<gpu> <start ns> <end ns> <worker>` for each run, to check who ran what, where and when. */
@@ -76,6 +79,63 @@ describe("the GPU list and the slots", () => {
   it("gives each slot the loop's command line without the pool's flags", () => {
     expect(slotArgv(["-v", "loop", "--gpus", "all", "--per-gpu=2", "-f", "x", "--", "run", "--gpus", "1"], null)).toEqual(["-v", "loop", "-f", "x", "--", "run", "--gpus", "1"]);
     expect(slotArgv(["loop", "--gpus=0,1"], "python t.py %(x)")).toEqual(["loop", "--command", "python t.py %(x)"]);
+    expect(slotArgv(["loop", "--gpus", "all", "--gpu-telemetry", "5", "--", "run"], null)).toEqual(["loop", "--", "run"]);
+  });
+});
+
+describe("GPU telemetry", () => {
+  it("reads nvidia-smi's utilization and memory, [N/A] as null, and refuses anything else", () => {
+    expect(parseGpuSamples(fakeGpuUse(2))).toEqual([
+      { index: 0, utilizationPct: 5, memoryUsedMib: 1000, memoryTotalMib: 81920 },
+      { index: 1, utilizationPct: 15, memoryUsedMib: 2000, memoryTotalMib: 81920 },
+    ]);
+    expect(parseGpuSamples("3, [N/A], 10, 40960\n")).toEqual([{ index: 3, utilizationPct: null, memoryUsedMib: 10, memoryTotalMib: 40960 }]);
+    expect(() => parseGpuSamples("0, GPU-ab, A100, 81920 MiB\n")).toThrow(/cannot read this line of nvidia-smi's answer/);
+    expect(sampleToTelemetry({ index: 1, utilizationPct: 15, memoryUsedMib: 2000, memoryTotalMib: 81920 })).toEqual({
+      gpu: { index: 1, utilization_pct: 15, memory_used_mib: 2000, memory_total_mib: 81920 },
+    });
+  });
+
+  it("samples once a round for the whole pool, sends each active slot its GPU, skips a round still running, stops on a failure", async () => {
+    const sent: Array<[string, JsonObject]> = [];
+    const client = {
+      supports: async (extension: string) => extension === "worker-telemetry",
+      reportWorkerTelemetry: async (workerId: string, data: JsonObject) => void sent.push([workerId, data]),
+    } as unknown as Labtasker;
+    let calls = 0;
+    let release: (() => void) | undefined;
+    const samples: GpuSample[] = parseGpuSamples(fakeGpuUse(2));
+    const problems: string[] = [];
+    let active = true;
+    const stop = startTelemetry({
+      client,
+      intervalMs: 20,
+      slots: [
+        { workerId: "w0", gpuIndex: 0, active: () => true },
+        { workerId: "w1a", gpuIndex: 1, active: () => true },
+        { workerId: "w1b", gpuIndex: 1, active: () => active },
+      ],
+      onProblem: (message) => problems.push(message),
+      sample: async () => {
+        calls += 1;
+        if (calls === 2) await new Promise<void>((resolve) => (release = resolve)); // a slow nvidia-smi
+        if (calls === 3) throw new Error("nvidia-smi failed: driver gone");
+        return samples;
+      },
+    });
+    await waitFor(() => release, "the second round to start");
+    expect(sent.map(([id, data]) => [id, (data.gpu as JsonObject).index])).toEqual([["w0", 0], ["w1a", 1], ["w1b", 1]]);
+    await new Promise((resolve) => setTimeout(resolve, 100)); // five intervals while the round hangs: none started
+    expect(calls).toBe(2);
+    active = false; // this slot is done: it keeps its last sample
+    release!();
+    await waitFor(() => problems.length > 0, "the failing round");
+    expect(sent.filter(([id]) => id === "w1b")).toHaveLength(1);
+    expect(sent).toHaveLength(5);
+    expect(problems).toEqual(["GPU telemetry stopped: nvidia-smi failed: driver gone"]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(calls).toBe(3);
+    stop();
   });
 });
 
@@ -175,6 +235,32 @@ describe("labtasker loop --gpus", () => {
     }
     expect(tasks.filter((t) => t.status === "pending")).toHaveLength(ids.length);
     expect((await h.api.lsWorkers()).content).toHaveLength(0); // the pool's workers are removed on a stop
+  });
+
+  it("--gpu-telemetry: one nvidia-smi call a round for the pool, each worker gets its GPU's use, `worker ls` shows it", { timeout: 60_000 }, async () => {
+    await using h = await loopHarness();
+    await h.api.submitTasks(Array.from({ length: 4 }, (_, i) => ({ args: { i } })));
+    const path = fakeNvidiaSmi(h.dir, 4, h.env.PATH);
+    const started = Date.now();
+    const run = await h.run(["loop", "--gpus", "all", "--gpu-telemetry", "1", "--", "sleep", "2.5"], { env: { PATH: path }, timeoutMs: 50_000 });
+    const seconds = (Date.now() - started) / 1000;
+    expect({ code: run.code, output: run.stderr }).toMatchObject({ code: 0 });
+    const calls = readFileSync(join(h.dir, "fake-bin", "calls"), "utf8").trim().split("\n");
+    const rounds = calls.filter((call) => call.includes("utilization.gpu")).length;
+    expect(calls[0]).toContain("--query-gpu=index,uuid,name,memory.total"); // the GPU list, once
+    expect(rounds).toBeGreaterThanOrEqual(2); // at once, then every second of the run
+    expect(rounds).toBeLessThanOrEqual(Math.ceil(seconds) + 1); // for the pool: not one a slot (4 a second)
+    const workers = (await h.api.lsWorkers({ limit: 100 })).content;
+    expect(workers).toHaveLength(4);
+    for (const worker of workers) {
+      const index = (worker.metadata.gpu as JsonObject).index as number;
+      expect(worker.telemetry?.data).toEqual({ gpu: { index, utilization_pct: index * 10 + 5, memory_used_mib: (index + 1) * 1000, memory_total_mib: 81920 } });
+    }
+    const listed = await h.run(["worker", "ls", "--fmt", "jsonl"]);
+    const documents = listed.stdout.trim().split("\n").map((line) => JSON.parse(line) as JsonObject);
+    expect(documents.map((d) => ((d.telemetry as JsonObject).data as JsonObject).gpu).sort((a, b) => ((a as JsonObject).index as number) - ((b as JsonObject).index as number))).toEqual(
+      [0, 1, 2, 3].map((i) => ({ index: i, utilization_pct: i * 10 + 5, memory_used_mib: (i + 1) * 1000, memory_total_mib: 81920 })),
+    );
   });
 
   it("says clearly when --gpus all finds no nvidia-smi", async () => {

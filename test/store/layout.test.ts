@@ -7,6 +7,7 @@ import { stringifyJson } from "../../src/json.js";
 import { storedTaskId } from "../../src/store/taskIds.js";
 import { QueueLayoutError } from "../../src/core/errors.js";
 import { ScriptCode } from "../../src/store/scriptCodes.js";
+import { LUA_CONSTANTS } from "../../src/store/luaConstants.js";
 import { toLayout1, writeLayout1Tasks } from "../support/layout1.js";
 import { createTestQueue } from "../support/redis.js";
 
@@ -68,7 +69,7 @@ describe("the migration of a queue of the earlier layout", () => {
     let calls = 1;
     while (Number((await store.migrateQueue(q.queueId, 2))[1]) > 0) calls++;
     expect(calls).toBeGreaterThanOrEqual(4);
-    expect(await q.redis.hget(store.keys.queue(q.queueId), "layout")).toBe("2");
+    expect(await q.redis.hget(store.keys.queue(q.queueId), "layout")).toBe(LUA_CONSTANTS.STORE_LAYOUT);
     const left = await q.redis.keys(`${store.keys.root(q.queueId).replace(/[{}]/g, "\\$&")}*`);
     expect(left.filter((key) => /:(task:|status:pending|migrating:)/.test(key))).toEqual([]);
     expect(await q.redis.xlen(store.keys.events(q.queueId))).toBe(0);
@@ -103,7 +104,7 @@ describe("the migration of a queue of the earlier layout", () => {
     await using _ = q;
     const lines: string[] = [];
     expect(await migrateQueues(q.broker.store, (line) => lines.push(line))).toBe(1);
-    expect(lines.join("\n")).toMatch(/Migrating queue .* from Redis layout 1 to 2[\s\S]*Migrated queue .*: 7 tasks/);
+    expect(lines.join("\n")).toMatch(/Migrating queue .* from Redis layout 1 to 3[\s\S]*Migrated queue .*: 7 tasks/);
     expect(await migrateQueues(q.broker.store, (line) => lines.push(line))).toBe(0);
     const api = new DirectLabtasker(q.broker, { queueName: q.queueName, password: "secret" });
     expect((await api.getTask(ids.c1!)).status).toBe("cancelled");

@@ -1,9 +1,35 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { newTaskIdArgument, storedTaskId, taskIdArgument, taskIdFromStored } from "../../src/store/taskIds.js";
+import { TASK_ID_PATTERN, mintRunId, mintTaskId, newTaskIdArgument, storedTaskId, taskIdArgument, taskIdFromStored } from "../../src/store/taskIds.js";
 import { createTestQueue } from "../support/redis.js";
 
 describe("stored task ids", () => {
+  it("mints ids of v2's form and keeps them as their 9 bytes; an id a v2 client chose too", () => {
+    const ids = Array.from({ length: 1000 }, mintTaskId);
+    for (const id of ids) {
+      expect(id).toMatch(TASK_ID_PATTERN);
+      expect(storedTaskId(id)).toHaveLength(9);
+      expect(taskIdFromStored(storedTaskId(id))).toBe(id);
+    }
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const id of ["t_AAAAAAAAAAAA", "t_____________", "t_------------", "t_zZ09-_aA9z-_"]) {
+      expect(taskIdFromStored(storedTaskId(id))).toBe(id);
+      expect(taskIdArgument(id)).toBe(id);
+    }
+    expect(mintRunId()).toMatch(/^r_[A-Za-z0-9_-]{12}$/);
+  });
+
+  it("converts ids in Lua as in TypeScript, every character of the alphabet included", async () => {
+    await using q = await createTestQueue();
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    for (let at = 0; at < alphabet.length; at += 12) {
+      const id = `t_${alphabet.slice(at, at + 12).padEnd(12, "_")}`;
+      await q.broker.v2.putTask(q.queueName, id, { args: { at } });
+      expect(await q.redis.hexists(q.broker.store.keys.tasks(q.queueId), storedTaskId(id))).toBe(1);
+      expect((await q.api.getTask(id)).args).toEqual({ at });
+    }
+  });
+
   it("keeps a UUID as its 16 bytes, and reads it back", () => {
     const id = randomUUID();
     expect(storedTaskId(id)).toHaveLength(16);

@@ -1,3 +1,4 @@
+import { parse as losslessParse, LosslessNumber } from "lossless-json";
 import { describe, expect, it } from "vitest";
 import { parseJson, pythonFloat, pythonFloatRepr, stringifyJson, toPlain } from "../../src/json.js";
 
@@ -9,6 +10,46 @@ describe("lossless JSON", () => {
 
   it("gives plain numbers where JavaScript prints them back identically", () => {
     expect(parseJson('{"a":1,"b":0.5}')).toEqual({ a: 1, b: 0.5 });
+  });
+
+  it.each([
+    '{"lr":0.004,"model":"vit_b16","bs":64,"seed":12345,"epochs":90}',
+    '{"a":3.0}',
+    '{"a":1.50}',
+    '{"a":12345678901234567890}',
+    '{"a":-0}',
+    '{"a":1E3}',
+    '{"a": 1}',
+    '{"b":1,"a":2}',
+    '{"2":1,"1":2}',
+    '{"__proto__":{"x":1}}',
+    '{"s":"\\u0041\\n"}',
+    '[1,[2.0,{"k":null}],true,"x"]',
+    '"text"',
+    "{}",
+    '""',
+    "0.1",
+    "1e400",
+  ])("parses %s to the same value whichever way it takes", (text) => {
+    const value = parseJson(text);
+    const expected = losslessParse(text, null, (n: string) => (String(Number(n)) === n ? Number(n) : new LosslessNumber(n)));
+    expect(value).toStrictEqual(expected);
+    expect(Object.getPrototypeOf(value)).toBe(Object.getPrototypeOf(expected));
+    expect(stringifyJson(value)).toBe(stringifyJson(expected));
+  });
+
+  it("refuses bad JSON with the lossless parser's errors", () => {
+    for (const text of ['{"a":1,"a":2}', "{", '{"a":01}', "NaN"]) {
+      expect(() => parseJson(text)).toThrow(SyntaxError);
+      expect(() => parseJson(text)).toThrow(/./);
+      let expected = "";
+      try {
+        losslessParse(text);
+      } catch (error) {
+        expected = (error as Error).message;
+      }
+      expect(() => parseJson(text)).toThrow(expected);
+    }
   });
 
   it("converts to plain JavaScript values for comparison", () => {

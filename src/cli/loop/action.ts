@@ -149,6 +149,7 @@ function commandJob(template: CommandTemplate, flags: LoopFlags, onSpawn?: (pid:
 
 export async function loopAction(command: Command, argv: string[], flags: LoopFlags): Promise<void> {
   if (flags.perGpu !== undefined && flags.gpus === undefined) throw new UsageError("--per-gpu needs --gpus.");
+  if (flags.gpuTelemetry !== undefined && flags.gpus === undefined) throw new UsageError("--gpu-telemetry needs --gpus.");
   if (flags.gpus !== undefined && flags.workerId !== undefined) throw new UsageError("--worker-id names one worker; a pool (--gpus) creates one per slot.");
   const { source, fromStdin } = await commandSource(argv, flags);
   const template = parseTemplateOrExit(source);
@@ -183,7 +184,7 @@ export async function loopAction(command: Command, argv: string[], flags: LoopFl
     const { runGpuPool } = await import("./pool/index.js");
     let exit: () => void;
     try {
-      exit = await runGpuPool(api.transport, flags.gpus, flags.perGpu ?? 1, slotArgv(process.argv.slice(2), fromStdin ? (source as string) : null));
+      exit = await runGpuPool(api.transport, flags.gpus, flags.perGpu ?? 1, slotArgv(process.argv.slice(2), fromStdin ? (source as string) : null), flags.gpuTelemetry ?? null);
     } finally {
       await api.close();
     }

@@ -21,6 +21,8 @@ export interface LoopFlags {
   /** `--gpus`: run a pool, one loop per slot (./pool/). */
   gpus?: string;
   perGpu?: number;
+  /** `--gpu-telemetry`: seconds between two samples of the GPUs' use (./pool/telemetry.ts). */
+  gpuTelemetry?: number;
   /** `--no-upload-logs`: keep each run's output in run.log only. */
   uploadLogs: boolean;
 }
@@ -28,6 +30,13 @@ export interface LoopFlags {
 function slotsPerGpu(text: string): number {
   const value = Number(text.trim());
   if (!Number.isInteger(value) || value < 1 || value > 64) throw new InvalidArgumentError(`must be a whole number from 1 to 64 (got ${text})`);
+  return value;
+}
+
+/** At least 1 s: one nvidia-smi call per interval costs tens of milliseconds of CPU. */
+function telemetrySeconds(text: string): number {
+  const value = Number(text.trim());
+  if (text.trim() === "" || !Number.isFinite(value) || value < 1) throw new InvalidArgumentError(`must be a number of seconds >= 1 (got ${text})`);
   return value;
 }
 
@@ -72,6 +81,7 @@ export function loopCommand(): Command {
     .option("-v, --verbose", "Print debug messages (the parsed filter, the worker, a stopped heartbeat).")
     .option("--gpus <GPUS>", "Run one loop per GPU in one command: all (from nvidia-smi), a count N, or indexes such as 0,2,3.")
     .option("--per-gpu <K>", "With --gpus: K loops per GPU, for small jobs (default 1).", slotsPerGpu)
+    .option("--gpu-telemetry <SECONDS>", "With --gpus: sample each GPU's use (nvidia-smi) this often into its slot's worker, for `worker ls` (default: off).", telemetrySeconds)
     .option("--no-upload-logs", "Keep each run's output in its run.log only (default: also sent to the server, see `task logs`).")
     .passThroughOptions()
     .addHelpText("after", EXAMPLES)

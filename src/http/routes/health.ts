@@ -41,8 +41,12 @@ export function healthRoutes(router: Router, broker: Broker, options: HealthRout
     sendJson(res, 200, { message: "Welcome to Labtasker!", versions: ["v1"], docs: "/docs", extensions: EXTENSIONS });
   });
 
-  router.get("/health", (_req, res) => {
-    sendJson(res, 200, { connection: "ok" });
+  // One body for both protocols: v1's `connection` (its client reads /health/full) and v2's three fields, which v2's
+  // client and web UI check (`status` "ok", `api_version` "2"), each ignoring the other's keys. v2 answers 503 when
+  // its database does not; so does this when Redis does not answer. Open whatever Authorization header is sent.
+  router.get("/health", async (_req, res) => {
+    const healthy = (await broker.health()).status === "healthy";
+    sendJson(res, healthy ? 200 : 503, { connection: "ok", status: healthy ? "ok" : "error", api_version: "2", database: healthy ? "ok" : "error" });
   });
 
   // v1's answer by default: labtasker 1.0.1's client checks this document for fields it does not know and warns on

@@ -9,7 +9,7 @@ export type { EncodeOptions } from "./codec.js";
 export { compileBuilder, type Builder, type Convert } from "./build.js";
 export type { Field, FieldType } from "./fields.js";
 export { TASK_FIELDS, taskFromWire, taskToWire } from "./task.js";
-export { WORKER_FIELDS, workerFromWire, workerToWire } from "./worker.js";
+export { WORKER_FIELDS, telemetryToWire, workerFromWire, workerToWire } from "./worker.js";
 export { QUEUE_FIELDS, queueFromWire, queueToWire } from "./queue.js";
 export { eventFromWire, eventToWire } from "./event.js";
 export { responseModel } from "./response.js";

@@ -189,8 +189,8 @@ export interface ServerHandle {
   restart(): Promise<void>;
 }
 
-/** `labtasker-server serve` on a free port against `redisUrl`; resolves once it answers /health. */
-export async function startServer(options: { name: string; redisUrl: string; logDir: string; port?: number; sweepInterval?: number; keyPrefix?: string }): Promise<ServerHandle> {
+/** `labtasker-server serve` on a free port against `redisUrl` (`env`: settings added to its clean environment); resolves once it answers /health. */
+export async function startServer(options: { name: string; redisUrl: string; logDir: string; port?: number; sweepInterval?: number; keyPrefix?: string; env?: NodeJS.ProcessEnv }): Promise<ServerHandle> {
   const port = options.port ?? (await freePort());
   const logFile = join(options.logDir, `${options.name}.log`);
   const launch = async () => {
@@ -199,7 +199,7 @@ export async function startServer(options: { name: string; redisUrl: string; log
       process.execPath,
       [SERVER_BIN, "serve", "--host", "127.0.0.1", "--port", String(port), "--redis-url", options.redisUrl, "--sweep-interval", String(options.sweepInterval ?? 0.5), "--key-prefix", options.keyPrefix ?? "labtasker"],
       logFile,
-      { env: cleanEnv() },
+      { env: cleanEnv(options.env) },
     );
     await waitFor(`${options.name} to answer on port ${port}`, async () => {
       if (!proc.running) throw new Error(`${options.name} exited: ${proc.log().slice(-2000)}`);

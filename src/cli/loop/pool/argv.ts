@@ -1,9 +1,9 @@
 /** The command line of a pool's slot: the pool's own, without the pool's flags, and with a command read from stdin. */
 
-const POOL_FLAGS = new Set(["--gpus", "--per-gpu"]);
+const POOL_FLAGS = new Set(["--gpus", "--per-gpu", "--gpu-telemetry"]);
 
 /**
- * `argv` (the arguments after the script) without `--gpus`/`--per-gpu` and their values; flags after `--` belong to
+ * `argv` (the arguments after the script) without `--gpus`/`--per-gpu`/`--gpu-telemetry` and their values; flags after `--` belong to
  * the command and stay. A command the pool read from stdin is passed on as `--command` (a slot's stdin is empty).
  */
 export function slotArgv(argv: readonly string[], stdinCommand: string | null): string[] {

@@ -21,6 +21,7 @@ import type { Labtasker, TaskCounts } from "../../../core/api.js";
 import { backoffMs, sleep } from "../../../sleep.js";
 import { exitBySignal, type StopSignal } from "../../../runner/index.js";
 import { SLOT_ENV, type SlotMessage } from "./protocol.js";
+import { startTelemetry } from "./telemetry.js";
 import type { SlotPlan } from "./slots.js";
 import { liveView, plainView, type PoolView, type SlotState } from "./view.js";
 
@@ -36,6 +37,8 @@ export interface PoolOptions {
   argv: readonly string[];
   /** Draw the live view (stderr is a terminal) rather than prefixed lines. */
   live: boolean;
+  /** Sample the GPUs' use this often into each slot's worker (./telemetry.ts); null: never. @defaultValue null */
+  telemetryIntervalMs?: number | null;
 }
 
 interface Slot extends SlotState {
@@ -61,13 +64,25 @@ export async function runPool(options: PoolOptions): Promise<PoolResult> {
   const slots: Slot[] = [];
   for (const plan of options.slots) {
     const workerId = await client.createWorker({ workerName: plan.workerName, metadata: plan.metadata });
-    slots.push({ plan, workerId, label: plan.label, task: null, phase: "starting", lastLine: "", child: null, commandPid: null, deaths: 0, exited: Promise.resolve() });
+    slots.push({ plan, workerId, label: plan.label, task: null, phase: "starting", lastLine: "", gpu: null, child: null, commandPid: null, deaths: 0, exited: Promise.resolve() });
   }
   const view: PoolView = options.live ? liveView(slots) : plainView();
   const result: PoolResult = { signal: null, failed: 0, usageErrors: 0 };
   let stopping: StopSignal | null = null;
 
   const stopCounts = options.live ? pollCounts(client, (counts) => view.update(counts)) : null;
+  const stopTelemetry = options.telemetryIntervalMs
+    ? startTelemetry({
+        client,
+        intervalMs: options.telemetryIntervalMs,
+        slots: slots.map((slot) => ({ workerId: slot.workerId, gpuIndex: slot.plan.gpu.index, active: () => slot.phase !== "done" && slot.phase !== "failed" })),
+        onSample: (samples) => {
+          for (const slot of slots) slot.gpu = samples.find((sample) => sample.index === slot.plan.gpu.index) ?? null;
+          view.update();
+        },
+        onProblem: (message) => view.event(null, message),
+      })
+    : null;
 
   const onSignal = (signal: StopSignal) => {
     if (stopping === null) {
@@ -182,6 +197,7 @@ export async function runPool(options: PoolOptions): Promise<PoolResult> {
     await Promise.all(slots.map((slot) => slot.exited));
   } finally {
     stopCounts?.();
+    stopTelemetry?.();
     for (const [signal, handler] of handlers) process.off(signal, handler);
     view.close();
   }

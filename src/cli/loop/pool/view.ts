@@ -7,6 +7,7 @@
 import { StringDecoder } from "node:string_decoder";
 import type { TaskCounts } from "../../../core/api.js";
 import { AnsiStripper } from "../../../runner/capture.js";
+import type { GpuSample } from "./telemetry.js";
 
 export interface SlotState {
   label: string;
@@ -15,6 +16,8 @@ export interface SlotState {
   /** What the slot is doing when it runs no task. */
   phase: "starting" | "idle" | "restarting" | "done" | "failed" | "stopping";
   lastLine: string;
+  /** The slot's GPU at the last telemetry sample (`--gpu-telemetry`), or null. */
+  gpu: GpuSample | null;
 }
 
 export interface PoolView {
@@ -87,6 +90,14 @@ function describeArgs(args: unknown): string {
     .join(" ");
 }
 
+/** A slot's GPU use in its live line: ` 87% 12.3/80.0G`, or nothing without telemetry. */
+function describeGpu(gpu: GpuSample | null): string {
+  if (gpu === null) return "";
+  const gib = (mib: number | null) => (mib === null ? "?" : (mib / 1024).toFixed(1));
+  const utilization = gpu.utilizationPct === null ? "  ?%" : `${String(Math.round(gpu.utilizationPct)).padStart(3)}%`;
+  return ` ${utilization} ${gib(gpu.memoryUsedMib)}/${gib(gpu.memoryTotalMib)}G`;
+}
+
 /** Cuts a line to `width` characters (code points; wide characters may still wrap, which the redraw allows for). */
 function fit(line: string, width: number): string {
   const chars = [...line];
@@ -117,7 +128,7 @@ export function liveView(slots: readonly SlotState[], stream: NodeJS.WriteStream
       : `labtasker pool: ${slots.length} slots`;
     const labelWidth = Math.max(...slots.map((slot) => slot.label.length));
     const lines = [header, ...slots.map((slot) => {
-      const label = slot.label.padEnd(labelWidth);
+      const label = slot.label.padEnd(labelWidth) + describeGpu(slot.gpu);
       if (slot.task === null) return `${label}  ${slot.phase}`;
       const { taskId, args, startedAt } = slot.task;
       return `${label}  ${taskId.slice(0, 8)}  ${clock(now - startedAt)}  ${describeArgs(args)}  │ ${slot.lastLine}`;

@@ -16,12 +16,17 @@
   KEYS[8] success      labtasker:{<queue_id>}:status:success     ZSET
   KEYS[9] failed       labtasker:{<queue_id>}:status:failed      ZSET
   KEYS[10] cancelled   labtasker:{<queue_id>}:status:cancelled   ZSET
+  KEYS[11] observations       labtasker:{<queue_id>}:observations         HASH v2 worker observations
+  KEYS[12] observationExpiry  labtasker:{<queue_id>}:observation-expiry   ZSET
 
   Derived from KEYS[1], because their ids are read inside the script, from the sets being emptied (the caller
   would have to read them first, and they may change before the script runs):
     worker-tasks:<worker_id>   the task set of the worker each task names, and of each worker
     worker:<worker_id>         each worker (a member of KEYS[2])
     pending-by-args:<sig>      each pending index (its sig is a member of KEYS[3]), emptied like the status indexes
+    pending-by-route:<route>   each route's claim index (a member of `routes`), emptied likewise
+    archived:<status>, pending-routed, waiting   emptied likewise; routes, dependents, runs   unlinked at the end
+    (labtasker v2's indexes: derived rather than passed, as every script that writes tasks derives them)
 
   ARGV[1] batch  entities to delete at most in this call, integer
 
@@ -35,9 +40,13 @@
 local root, workersKey, signaturesKey, tasksKey = KEYS[1], KEYS[2], KEYS[3], KEYS[6]
 local budget = tonumber(ARGV[1])
 
-local indexes = { KEYS[7], KEYS[8], KEYS[9], KEYS[10] }
+local indexes = { KEYS[7], KEYS[8], KEYS[9], KEYS[10], K.routed(root), K.waiting(root) }
+for _, status in ipairs({ "success", "failed", "cancelled" }) do indexes[#indexes + 1] = K.archivedStatus(root, status) end
 for _, signature in ipairs(redis.call("SMEMBERS", signaturesKey)) do
   indexes[#indexes + 1] = K.signature(root, signature)
+end
+for _, route in ipairs(redis.call("SMEMBERS", K.routes(root))) do
+  indexes[#indexes + 1] = K.routeIndex(root, route)
 end
 for _, index in ipairs(indexes) do
   local members = redis.call("ZRANGE", index, 0, budget - 1)
@@ -68,5 +77,5 @@ if #workers > 0 then
 end
 
 -- The indexes are empty, so gone. Tasks in no index (none, unless an index entry was lost) go with the HASH.
-redis.call("UNLINK", signaturesKey, KEYS[4], KEYS[5], tasksKey)
+redis.call("UNLINK", signaturesKey, KEYS[4], KEYS[5], tasksKey, KEYS[11], KEYS[12], K.routes(root), K.dependents(root), K.runs(root))
 return { E.OK, 0 }

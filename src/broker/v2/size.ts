@@ -1,0 +1,28 @@
+/**
+ * v2's limit on a task's stored data: 1 MiB of its definition and result (name, args, metadata, priority,
+ * max_attempts, routes, dependencies when any, result, progress when any), measured as compact JSON as 2.8.0 measures
+ * it (`task_data_too_large`, 422). Checked where the broker has the whole task at hand: a create and an update.
+ */
+import { V2Error } from "../../core/v2/errors.js";
+import type { V2Task } from "../../core/v2/model.js";
+import { canonicalJson } from "./fields.js";
+import type { JsonObject } from "../../json.js";
+
+export const MAX_TASK_DATA_BYTES = 1024 * 1024;
+
+export function assertTaskDataSize(task: Pick<V2Task, "name" | "args" | "metadata" | "priority" | "max_attempts" | "routes" | "dependencies" | "result" | "progress">): void {
+  const stored: JsonObject = {
+    name: task.name,
+    args: task.args,
+    metadata: task.metadata,
+    priority: task.priority,
+    max_attempts: task.max_attempts,
+    routes: task.routes,
+    result: task.result,
+  };
+  if (task.progress !== null) stored.progress = task.progress;
+  if (task.dependencies.length > 0) stored.dependencies = task.dependencies;
+  if (Buffer.byteLength(canonicalJson(stored), "utf8") > MAX_TASK_DATA_BYTES) {
+    throw new V2Error("task_data_too_large", "The task's stored data would exceed 1 MiB.", { max_bytes: MAX_TASK_DATA_BYTES });
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * v2's JSON objects as its server shows them. labtasker 2.8.0 stores args, metadata, result and progress as canonical
+ * JSON (keys sorted, at every depth), so every read gives them back with sorted keys whatever order they were sent
+ * in; the documents here do the same, so that output compared between the two servers matches. Numbers keep the form
+ * they were stored in (src/json.ts), so `3.0` stays `3.0`.
+ */
+import { isLosslessNumber, type JsonObject, type JsonValue } from "../../json.js";
+
+export function sortedJson<T extends JsonValue>(value: T): T {
+  if (Array.isArray(value)) return value.map((item) => sortedJson(item)) as T;
+  if (value === null || typeof value !== "object" || isLosslessNumber(value)) return value;
+  const out: JsonObject = {};
+  for (const key of Object.keys(value).sort(compareCodePoints)) out[key] = sortedJson((value as JsonObject)[key]!);
+  return out as T;
+}
+
+/** Python's `sort_keys` order: by code point (JavaScript's default sort compares UTF-16 units). */
+function compareCodePoints(a: string, b: string): number {
+  if (a === b) return 0;
+  const left = [...a];
+  const right = [...b];
+  for (let i = 0; i < Math.min(left.length, right.length); i++) {
+    const difference = left[i]!.codePointAt(0)! - right[i]!.codePointAt(0)!;
+    if (difference !== 0) return difference;
+  }
+  return left.length - right.length;
+}
