@@ -16,7 +16,7 @@ export default tseslint.config(
   {
     // Type-aware rules: a promise nobody awaits loses its error (and, in a worker, its task's report); a promise
     // passed where a callback's result is ignored (an event listener, Array#forEach) does the same.
-    files: ["**/*.ts"],
+    files: ["**/*.ts", "**/*.tsx"],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
       "@typescript-eslint/no-floating-promises": "error",

@@ -6,9 +6,12 @@
  * that queue's subscribers, so a hundred SSE clients of a queue cost one Redis connection, not a hundred. A subscriber may first replay what it missed (by sequence number), then joins the live feed.
  */
 import { duplicateConnection, type RedisConnection } from "../store/connection.js";
-import { decodeEvent } from "../store/codecs.js";
+import { decodeEvent, decodeEventHead, type QueueEventHead } from "../store/codecs.js";
 import type { RedisStore } from "../store/store.js";
 import type { QueueEvent } from "../core/model.js";
+
+/** Stream entries read per request when scanning the stream's history. */
+const HISTORY_BATCH = 500;
 
 /** How long one blocking read waits before looping, so a stopped reader exits within this time. */
 const BLOCK_MS = 1000;
@@ -148,6 +151,34 @@ export class EventHub {
         void reader.stop();
       }
     }
+  }
+
+  /**
+   * The transitions the stream holds after `afterSequence`, oldest first, at most `count`, without the entities'
+   * documents (the stream keeps about the last 10,000 events of a queue).
+   */
+  async heads(queueId: string, afterSequence: number, count: number): Promise<QueueEventHead[]> {
+    return (await this.store.readEvents(queueId, afterSequence, count)).map(decodeEventHead);
+  }
+
+  /**
+   * The events of one task or worker that the stream still holds, newest first, at most `limit`; reads at most
+   * `scan` entries back from the newest, so the cost is bounded whatever the stream holds.
+   */
+  async ofEntity(queueId: string, entityId: string, options: { limit: number; scan: number }): Promise<QueueEvent[]> {
+    const found: QueueEvent[] = [];
+    let before: number | null = null;
+    for (let scanned = 0; scanned < options.scan && found.length < options.limit; ) {
+      const entries = await this.store.readEventsBefore(queueId, before, Math.min(HISTORY_BATCH, options.scan - scanned));
+      if (entries.length === 0) break;
+      scanned += entries.length;
+      for (const entry of entries) {
+        const head = decodeEventHead(entry);
+        before = head.sequence;
+        if (head.entityId === entityId && found.length < options.limit) found.push(decodeEvent(queueId, entry));
+      }
+    }
+    return found;
   }
 
   private readerFor(queueId: string, startAfter: number): QueueReader {

@@ -20,6 +20,8 @@ import { workerRoutes } from "./routes/workers.js";
 import { serverVersionHeader, v2Routes } from "./routes/v2/index.js";
 import { V2_ROUTES } from "./routes/v2/table.js";
 import { parseBody } from "./validate.js";
+import { DASHBOARD_PREFIX, DASHBOARD_ROUTES, DASHBOARD_SERVED_PATHS, createDashboard, type DashboardOptions } from "./dashboard/index.js";
+import { MIRRORED_V1_PATH } from "./dashboard/paths.js";
 import type { V2AuthOptions } from "./bearer.js";
 import type { LabtaskerV2 } from "../core/v2/api.js";
 
@@ -42,6 +44,8 @@ export interface AppOptions {
   version?: string;
   /** The hosts notification rules may target (`--notify-allow-host`). @defaultValue none */
   notifyAllowList?: AllowList;
+  /** The web dashboard at `/` (docs/dashboard.md); `false` serves the API alone. @defaultValue enabled */
+  dashboard?: DashboardOptions | false;
   /** v2's operations. @defaultValue the broker's v2 view */
   v2?: LabtaskerV2;
   /** v2's bearer token, or v2 closed (no token on a non-loopback address). @defaultValue open, no token */
@@ -62,14 +66,21 @@ export function createApp(options: AppOptions): LabtaskerApp {
   app.set("etag", false);
   app.set("query parser", "simple");
 
+  const bodyLimit = options.bodyLimit ?? "16mb";
   const logError = options.logError ?? ((e: unknown) => console.error(e));
   const v2Auth = options.v2Auth ?? {};
   // v2's version header goes on every /api/ answer to a caller v2 authenticates, 404s and 405s included (as v2's).
   app.use(serverVersionHeader(v2Auth));
 
+  const dashboard = options.dashboard === false ? undefined : createDashboard(broker, { ...options.dashboard, bodyLimit, events: { pingIntervalSeconds: options.pingIntervalSeconds, openStreams } });
+  const dashboardPaths = dashboard === undefined ? [] : [
+    ...DASHBOARD_ROUTES,
+    ...DASHBOARD_SERVED_PATHS,
+    ...ROUTES.filter((route) => MIRRORED_V1_PATH.test(route.path)).map((route) => ({ ...route, path: DASHBOARD_PREFIX + route.path })),
+  ];
   // A known path with another method is 405 and an unknown path 404, before authentication, as FastAPI routes (both
   // protocols: v2's server answers the same `{"detail": ...}` bodies there, not its envelope).
-  const served = [...ROUTES, ...NOTIFY_ROUTES, ...V2_ROUTES, { method: "get", path: "/openapi.json" }, { method: "get", path: "/docs" }];
+  const served = [...ROUTES, ...NOTIFY_ROUTES, ...V2_ROUTES, ...dashboardPaths, { method: "get", path: "/openapi.json" }, { method: "get", path: "/docs" }];
   const routes = served.map((route) => ({ method: route.method.toUpperCase(), pattern: new RegExp(`^${route.path.replace(/\{\w+\}/g, "[^/]+")}$`) }));
   app.use((req, res, next) => {
     const method = req.method === "HEAD" ? "GET" : req.method;
@@ -83,14 +94,19 @@ export function createApp(options: AppOptions): LabtaskerApp {
   });
 
   app.use("/api/v2", v2Routes({ v2: options.v2 ?? broker.v2, auth: v2Auth, logError }));
-  app.use(logRoutes(broker, options.bodyLimit ?? "16mb")); // before the body parser: it parses its own (./routes/logs.ts)
-  app.use(express.raw({ type: () => true, limit: options.bodyLimit ?? "16mb" }));
+  app.use(logRoutes(broker, bodyLimit)); // before the body parser: it parses its own (./routes/logs.ts)
+  if (dashboard !== undefined) app.use(DASHBOARD_PREFIX, dashboard.beforeBodyParser);
+  app.use(express.raw({ type: () => true, limit: bodyLimit }));
   app.use((req, _res, next) => {
     req.body = Buffer.isBuffer(req.body) ? parseBody(req.body) : undefined;
     next();
   });
 
   const open: Router = express.Router();
+  if (dashboard !== undefined) {
+    open.get("/", dashboard.page);
+    app.use(DASHBOARD_PREFIX, dashboard.router);
+  }
   healthRoutes(open, broker, { sweepIntervalSeconds: options.sweepIntervalSeconds ?? 0.5, warnings: options.warnings });
   openQueueRoutes(open, broker);
   const document = openApiDocument(options.version ?? "0.0.0");
@@ -113,13 +129,14 @@ export function createApp(options: AppOptions): LabtaskerApp {
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
     if (res.headersSent) return;
     if (error instanceof LabtaskerError) {
-      if (error.status === 401) res.set("WWW-Authenticate", "Basic");
+      // Not for the dashboard's routes: a browser answers a Basic challenge with its own password prompt.
+      if (error.status === 401 && !req.originalUrl.startsWith(`${DASHBOARD_PREFIX}/`)) res.set("WWW-Authenticate", "Basic");
       sendJson(res, error.status, { detail: error.detail });
       return;
     }
     const status = (error as { status?: number; type?: string }).status;
     if ((error as { type?: string }).type === "entity.too.large") {
-      sendJson(res, 413, { detail: `Request body is larger than the limit of ${options.bodyLimit ?? "16mb"}` });
+      sendJson(res, 413, { detail: `Request body is larger than the limit of ${bodyLimit}` });
       return;
     }
     if (typeof status === "number" && status >= 400 && status < 500) {

@@ -49,6 +49,7 @@ interface ServeFlags {
   allowEviction?: boolean;
   notifyAllowHost?: string[];
   notifyKeyFile?: string;
+  dashboard: boolean;
   token?: string;
   v2LeaseSeconds?: number;
 }
@@ -100,6 +101,7 @@ program
       .env("LABTASKER_NOTIFY_ALLOW_HOSTS")
       .argParser(hostList),
   )
+  .addOption(new Option("--no-dashboard", "serve the API alone, without the web dashboard at / (docs/dashboard.md)").env("LABTASKER_NO_DASHBOARD"))
   .addOption(new Option("--notify-key-file <path>", "key that opens notification rules' secrets, created when missing; share it between replicas (default: <data-dir>/notify-key.pem)").env("LABTASKER_NOTIFY_KEY_FILE"))
   .addOption(new Option("--token <token>", "v2's bearer token for /api/v2 (v1 keeps queue passwords); required for /api/v2 on a non-loopback --host").env("LABTASKER_SERVER_TOKEN"))
   .addOption(new Option("--v2-lease-seconds <seconds>", "lease of a v2 claim, renewed by each heartbeat (v2's: 300)").env("LABTASKER_V2_LEASE_SECONDS").argParser(positiveNumber))
@@ -150,6 +152,7 @@ program
       pingIntervalSeconds: options.pingInterval,
       allowEviction: options.allowEviction,
       notify: { allowHosts: options.notifyAllowHost, keyFile: options.notifyKeyFile },
+      dashboard: options.dashboard,
       token: options.token ?? null,
       v2LeaseSeconds: options.v2LeaseSeconds,
       version,
@@ -158,6 +161,7 @@ program
     started.server = server;
     const v2 = !server.v2Enabled ? "v2 disabled: no token on a non-loopback address" : options.token ? "v2 with a token" : "v2 without a token";
     log(`labtasker-server ${version} listening on ${server.url} (Redis: ${redisUrl ? maskRedisUrl(server.redisUrl) : "embedded"}; API v1, ${v2})`);
+    if (options.dashboard) log(`Dashboard: open ${server.url}/ in a browser and sign in with a queue's name and password`);
   });
 
 program.parseAsync().catch((error: unknown) => {

@@ -5,6 +5,7 @@
 import { Type, type TSchema } from "@sinclair/typebox";
 import * as S from "./schemas.js";
 import { NOTIFY_ROUTES } from "./routes/notify.js";
+import { DASHBOARD_ROUTES } from "./dashboard/paths.js";
 import { ErrorEnvelopeSchema, HealthSchema, V2_ROUTES, bodySchema } from "./routes/v2/table.js";
 
 interface RouteDoc {
@@ -17,6 +18,10 @@ interface RouteDoc {
   status: number;
   response?: TSchema;
   contentType?: string;
+  /** Authenticated by the dashboard's session cookie rather than Basic auth. */
+  session?: true;
+  /** The body of a 400, where it says more than `detail`. */
+  badRequest?: TSchema;
   /** The route also takes the bytes themselves as an application/octet-stream body: what they are. */
   rawBody?: string;
 }
@@ -76,7 +81,7 @@ function plain(schema: TSchema): unknown {
 
 export function openApiDocument(version: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
-  const routes: readonly RouteDoc[] = [...ROUTES, ...NOTIFY_ROUTES];
+  const routes: readonly RouteDoc[] = [...ROUTES, ...NOTIFY_ROUTES, ...DASHBOARD_ROUTES];
   for (const route of routes) {
     const pathParams = [...route.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: "path", required: true, schema: { type: "string" } }));
     const queryParams = Object.entries(route.query ?? {}).map(([name, q]) => ({ name, in: "query", required: false, description: q.description, schema: plain(q.schema) }));
@@ -84,7 +89,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
     paths[route.path] ??= {};
     paths[route.path]![route.method] = {
       summary: route.summary,
-      ...(route.auth ? { security: [{ basic: [] }] } : {}),
+      ...(route.auth ? { security: [route.session ? { session: [] } : { basic: [] }] } : {}),
       parameters: [...pathParams, ...queryParams],
       ...(route.body
         ? {
@@ -104,7 +109,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
           ...(route.contentType ? { content: { [route.contentType]: { schema: { type: "string" } } } } : {}),
         },
         ...(route.auth ? { 401: errorResponse } : {}),
-        400: errorResponse,
+        400: route.badRequest ? { description: "error", content: { "application/json": { schema: plain(route.badRequest) } } } : errorResponse,
         404: errorResponse,
         422: errorResponse,
       },
@@ -118,6 +123,13 @@ export function openApiDocument(version: string): Record<string, unknown> {
       securitySchemes: {
         basic: { type: "http", scheme: "basic", description: "v1: user: queue name or id; password: queue password" },
         bearer: { type: "http", scheme: "bearer", description: "v2: the server's token (LABTASKER_SERVER_TOKEN), when it has one" },
+        session: {
+          type: "apiKey",
+          in: "cookie",
+          name: "labtasker_session",
+          description:
+            "the dashboard's session (POST /dashboard/api/session); POST, PUT and DELETE also need its CSRF token in X-CSRF-Token. The task, worker, event and log routes of /api/v1/queues/me are served with it under /dashboard/api/v1/queues/me too",
+        },
       },
     },
     paths,

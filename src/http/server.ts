@@ -48,6 +48,8 @@ export interface ServeOptions {
   log?: (message: string) => void;
   /** Notification delivery (docs/notifications.md). */
   notify?: NotifyServeOptions;
+  /** The web dashboard at `/` (docs/dashboard.md). @defaultValue true */
+  dashboard?: boolean;
   /**
    * v2's server-wide bearer token (`LABTASKER_SERVER_TOKEN`). Without one, v2's routes are open on a loopback address
    * and closed (401) on any other; v1's routes keep their queue passwords either way.
@@ -188,6 +190,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     version: options.version,
     warnings,
     notifyAllowList,
+    dashboard: options.dashboard === false ? false : undefined,
     v2Auth,
     logError: (error, req) => log(`${req.method} ${req.path} failed: ${(error as Error).stack ?? String(error)}`),
   });

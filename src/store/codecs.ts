@@ -157,6 +157,29 @@ export function decodeQueue(queueId: string, hash: Hash): Queue {
 /** One entry of a queue's event stream as read with the Buffer variants of XRANGE/XREAD: its id, its field list. */
 export type EventEntry = [id: string, fields: Buffer[]];
 
+/** An event without its entity's document: what a count over the stream needs, without unpacking each record. */
+export type QueueEventHead = Omit<QueueEvent, "entityData" | "queueId">;
+
+/** The transition fields of one stream entry ({@link decodeEvent} without the record). */
+export function decodeEventHead([entryId, fields]: EventEntry): QueueEventHead {
+  const entry: Record<string, Buffer> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const name = fields[i]!.toString();
+    if (name !== "record") entry[name] = fields[i + 1]!;
+  }
+  const text = (name: string) => entry[name]?.toString() ?? "";
+  const entityType = text("entity_type") === "worker" ? "worker" : "task";
+  const id = entry.entity_id ?? Buffer.alloc(0);
+  return {
+    sequence: Number(entryId.split("-")[0]),
+    timestamp: new Date(Number(text("time"))),
+    entityType,
+    entityId: entityType === "task" ? taskIdFromStored(id) : id.toString(),
+    oldState: text("old_state"),
+    newState: text("new_state"),
+  };
+}
+
 /**
  * One entry of a queue's event stream, as the Lua `appendEvent` writes it: the transition's fields, and `record`, the
  * entity after it, packed (a task as stored, a worker by lua/includes/documents.lua); the document is built here, not

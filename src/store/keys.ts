@@ -165,6 +165,8 @@ export const GLOBAL_KEY_SUFFIX = {
   notifyQueues: "notify-queues",
   /** STRING: the public half of the servers' notification key (PEM), which seals the secrets of new rules. */
   notifyPublicKey: "notify-public-key",
+  /** STRING: the servers' key (random bytes, hex) that signs dashboard session cookies; made by the first to need it. */
+  dashboardSessionKey: "dashboard-session-key",
   /** The prefix of BullMQ's keys for deliveries: `<prefix>:notify:{deliveries}:...` (BullMQ spells the rest). */
   notifyJobs: "notify",
 } as const;
@@ -307,6 +309,10 @@ export class KeyBuilder {
   /** STRING the PEM public key that seals rule secrets. */
   notifyPublicKey(): string {
     return `${this.prefix}:${GLOBAL_KEY_SUFFIX.notifyPublicKey}`;
+  }
+  /** STRING the hex key that signs dashboard session cookies (src/http/dashboard/session.ts). */
+  dashboardSessionKey(): string {
+    return `${this.prefix}:${GLOBAL_KEY_SUFFIX.dashboardSessionKey}`;
   }
   /** The `prefix` option of BullMQ's queue and worker for deliveries. */
   notifyJobsPrefix(): string {

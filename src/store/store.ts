@@ -550,6 +550,23 @@ export class RedisStore {
     return entries.map(([id, fields]) => [id.toString(), fields]);
   }
 
+  /** Event entries before `beforeSequence` (exclusive; `null`: the newest), newest first, at most `count`. */
+  async readEventsBefore(queueId: string, beforeSequence: number | null, count: number): Promise<EventEntry[]> {
+    const end = beforeSequence === null ? "+" : `(${beforeSequence}-0`;
+    const entries = await this.redis.xrevrangeBuffer(this.keys.events(queueId), end, "-", "COUNT", count);
+    return entries.map(([id, fields]) => [id.toString(), fields]);
+  }
+
+  /**
+   * The key that signs dashboard sessions (hex), made from `candidate` by the first server that asks: `SET NX` then
+   * `GET`, so replicas that race agree on the one that was set.
+   */
+  async dashboardSessionKey(candidate: string): Promise<string> {
+    const key = this.keys.dashboardSessionKey();
+    await this.redis.set(key, candidate, "NX");
+    return (await this.redis.get(key)) ?? candidate;
+  }
+
   /** The sequence number of the newest event of a queue, 0 when none was written. */
   async lastEventSequence(queueId: string): Promise<number> {
     return Number((await this.redis.hget(this.keys.queue(queueId), "event_seq")) ?? 0);

@@ -89,6 +89,6 @@ describe("direct mode", TIMEOUT, () => {
     clearTimeout(killer);
     clearInterval(ticker);
     expect(code).toBe(130);
-    expect(stdout).toMatch(/\[task {6}\]\[[0-9a-f-]{36}\]\[created {4}-> pending {3}\]/);
+    expect(stdout).toMatch(/\[task {6}\]\[t_[A-Za-z0-9_-]{12}\]\[created {4}-> pending {3}\]/);
   });
 });

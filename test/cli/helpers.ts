@@ -179,9 +179,9 @@ export function expectCode(result: RunResult, code: number): void {
   expect({ code: result.code, stderr: result.stderr, stdout: result.stdout }).toEqual({ code, stderr: expect.any(String), stdout: expect.any(String) });
 }
 
-/** Task ids in `text` (UUIDs), in order. */
+/** Task ids in `text` (`t_` + 12 characters), in order. */
 export function ids(text: string): string[] {
-  return text.match(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g) ?? [];
+  return text.match(/(?<![\w-])t_[A-Za-z0-9_-]{12}(?![\w-])/g) ?? [];
 }
 
 /**

@@ -139,7 +139,7 @@ describe("event listen", TIMEOUT, () => {
     expect(result.stderr).toContain("Attempting to connect to server...");
     const lines = result.stdout.trim().split("\n");
     const created = lines.find((line) => line.includes("[created    -> pending   ]"))!;
-    expect(created).toMatch(/^\[\s+\d+\]\[\d{4}-\d\d-\d\dT[\d:.]+\]\[state_transition {4}\]\[task {6}\]\[[0-9a-f-]{36}\]\[created {4}-> pending {3}\]$/);
+    expect(created).toMatch(/^\[\s+\d+\]\[\d{4}-\d\d-\d\dT[\d:.]+\]\[state_transition {4}\]\[task {6}\]\[t_[A-Za-z0-9_-]{12}\]\[created {4}-> pending {3}\]$/);
     const taskId = ids(created)[0]!;
     expect(lines.some((line) => line.includes(taskId) && line.includes("[pending    -> running   ]"))).toBe(true);
   });

@@ -14,13 +14,13 @@ describe("task submit", TIMEOUT, () => {
       "--max-retries", "5", "--heartbeat-timeout", "30", "--task-timeout", "600", "-q", "--", "--lr=3.0", "--bs", "32", "--opt.beta", "0.9",
     ]);
     expectCode(result, 0);
-    expect(result.stdout).toMatch(/^[0-9a-f-]{36}\n$/);
+    expect(result.stdout).toMatch(/^t_[A-Za-z0-9_-]{12}\n$/);
     const task = await cli.api.getTask(result.stdout.trim());
     expect(task).toMatchObject({ taskName: "run_1", metadata: { tags: ["v1"] }, cmd: "python train.py", priority: 20, maxRetries: 5, heartbeatTimeout: 30, taskTimeout: 600 });
     const listed = await cli.run(["task", "ls", "--id", task.taskId, "--fmt", "jsonl"]);
     expect(listed.stdout).toContain('"args":{"lr":3.0,"bs":32,"opt":{"beta":0.9}}');
     const plain = await cli.run(["task", "submit", "--", "--x=1"]);
-    expect(plain.stdout).toMatch(/^Task submitted with ID: [0-9a-f-]{36}\n$/);
+    expect(plain.stdout).toMatch(/^Task submitted with ID: t_[A-Za-z0-9_-]{12}\n$/);
   });
 
   test("negative values after a key are kept; what v1 drops silently fails with exit 2 and submits nothing", async () => {
@@ -119,7 +119,7 @@ describe("task ls", TIMEOUT, () => {
     const empty = await cli.run(["task", "ls", "--fmt", "json", "-s", "failed"]);
     expect(empty.stdout).toBe("[]\n");
     const yaml = await cli.run(["task", "ls"]);
-    expect(yaml.stdout).toMatch(/^- task_id: [0-9a-f-]{36}\n {2}queue_id: /);
+    expect(yaml.stdout).toMatch(/^- task_id: t_[A-Za-z0-9_-]{12}\n {2}queue_id: /);
     expect(yaml.stdout).toMatch(/ {2}created_at: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d/);
     // Not a terminal: no colours, no pager, whatever the flags say.
     expect(yaml.stdout).not.toContain("\u001b[");

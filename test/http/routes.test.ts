@@ -248,9 +248,10 @@ describe("OpenAPI", () => {
     expect(document.paths["/api/v1/queues/me/tasks/next"]?.post).toMatchObject({ requestBody: { content: { "application/json": { schema: { type: "object" } } } } });
     const operations = Object.values(document.paths).flatMap((methods) => Object.keys(methods));
     // the 23 of v1, and our events stream, /health/sweep, the batch delete, the count, a task's log (append, read),
-    // the notification rules (add, list, remove, test, deliveries) and a worker's telemetry; then v2's 23 under
-    // /api/v2 (test/http/v2)
-    expect(operations).toHaveLength(34 + 23);
+    // the notification rules (add, list, remove, test, deliveries), a worker's telemetry and the dashboard's 10
+    // (docs/dashboard.md); then v2's 23 under /api/v2 (test/http/v2)
+    expect(operations).toHaveLength(34 + 10 + 23);
+    expect(document.paths["/dashboard/api/filter"]?.post).toMatchObject({ security: [{ session: [] }] });
     // A log chunk goes as raw bytes, with its place in the query, or (the first form) as JSON.
     const append = document.paths["/api/v1/queues/me/tasks/{task_id}/logs"]?.post as { requestBody: { content: Record<string, unknown> }; parameters: Array<{ name: string }> };
     expect(Object.keys(append.requestBody.content).sort()).toEqual(["application/json", "application/octet-stream"]);

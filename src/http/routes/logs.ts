@@ -13,7 +13,7 @@
  * (v1's documents keep their numbers as written) takes about 20 ms per 256 KiB of base64, so a JSON append is read
  * with plain `JSON.parse` (a base64 string and small integers), and a raw one is not parsed at all.
  */
-import express, { type Request, type Router } from "express";
+import express, { type Request, type RequestHandler, type Router } from "express";
 import type { Broker } from "../../broker/broker.js";
 import type { TaskLogAppend } from "../../core/api.js";
 import { BadRequestError, ValidationError } from "../../core/errors.js";
@@ -73,11 +73,14 @@ function jsonAppend(req: Request): TaskLogAppend {
   return { attempt: attempt as number, run: run as string, offset: offset as number, data: Buffer.from(data, "base64"), ended: ended === true };
 }
 
-/** The log routes, authenticated, with their own body parser: mounted before the app's. */
-export function logRoutes(broker: Broker, bodyLimit: string): Router {
+/**
+ * The log routes, authenticated by `authenticate` (Basic auth, or the dashboard's session), with their own body
+ * parser: mounted before the app's.
+ */
+export function logRoutes(broker: Broker, bodyLimit: string, authenticate: RequestHandler = basicAuth(broker)): Router {
   const router = express.Router();
   const path = "/api/v1/queues/me/tasks/:task_id/logs";
-  router.use(path, basicAuth(broker));
+  router.use(path, authenticate);
   router.post(path, express.raw({ type: () => true, limit: bodyLimit }), async (req, res) => {
     const chunk = isRaw(req) ? rawAppend(req) : jsonAppend(req);
     const number = await broker.logs.append(queueIdOf(res), req.params.task_id!, chunk);
