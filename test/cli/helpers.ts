@@ -184,6 +184,11 @@ export function ids(text: string): string[] {
   return text.match(/(?<![\w-])t_[A-Za-z0-9_-]{12}(?![\w-])/g) ?? [];
 }
 
+/** Queue and worker ids in `text` (UUIDs), in order. */
+export function uuids(text: string): string[] {
+  return text.match(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g) ?? [];
+}
+
 /**
  * Puts a pending task in `status` through the API: fetched, then reported. A failure goes back to pending while
  * retries remain, so "failed" is reported until the task has none left.

@@ -2,7 +2,7 @@
 import { spawn } from "node:child_process";
 import { describe, expect, test } from "vitest";
 import { DirectLabtasker } from "../../src/broker/direct.js";
-import { CLI, cliWithServer, expectCode, ids } from "./helpers.js";
+import { CLI, cliWithServer, expectCode, ids, uuids } from "./helpers.js";
 
 const TIMEOUT = { timeout: 120_000 };
 
@@ -13,7 +13,7 @@ describe("queue", TIMEOUT, () => {
     expectCode(created, 0);
     expect(created.stdout).toMatch(/^Queue created with ID: [0-9a-f-]{36}\n$/);
     const second = new DirectLabtasker(cli.server.broker, { queueName: "second", password: "pw2" });
-    expect(await second.getQueue()).toMatchObject({ queueId: ids(created.stdout)[0], metadata: { team: "vision" } });
+    expect(await second.getQueue()).toMatchObject({ queueId: uuids(created.stdout)[0], metadata: { team: "vision" } });
     const fromEnv = await cli.run(["queue", "create", "-q"], { env: { QUEUE_NAME: "third", PASSWORD: "pw3" } });
     expect(fromEnv.stdout).toMatch(/^[0-9a-f-]{36}\n$/);
     const again = await cli.run(["queue", "create", "--queue-name", "third", "--password", "x"]);
@@ -60,7 +60,7 @@ describe("worker", TIMEOUT, () => {
     await using cli = await cliWithServer();
     const created = await cli.run(["worker", "create", "--name", "gpu-0", "--metadata", "{'gpu': 'a100'}", "--max-retries", "5"]);
     expect(created.stdout).toMatch(/^Worker created with ID: [0-9a-f-]{36}\n$/);
-    const [w1] = ids(created.stdout);
+    const [w1] = uuids(created.stdout);
     const w2 = (await cli.run(["worker", "create", "-q"])).stdout.trim();
     expect(await cli.api.getWorker(w1!)).toMatchObject({ workerName: "gpu-0", metadata: { gpu: "a100" }, maxRetries: 5 });
 

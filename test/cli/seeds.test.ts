@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import type { SubmitTaskOptions } from "../../src/core/api.js";
 import type { JsonObject } from "../../src/json.js";
-import { cliWithServer, expectCode, ids, settle, type CliHarness } from "./helpers.js";
+import { cliWithServer, expectCode, ids, settle, uuids, type CliHarness } from "./helpers.js";
 
 /**
  * Each example spawns the CLI at least once (about 0.3 to 0.6 s of CPU each on a loaded 2-CPU machine, most of it
@@ -40,11 +40,11 @@ describe("seed: setup", { timeout: SEED_TIMEOUT }, () => {
     expectCode(init, 0);
     expect(init.stderr).toContain("Configuration initialized successfully");
     const create = await ok(cli, "labtasker queue create-from-config");
-    expect(ids(create.stdout)).toHaveLength(1);
+    expect(uuids(create.stdout)).toHaveLength(1);
     const get = await ok(cli, "labtasker queue get                 # Get current queue info");
     const queue = JSON.parse(get.stdout) as { queue_name: string; queue_id: string };
     expect(queue.queue_name).toBe("seedq");
-    expect(queue.queue_id).toBe(ids(create.stdout)[0]);
+    expect(queue.queue_id).toBe(uuids(create.stdout)[0]);
   });
 
   test("the seeds' file name: a root holding only config.toml is read", async () => {
