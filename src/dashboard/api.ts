@@ -138,8 +138,9 @@ export class Api {
     }
   }
 
-  async signIn(queueName: string, password: string): Promise<SessionInfo> {
-    const session = await this.post<SessionInfo>("/dashboard/api/session", { queue_name: queueName, password });
+  /** With the queue's password (v1), or with the server's token (v2's, which opens every queue). */
+  async signIn(queueName: string, secret: string, kind: "password" | "token" = "password"): Promise<SessionInfo> {
+    const session = await this.post<SessionInfo>("/dashboard/api/session", { queue_name: queueName, [kind]: secret });
     this.csrfToken = session.csrf_token;
     return session;
   }

@@ -72,7 +72,7 @@ export function createApp(options: AppOptions): LabtaskerApp {
   // v2's version header goes on every /api/ answer to a caller v2 authenticates, 404s and 405s included (as v2's).
   app.use(serverVersionHeader(v2Auth));
 
-  const dashboard = options.dashboard === false ? undefined : createDashboard(broker, { ...options.dashboard, bodyLimit, events: { pingIntervalSeconds: options.pingIntervalSeconds, openStreams } });
+  const dashboard = options.dashboard === false ? undefined : createDashboard(broker, { ...options.dashboard, bodyLimit, v2Auth, events: { pingIntervalSeconds: options.pingIntervalSeconds, openStreams } });
   const dashboardPaths = dashboard === undefined ? [] : [
     ...DASHBOARD_ROUTES,
     ...DASHBOARD_SERVED_PATHS,

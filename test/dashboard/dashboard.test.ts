@@ -13,9 +13,11 @@ import { artifactPath, launchChromium } from "./browser.js";
 let server: TestServer;
 let browser: Browser;
 const contexts: BrowserContext[] = [];
+const SERVER_TOKEN = "dash-server-token";
 
 beforeAll(async () => {
-  server = await startTestServer();
+  // With v2's token, so the page can also be signed into with it.
+  server = await startTestServer({ v2Auth: { token: SERVER_TOKEN } });
   browser = await launchChromium();
 }, 60_000);
 
@@ -119,6 +121,31 @@ describe("dashboard: sign-in", () => {
     expect(unknown.status).toBe(401);
     expect(unknown.headers.get("www-authenticate")).toBeNull();
     expect(await unknown.json()).toEqual({ detail: "Invalid credentials" });
+  });
+
+  it("signs in with the server's token and a queue's name, and refuses a wrong token", async () => {
+    const queue = await createQueue();
+    const page = await openPage();
+    await page.goto(`${server.url}/?tab=tasks`);
+    await page.getByRole("button", { name: "Use the server's token instead" }).click();
+    await page.getByLabel("Queue").fill(queue.name);
+    await page.getByLabel("Token", { exact: true }).fill("not-the-token");
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await expect.poll(() => page.getByRole("alert").textContent()).toBe("Invalid credentials");
+
+    await page.getByLabel("Token", { exact: true }).fill(SERVER_TOKEN);
+    await page.getByRole("button", { name: "Sign in", exact: true }).click();
+    await expect.poll(() => page.locator("header.top .queue").textContent()).toBe(queue.name);
+    // The same session as a password's: the cookie, and actions that carry the CSRF token.
+    const [cookie] = await page.context().cookies();
+    expect(cookie).toMatchObject({ name: "labtasker_session", httpOnly: true, sameSite: "Strict", path: "/dashboard" });
+    await submit(queue, [{ task_name: "via-token", args: { i: 1 } }]);
+    const cancelled = await page.evaluate(async () => {
+      const session = (await (await fetch("/dashboard/api/session")).json()) as { csrf_token: string };
+      const answer = await fetch("/dashboard/api/tasks/bulk", { method: "POST", headers: { "content-type": "application/json", "x-csrf-token": session.csrf_token }, body: JSON.stringify({ action: "cancel", status: "pending" }) });
+      return answer.json();
+    });
+    expect(cancelled).toMatchObject({ matched: 1, done: 1 });
   });
 
   it("still answers API clients at / with the welcome document", async () => {

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../support/http.js";
-import { SessionKeeper } from "../../src/http/dashboard/session.js";
+import { NO_TOKEN_MESSAGE, SessionKeeper } from "../../src/http/dashboard/session.js";
 import { ThroughputCounter } from "../../src/http/dashboard/throughput.js";
 
 interface Session {
@@ -56,6 +56,34 @@ describe("dashboard sessions", () => {
     expect(form.status).toBe(400);
     const crossSite = await server.request("POST", "/dashboard/api/session", { body: { queue_name: "a", password: "b" }, headers: { "sec-fetch-site": "cross-site" } });
     expect(crossSite.status).toBe(403);
+  });
+
+  it("signs in with v2's token and a queue's name; refuses a wrong token, and any token on a server without one", async () => {
+    await using server = await startTestServer({ v2Auth: { token: "the-token" } });
+    const { name, queueId } = await queueWithSession(server);
+    const signIn = (body: unknown) => server.request("POST", "/dashboard/api/session", { body });
+    const ok = await signIn({ queue_name: name, token: "the-token" });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ queue_id: queueId, queue_name: name });
+    const cookie = ok.headers.get("set-cookie")!.split(";")[0]!;
+    expect((await server.request("GET", "/dashboard/api/overview", { headers: { cookie } })).status).toBe(200);
+    expect(await (await signIn({ queue_name: queueId, token: "the-token" })).json()).toMatchObject({ queue_id: queueId });
+    const wrong = await signIn({ queue_name: name, token: "the-tokem" });
+    expect(wrong.status).toBe(401);
+    expect(await wrong.json()).toEqual({ detail: "Invalid credentials" });
+    expect((await signIn({ queue_name: "no-such-queue", token: "the-token" })).status).toBe(404);
+    // A body with both, or neither, is no sign-in.
+    expect((await signIn({ queue_name: name, token: "the-token", password: "pw" })).status).toBe(422);
+
+    await using tokenless = await startTestServer();
+    const other = await queueWithSession(tokenless);
+    const refused = await tokenless.request("POST", "/dashboard/api/session", { body: { queue_name: other.name, token: "anything" } });
+    expect(refused.status).toBe(401);
+    expect(await refused.json()).toEqual({ detail: NO_TOKEN_MESSAGE });
+    // v2 closed (no token on a non-loopback address) refuses it too.
+    await using closed = await startTestServer({ v2Auth: { closed: true } });
+    const third = await queueWithSession(closed);
+    expect((await closed.request("POST", "/dashboard/api/session", { body: { queue_name: third.name, token: "anything" } })).status).toBe(401);
   });
 
   it("signs out", async () => {

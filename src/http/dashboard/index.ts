@@ -14,11 +14,12 @@ import { eventRoutes, type EventRouteOptions } from "../routes/events.js";
 import { logRoutes } from "../routes/logs.js";
 import { taskRoutes } from "../routes/tasks.js";
 import { workerRoutes } from "../routes/workers.js";
+import type { V2AuthOptions } from "../bearer.js";
 import { validateBody } from "../validate.js";
 import { DashboardAssets, defaultAssetsDir } from "./assets.js";
 import { dashboardRoutes } from "./routes.js";
 import { SignInRequest } from "./schemas.js";
-import { SESSION_COOKIE, SessionKeeper, assertSameOrigin, cookieOf, sessionAuth, sessionCookieHeader, v1Credentials, type Session, type SignInMethod } from "./session.js";
+import { SESSION_COOKIE, SessionKeeper, assertSameOrigin, cookieOf, sessionAuth, sessionCookieHeader, v1Credentials, v2Token, type Session, type SignInMethod } from "./session.js";
 import { ThroughputCounter } from "./throughput.js";
 
 export { DASHBOARD_ROUTES, DASHBOARD_SERVED_PATHS } from "./paths.js";
@@ -31,7 +32,7 @@ export interface DashboardOptions {
   assetsDir?: string;
   /** Seconds a session lasts from sign-in. @defaultValue 28800 (8 hours) */
   sessionSeconds?: number;
-  /** How a user may sign in, tried in order. @defaultValue [v1's queue name and password] */
+  /** How a user may sign in, tried in order. @defaultValue [v1's queue name and password, v2's token] */
   signIn?: readonly SignInMethod[];
 }
 
@@ -48,10 +49,10 @@ function sessionDocument(session: Session) {
   return { queue_id: session.queueId, queue_name: session.queueName, csrf_token: session.csrfToken, expires_at: new Date(session.expiresAt).toISOString() };
 }
 
-export function createDashboard(broker: Broker, options: DashboardOptions & { bodyLimit: string; events: EventRouteOptions }): Dashboard {
+export function createDashboard(broker: Broker, options: DashboardOptions & { bodyLimit: string; events: EventRouteOptions; v2Auth?: V2AuthOptions }): Dashboard {
   const assets = new DashboardAssets(options.assetsDir ?? defaultAssetsDir());
   const keeper = new SessionKeeper(broker, options.sessionSeconds);
-  const signIn = options.signIn ?? [v1Credentials];
+  const signIn = options.signIn ?? [v1Credentials, v2Token(options.v2Auth ?? {})];
   const authenticate = sessionAuth(keeper);
 
   const page = (req: Request, res: Response, next: NextFunction) => {

@@ -39,7 +39,7 @@ export interface DashboardRouteDoc {
 const D = "/dashboard/api";
 
 export const DASHBOARD_ROUTES: DashboardRouteDoc[] = [
-  { method: "post", path: `${D}/session`, summary: "Dashboard: sign in with a queue's name and password; sets the session cookie (extension; docs/dashboard.md)", auth: false, body: SignInRequest, status: 200, response: SessionResponse },
+  { method: "post", path: `${D}/session`, summary: "Dashboard: sign in with a queue's name and password, or the server's v2 token and a queue's name; sets the session cookie (extension; docs/dashboard.md)", auth: false, body: SignInRequest, status: 200, response: SessionResponse },
   { method: "get", path: `${D}/session`, summary: "Dashboard: the session, with its CSRF token (extension)", auth: true, session: true, status: 200, response: SessionResponse },
   { method: "delete", path: `${D}/session`, summary: "Dashboard: sign out (extension)", auth: true, session: true, status: 204 },
   { method: "post", path: `${D}/filter`, summary: "Dashboard: compile a filter of the CLI's language to the Mongo document the API takes; a 400 says where it is wrong (extension)", auth: true, session: true, body: FilterRequest, status: 200, response: FilterResponse, badRequest: FilterErrorResponse },

@@ -10,8 +10,12 @@ const strict = { additionalProperties: false } as const;
 const Status = Type.Optional(Nullable(Type.String({ pattern: TASK_STATUS_PATTERN })));
 const Sort = Type.Optional(Nullable(Type.Array(Type.Tuple([Type.String({ minLength: 1, maxLength: 200 }), Type.Union([Type.Literal(1), Type.Literal(-1)])]), { maxItems: 8 })));
 
-/** Sign-in: v1's credentials (a v2 token is another shape of this body, once that protocol is served). */
-export const SignInRequest = Type.Object({ queue_name: Type.String({ minLength: 1, maxLength: 200 }), password: Type.String({ minLength: 1, maxLength: 1000 }) }, strict);
+/** Sign-in: v1's credentials (the queue's name and password), or v2's (the server's token and a queue's name). */
+const QueueName = Type.String({ minLength: 1, maxLength: 200 });
+export const SignInRequest = Type.Union([
+  Type.Object({ queue_name: QueueName, password: Type.String({ minLength: 1, maxLength: 1000 }) }, strict),
+  Type.Object({ queue_name: QueueName, token: Type.String({ minLength: 1, maxLength: 1000, description: "the server's v2 token (serve --token): opens every queue" }) }, strict),
+]);
 export const SessionResponse = Type.Object({
   queue_id: Type.String(),
   queue_name: Type.String(),

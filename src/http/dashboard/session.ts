@@ -11,10 +11,11 @@
  * another site is refused before that. Sign-in checks credentials with the API's own check (the same time for an
  * unknown queue as for a wrong password, the same "Invalid credentials", no lockout).
  */
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { NextFunction, Request, Response } from "express";
 import type { Broker } from "../../broker/broker.js";
 import { AuthError, LabtaskerError } from "../../core/errors.js";
+import type { V2AuthOptions } from "../bearer.js";
 
 export const SESSION_COOKIE = "labtasker_session";
 export const CSRF_HEADER = "x-csrf-token";
@@ -39,8 +40,7 @@ export interface Session extends SessionSubject {
 
 /**
  * One way to sign in: reads the sign-in body and answers who it names, `undefined` when the body is not of its kind,
- * or throws {@link AuthError}. v1's queue name and password is the one served now; labtasker v2's token sign-in is
- * another entry in this list.
+ * or throws {@link AuthError}. The server's list is v1's queue name and password, then labtasker v2's token.
  */
 export type SignInMethod = (body: Record<string, unknown>, broker: Broker) => Promise<SessionSubject | undefined>;
 
@@ -52,6 +52,31 @@ export const v1Credentials: SignInMethod = async (body, broker) => {
   const queue = await broker.queues.get(queueId);
   return { queueId, queueName: queue.queueName };
 };
+
+/** Said when a token is sent to a server without one: the form shows it, so the user knows to use the password. */
+export const NO_TOKEN_MESSAGE = "This server has no token (serve --token or LABTASKER_SERVER_TOKEN); sign in with the queue's password.";
+
+const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest();
+
+/**
+ * labtasker v2's credential: the server-wide token and the name (or id) of the queue to open. As in v2, the token
+ * opens every queue. The token is compared as v2's bearer check compares it (constant-time over fixed-length
+ * digests), and a wrong one gets v1's "Invalid credentials"; a server without a token (or with v2 closed) refuses
+ * every token, saying so.
+ */
+export function v2Token(auth: V2AuthOptions): SignInMethod {
+  return async (body, broker) => {
+    const { queue_name: name, token } = body;
+    if (typeof name !== "string" || typeof token !== "string") return undefined;
+    if (auth.token == null || auth.closed) throw new LabtaskerError(401, NO_TOKEN_MESSAGE);
+    if (!timingSafeEqual(sha256(token), sha256(auth.token))) throw new AuthError("Invalid credentials");
+    // Past the token, the holder may see every queue, so an unknown name may be answered plainly.
+    const queueId = (await broker.store.queueIdByName(name)) ?? ((await broker.store.readQueue(name)) === null ? null : name);
+    if (queueId === null) throw new LabtaskerError(404, `No queue named ${JSON.stringify(name)}`);
+    const queue = await broker.queues.get(queueId);
+    return { queueId, queueName: queue.queueName };
+  };
+}
 
 const base64url = (buffer: Buffer) => buffer.toString("base64url");
 
