@@ -12,6 +12,7 @@ import type { V2Context } from "./context.js";
 import { expectOk } from "./errors.js";
 import { changedFields, updateFields } from "./fields.js";
 import { compileSelection, forEachSelected } from "./selection.js";
+import { assertTaskDataSize } from "./size.js";
 
 export async function updateTasks(v2: V2Context, queue: string, selection: V2TaskSelection, changes: V2TaskUpdate): Promise<{ matched: number; updated: number }> {
   if (selection.filter == null || selection.filter.trim() === "") {
@@ -21,11 +22,15 @@ export async function updateTasks(v2: V2Context, queue: string, selection: V2Tas
   // Running tasks are never updated, nor counted as matched.
   compiled.statuses = compiled.statuses.filter((status) => status !== "running");
   const fields = updateFields(changes);
+  const { archived: _archived, ...dataChanges } = changes;
   const queueId = await v2.queueId(queue);
   for (let attempt = 0; ; attempt++) {
     const targets: V2BulkTarget[] = [];
     await forEachSelected(v2, queue, queueId, compiled, (task, hash) => {
-      targets.push({ taskId: task.id, rev: hash.rev ?? "0", write: Object.keys(changedFields(fields, hash)).length > 0 });
+      const write = Object.keys(changedFields(fields, hash)).length > 0;
+      // As 2.8.0: a task the update would take past the 1 MiB limit refuses the whole batch, before any write.
+      if (write) assertTaskDataSize({ ...task, ...dataChanges });
+      targets.push({ taskId: task.id, rev: hash.rev ?? "0", write });
     });
     if (targets.length === 0) return { matched: 0, updated: 0 };
     const reply = await v2.scripts.updateTasks(queueId, v2.now(), targets, fields);

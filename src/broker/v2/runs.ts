@@ -10,6 +10,7 @@ import { isStorableTaskId } from "../../store/taskIds.js";
 import type { ScriptReply } from "../../store/scripts.js";
 import type { V2Context } from "./context.js";
 import { expectOk, taskNotFound } from "./errors.js";
+import { assertTaskDataSize } from "./size.js";
 import { v2TaskView } from "./view.js";
 
 /** The best claimable task on the route, or null; the same run id again returns the same claim. */
@@ -34,11 +35,32 @@ export async function heartbeat(v2: V2Context, queue: string, taskId: string, ru
   return new Date(Number(reply[1]));
 }
 
+/**
+ * task_data_too_large when the report would make the task's stored data exceed 1 MiB, checked as 2.8.0 checks it:
+ * only for a report the run's script would accept (the task running this run, its lease not passed), so a stale,
+ * finalized or expired run still gets its own answer. Read before the script runs: a PATCH in between cannot change a
+ * running task, so the read holds what the script writes over.
+ */
+async function assertReportSize(v2: V2Context, queue: string, taskId: string, runId: string, report: { result?: JsonObject; progress?: JsonObject }): Promise<void> {
+  if (!isStorableTaskId(taskId)) return;
+  let queueId: string;
+  try {
+    queueId = await v2.queueId(queue);
+  } catch {
+    return; // the script answers for a missing queue
+  }
+  const hash = await v2.store.readTask(queueId, taskId);
+  if (hash === null || hash.status !== "running" || hash.run_id !== runId || Number(hash.lease) <= v2.now()) return;
+  assertTaskDataSize({ ...v2TaskView(queue, taskId, hash), ...report });
+}
+
 export async function reportProgress(v2: V2Context, queue: string, taskId: string, runId: string, progress: JsonObject): Promise<void> {
+  await assertReportSize(v2, queue, taskId, runId, { progress });
   await report(v2, queue, taskId, runId, (queueId) => v2.scripts.reportProgress(queueId, v2.now(), taskId, runId, stringifyJson(progress)));
 }
 
 export async function completeTask(v2: V2Context, queue: string, taskId: string, runId: string, result: JsonObject): Promise<void> {
+  await assertReportSize(v2, queue, taskId, runId, { result });
   await report(v2, queue, taskId, runId, (queueId) => v2.scripts.complete(queueId, v2.now(), taskId, runId, stringifyJson(result)));
 }
 

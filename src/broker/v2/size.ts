@@ -1,7 +1,8 @@
 /**
  * v2's limit on a task's stored data: 1 MiB of its definition and result (name, args, metadata, priority,
  * max_attempts, routes, dependencies when any, result, progress when any), measured as compact JSON as 2.8.0 measures
- * it (`task_data_too_large`, 422). Checked where the broker has the whole task at hand: a create and an update.
+ * it (`task_data_too_large`, 422). Checked on a create, an update (single or bulk), a completion (result) and a
+ * progress report.
  */
 import { V2Error } from "../../core/v2/errors.js";
 import type { V2Task } from "../../core/v2/model.js";
