@@ -32,7 +32,7 @@ describe.skipIf(!hasTmux)("labtasker loop --gpus in a tmux pane", () => {
       tmux("send-keys", "-t", "pool", "-l", `cd ${h.dir} && ${process.execPath} ${CLI} loop --gpus all -- sh job.sh '%(i)'`);
       tmux("send-keys", "-t", "pool", "Enter");
       await waitFor(() => readdirSync(out).length === 4, "a task on each GPU", 30_000);
-      const slotLine = (gpu: number) => new RegExp(`^gpu${gpu} {2}[0-9a-f]{8} {2}\\d\\d:\\d\\d {2}i=\\d {2}│ step \\d+ of task \\d`, "m");
+      const slotLine = (gpu: number) => new RegExp(`^gpu${gpu} {2}[A-Za-z0-9_-]{8} {2}\\d\\d:\\d\\d {2}i=\\d {2}│ step \\d+ of task \\d`, "m");
       // Each slot's task and last line, and the counts (asked every 2 s) once all four run.
       const shows = (text: string) => [0, 1, 2, 3].every((gpu) => slotLine(gpu).test(text)) && /pending 2 · running 4/.test(text);
       await waitFor(() => shows(screen()), "the view to show every slot and the counts", 15_000, 200);
@@ -44,7 +44,7 @@ describe.skipIf(!hasTmux)("labtasker loop --gpus in a tmux pane", () => {
       const narrow = screen();
       expect(narrow.match(/labtasker pool: 4 slots/g)).toHaveLength(1);
       for (const line of narrow.split("\n")) expect([...line].length).toBeLessThanOrEqual(60);
-      expect(narrow).toMatch(/^gpu2 {2}[0-9a-f]{8}/m);
+      expect(narrow).toMatch(/^gpu2 {2}[A-Za-z0-9_-]{8}/m);
 
       tmux("send-keys", "-t", "pool", "C-c");
       // The shell drops the rest of a command line whose command Ctrl+C killed: its status is asked for afterwards.
