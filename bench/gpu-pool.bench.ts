@@ -15,7 +15,7 @@
  * Run: `npm run build && npm run bench -- gpu-pool` (or `npx tsx bench/gpu-pool.bench.ts` for this module alone).
  */
 import { spawn } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -81,15 +81,22 @@ async function openQueue(redisUrl: string): Promise<Queue> {
   };
 }
 
-/** Runs the CLI to its end (stdout to /dev/null); rejects on a non-zero exit. */
+/**
+ * Runs the CLI to its end (stdout to /dev/null, stderr to a file); rejects on a non-zero exit. Not a pipe to this
+ * process: this process is the server, and reading the pool's lines (three per task) took its event loop from the
+ * requests whose latency the gap measures; a user's pool writes them to a terminal or a file, not into the server.
+ */
 function runCli(args: string[], queue: Queue): Promise<void> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: queue.env, cwd: queue.dir, stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr = (stderr + chunk).slice(-4000)));
+  const errFile = join(queue.dir, "cli-stderr.txt");
+  const errFd = openSync(errFile, "w");
+  return new Promise<void>((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: queue.env, cwd: queue.dir, stdio: ["ignore", "ignore", errFd] });
     child.on("error", reject);
-    child.on("close", (code) => (code === 0 ? resolvePromise() : reject(new Error(`labtasker ${args.join(" ")} exited ${code}: ${stderr}`))));
-  });
+    child.on("close", (code) => {
+      if (code === 0) return resolvePromise();
+      reject(new Error(`labtasker ${args.join(" ")} exited ${code}: ${readFileSync(errFile, "utf8").slice(-4000)}`));
+    });
+  }).finally(() => closeSync(errFd));
 }
 
 /** One repetition of the pool: every idle gap (ms) between a command's end and the next start in its slot. */

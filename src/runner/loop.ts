@@ -41,7 +41,7 @@ export type { LoopResult } from "./state.js";
 
 /** Runs the loop until no task is left, the user exits, the worker is suspended or a signal stops it. */
 export async function runLoop(options: LoopOptions): Promise<LoopResult> {
-  const settings = resolveLoopOptions(options);
+  const settings = await resolveLoopOptions(options);
   const { client, log } = settings;
 
   await client.getQueue(); // fails early on wrong credentials or a missing queue, as v1 does

@@ -160,6 +160,26 @@ describe("labtasker loop: commands and placeholders", () => {
   });
 });
 
+describe("labtasker loop: start-up", () => {
+  it("loads the filter language only for a loop with a filter", async () => {
+    await using h = await loopHarness();
+    await h.api.submitTasks([{ args: { i: 1 } }, { args: { i: 2 } }]);
+    // At exit, the loop process writes whether it loaded JSONata (CommonJS, so in require.cache), which only the filter
+    // language imports: a loop without a filter starts without it (docs/benchmarks.md, the GPU pool's idle gap).
+    const probe = join(h.dir, "probe.cjs");
+    writeFileSync(probe, String.raw`process.on("exit", () => require("node:fs").writeFileSync(process.env.PROBE_OUT, String(Object.keys(require.cache).some((f) => /[\/]node_modules[\/]jsonata[\/]/.test(f)))));` + "\n");
+    const loadsJsonata = async (args: string[], name: string) => {
+      const out = join(h.dir, `${name}.txt`);
+      const run = await h.run(["loop", ...args, "--", "true"], { env: { NODE_OPTIONS: `--require ${probe}`, PROBE_OUT: out } });
+      expect({ code: run.code, stderr: run.stderr }).toMatchObject({ code: 0 });
+      return readFileSync(out, "utf8");
+    };
+    expect(await loadsJsonata(["--extra-filter", "args.i == 1"], "filtered")).toBe("true");
+    expect(await loadsJsonata([], "plain")).toBe("false");
+    expect((await h.tasks()).map((t) => t.status)).toEqual(["success", "success"]);
+  });
+});
+
 describe("labtasker loop: failures and the job's own report", () => {
   it("reports a failing command with v1's summary; the task is retried until max_retries, each failure charged to the worker", async () => {
     await using h = await loopHarness();
