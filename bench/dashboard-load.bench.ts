@@ -9,17 +9,8 @@
  *
  * Run: `npm run build && npm run bench -- dashboard-load`.
  */
-import { existsSync } from "node:fs";
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { join } from "node:path";
-import { Redis } from "ioredis";
-import { Broker } from "../src/broker/broker.js";
-import { createApp } from "../src/http/app.js";
-import { defaultAssetsDir } from "../src/http/dashboard/assets.js";
-import { launchChromium } from "../test/support/chromium.js";
-import { flushAll, sweepTask } from "./lib/fixtures.js";
-import { startRedis } from "./lib/redis.js";
+import { sweepTask } from "./lib/fixtures.js";
+import { startDashboardServer } from "./lib/dashboardServer.js";
 import { median } from "./lib/stats.js";
 import { nowMs } from "./lib/timing.js";
 import type { BenchOptions, BenchResult } from "./lib/types.js";
@@ -59,20 +50,10 @@ async function fetchReportRound(url: string): Promise<number> {
 }
 
 export async function run(options: BenchOptions = {}): Promise<BenchResult[]> {
-  if (!existsSync(join(defaultAssetsDir(), "index.html"))) throw new Error("dist/dashboard is missing: run `npm run build` first");
   const reps = options.repetitions ?? 5;
   const log = options.log ?? (() => undefined);
-  const own = options.redisUrl ? undefined : await startRedis();
-  const redisUrl = options.redisUrl ?? own!.url;
-  await flushAll(redisUrl);
-  const redis = new Redis(redisUrl);
-  const broker = new Broker({ redis, keyPrefix: "bench-dashboard-load" });
-  const { app, openStreams } = createApp({ broker });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, "127.0.0.1", () => resolve(s));
-  });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const browser = await launchChromium();
+  const bench = await startDashboardServer(options.redisUrl, "bench-dashboard-load");
+  const { broker, url, browser } = bench;
   try {
     const queueId = await broker.queues.create({ queueName: QUEUE, password: PASSWORD, metadata: null });
     const rounds = 2 * (reps + 1);
@@ -129,12 +110,6 @@ export async function run(options: BenchOptions = {}): Promise<BenchResult[]> {
       { name: "  the open page's requests while the API works", value: median(requestRates.slice(1)), unit: "req/s" },
     ];
   } finally {
-    await browser.close();
-    for (const stream of openStreams) stream.end();
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-    await broker.close();
-    redis.disconnect();
-    await own?.[Symbol.asyncDispose]();
+    await bench[Symbol.asyncDispose]();
   }
 }
