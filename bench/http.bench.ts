@@ -3,13 +3,14 @@
  * (test/compat/.venv) on this machine in the same run: submit, and fetch + report, throughput and p50 latency.
  * Goal: at least 10x v1's throughput.
  */
-import { spawn, execFile, type ChildProcess } from "node:child_process";
+import { spawn, execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { freePort } from "../src/store/embeddedRedis.js";
+import { waitForHealth } from "./lib/health.js";
 import { median, percentile } from "./lib/stats.js";
 import { startRedis } from "./lib/redis.js";
 import type { BenchOptions, BenchResult } from "./lib/types.js";
@@ -33,20 +34,6 @@ interface DriverResult {
   report: number[];
   submit_wall: number;
   cycle_wall: number;
-}
-
-async function waitForHealth(url: string, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(`${url}/health`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`server at ${url} did not answer`);
 }
 
 async function startServer(kind: "ours" | "v1", redisUrl: string, dataDir: string): Promise<{ url: string; stop(): Promise<void> }> {

@@ -3,13 +3,14 @@
  * (test/compat-v2/.venv) on this machine in the same run: submit, and claim + complete, throughput from PROCESSES
  * client processes on one queue, and the claim's p50/p99 latency. Goal: at least 5x 2.8.0's throughput.
  */
-import { spawn, execFile, type ChildProcess } from "node:child_process";
+import { spawn, execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { freePort } from "../src/store/embeddedRedis.js";
+import { waitForHealth } from "./lib/health.js";
 import { median, percentile } from "./lib/stats.js";
 import { startRedis } from "./lib/redis.js";
 import { startReplayServer } from "./lib/replayServer.js";
@@ -46,20 +47,6 @@ interface DriverResult {
   cycle_cpu: number;
   /** CPU seconds the server process spent over both phases (from /proc; NaN where /proc is missing). */
   server_cpu: number;
-}
-
-async function waitForHealth(url: string, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(`${url}/health`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`server at ${url} did not answer`);
 }
 
 /** Scrubs the runner's labtasker settings so neither server nor client picks up another context. */
