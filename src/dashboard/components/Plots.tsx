@@ -1,9 +1,23 @@
+import type { RefObject } from "preact";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api, type TaskDoc } from "../api.js";
 import { cellText, numberText } from "../format.js";
 import type { View } from "../view.js";
 import { FilterBox, useCompiledFilter } from "./FilterBox.js";
 import { PALETTE, cssColor, prepareCanvas, rampColor, tickText, ticks } from "./canvas.js";
+
+/** The element's width, followed as it is resized: each plot redraws for it. */
+function useWidth(ref: RefObject<HTMLElement>): number {
+  const [width, setWidth] = useState(0);
+  useEffect(() => {
+    const element = ref.current;
+    if (!element) return;
+    const observer = new ResizeObserver(() => setWidth(element.clientWidth));
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, [ref]);
+  return width;
+}
 
 /** Points asked for at most: the plots draw this many without stutter (a canvas, one pass, no DOM per point). */
 const MAX_POINTS = 10_000;
@@ -203,18 +217,10 @@ function Scatter({ selection, x, y, color, logX, onOpen }: PlotProps & { x: stri
   const { loading, error, doc } = usePoints(selection, fields);
   const canvas = useRef<HTMLCanvasElement>(null);
   const [hover, setHover] = useState<Hover | null>(null);
-  const [size, setSize] = useState(0);
+  const size = useWidth(canvas);
   const drawn = useRef<{ px: Float32Array; py: Float32Array; rows: unknown[][] }>({ px: new Float32Array(0), py: new Float32Array(0), rows: [] });
   const [legend, setLegend] = useState<Array<[string, string]>>([]);
   const [count, setCount] = useState(0);
-
-  useEffect(() => {
-    const element = canvas.current;
-    if (!element) return;
-    const observer = new ResizeObserver(() => setSize(element.clientWidth));
-    observer.observe(element);
-    return () => observer.disconnect();
-  }, []);
 
   useEffect(() => {
     const element = canvas.current;
@@ -395,18 +401,10 @@ function Parallel({ selection, axes, metric, onOpen }: PlotProps & { axes: strin
   const fields = useMemo(() => (metric ? [...axes, metric] : axes), [axes, metric]);
   const { loading, error, doc } = usePoints(selection, fields);
   const canvas = useRef<HTMLCanvasElement>(null);
-  const [size, setSize] = useState(0);
+  const size = useWidth(canvas);
   const [hover, setHover] = useState<Hover | null>(null);
   const [count, setCount] = useState(0);
   const drawn = useRef<{ xs: number[]; ys: Float32Array[]; rows: unknown[][] }>({ xs: [], ys: [], rows: [] });
-
-  useEffect(() => {
-    const element = canvas.current;
-    if (!element) return;
-    const observer = new ResizeObserver(() => setSize(element.clientWidth));
-    observer.observe(element);
-    return () => observer.disconnect();
-  }, []);
 
   useEffect(() => {
     const element = canvas.current;
