@@ -25,7 +25,8 @@
     worker:<worker_id>         each worker (a member of KEYS[2])
     pending-by-args:<sig>      each pending index (its sig is a member of KEYS[3]), emptied like the status indexes
     pending-by-route:<route>   each route's claim index (a member of `routes`), emptied likewise
-    archived:<status>, pending-routed, waiting   emptied likewise; routes, dependents, runs   unlinked at the end
+    archived:<status>, pending-routed, waiting   emptied likewise; routes, dependents, runs, identities   unlinked at
+    the end
     (labtasker v2's indexes: derived rather than passed, as every script that writes tasks derives them)
 
   ARGV[1] batch  entities to delete at most in this call, integer
@@ -77,5 +78,6 @@ if #workers > 0 then
 end
 
 -- The indexes are empty, so gone. Tasks in no index (none, unless an index entry was lost) go with the HASH.
-redis.call("UNLINK", signaturesKey, KEYS[4], KEYS[5], tasksKey, KEYS[11], KEYS[12], K.routes(root), K.dependents(root), K.runs(root))
+redis.call("UNLINK", signaturesKey, KEYS[4], KEYS[5], tasksKey, KEYS[11], KEYS[12], K.routes(root), K.dependents(root), K.runs(root),
+  K.identities(root))
 return { E.OK, 0 }

@@ -31,7 +31,7 @@
 
   ARGV[1..10] as fetchTask: now, workerId, requiredSpec, scanCursor, scanLimit, expireLimit, startHeartbeat,
               heartbeatTimeout, taskTimeout, cmd
-  ARGV[11..] as reportTask from its ARGV[2]: taskId, status, workerId fence ("" for none), summaryMode,
+  ARGV[11..] as reportTask from its ARGV[2]: taskId, status (timed_out included), workerId fence ("" for none), summaryMode,
               expectedRev, then the summary (merge pairs, or the replacement JSON text)
 
   Returns the fetch's reply (see fetchTask) after a successful report; the report's error reply otherwise.

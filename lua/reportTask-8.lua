@@ -28,7 +28,7 @@
 
   ARGV[1] now           ms since the epoch, integer
   ARGV[2] taskId        the task's id (text: lua/includes/ids.lua)
-  ARGV[3] status        "success" | "failed" | "cancelled" | "running"
+  ARGV[3] status        "success" | "failed" | "timed_out" (failed by reaching its deadline) | "cancelled" | "running"
   ARGV[4] workerId      the reporting worker, "" when the report names none (no fence)
   ARGV[5] summaryMode   "keep" (null summary) | "merge" (top-level keys below) | "replace" (ARGV[7] whole)
   ARGV[6] expectedRev   for "replace": the task revision the broker merged against; "" replaces unconditionally

@@ -30,7 +30,7 @@
   ARGV[1] now           ms since the epoch, integer
   ARGV[2] taskId        the task's id (text: lua/includes/ids.lua)
   ARGV[3] expectedRev   the revision the broker read
-  ARGV[4] resetPending  "1": then status := pending, retries := 0 (and v2's attempt), worker_id := null (v1 reset()); "0": no reset
+  ARGV[4] resetPending  "1": then status := pending, retries := 0 (and v2's attempt, and timeouts), worker_id := null (v1 reset()); "0": no reset
   ARGV[5..] field code (src/store/taskRecord.ts), value pairs to set; an empty value removes the field (null).
             Fields: status, task_name, heartbeat_timeout, task_timeout, max_retries, retries, priority, metadata,
             args, cmd, summary, sig
@@ -62,6 +62,7 @@ local new = changes[T_STATUS] or old
 if resetPending then
   new = "pending"
   changes[T_STATUS], changes[T_RETRIES], changes[T_WORKER_ID], changes[T_ATTEMPT] = "pending", false, false, false
+  changes[T_TIMEOUTS] = false -- a reset starts the task's budget of timeouts again, as its retries
 elseif new ~= old then
   if not canTransitionTask(old, new) then return { E.INVALID_TRANSITION, old, new } end
 end

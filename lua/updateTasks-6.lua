@@ -75,6 +75,7 @@ for i = 1, count do
     if resetPending then
       new = "pending"
       changes[T_STATUS], changes[T_RETRIES], changes[T_WORKER_ID], changes[T_ATTEMPT] = "pending", false, false, false
+      changes[T_TIMEOUTS] = false -- a reset starts the task's budget of timeouts again, as its retries
     elseif new ~= old and not canTransitionTask(old, new) then
       refusal = { E.INVALID_TRANSITION, old, new }
     end

@@ -18,6 +18,8 @@ import { startRedis } from "./redis.js";
 export interface DashboardServer extends AsyncDisposable {
   broker: Broker;
   url: string;
+  /** The Redis the broker uses (for INFO). */
+  redisUrl: string;
   browser: Browser;
 }
 
@@ -37,6 +39,7 @@ export async function startDashboardServer(redisUrlGiven: string | undefined, ke
   return {
     broker,
     url,
+    redisUrl,
     browser,
     async [Symbol.asyncDispose]() {
       await browser.close();

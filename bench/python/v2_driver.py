@@ -6,7 +6,12 @@ Usage: v2_driver.py <base_url> <queue> <tasks>     (measure)
 On <queue> (created beforehand by the harness, shared by every driver process), submits <tasks> tasks one call at
 a time, then claims and completes <tasks> tasks (each claim with a fresh run id, as a worker does), using the
 client's `Client.submit_task`, `Client._claim` and `Client._complete`: the calls `labtasker.loop` makes per task,
-without its run journal on disk. Prints
+without its run journal on disk.
+
+The harness runs several drivers at once and starts each phase in all of them together, so that no driver's
+phase overlaps another's start-up (importing the client takes about as much CPU as a hundred submits) or another
+phase: the driver prints `ready` once it has its client and waits for a line on stdin, prints `submitted` after its
+submits and waits for another line, then prints
 {"submit": [seconds per op...], "claim": [...], "complete": [...], "submit_wall": s, "cycle_wall": s,
  "submit_cpu": s, "cycle_cpu": s} (the *_cpu figures are this client process's own CPU time in each phase).
 """
@@ -32,6 +37,14 @@ def run_id():
     return "r_" + "".join(secrets.choice(alphabet) for _ in range(12))
 
 
+def wait_for_start(message):
+    """Tells the harness this driver is at a phase's start, and waits until it starts the phase everywhere."""
+    print(message, flush=True)
+    if sys.stdin.readline() == "":
+        raise SystemExit("the harness went away")
+
+
+wait_for_start("ready")
 submit = []
 cpu = time.process_time()
 started = time.perf_counter()
@@ -42,6 +55,7 @@ for i in range(total):
 submit_wall = time.perf_counter() - started
 submit_cpu = time.process_time() - cpu
 
+wait_for_start("submitted")
 claim, complete = [], []
 cpu = time.process_time()
 started = time.perf_counter()

@@ -31,3 +31,24 @@ local function storedTaskId(id)
   return struct.pack(">I4I2I2I2I6", tonumber(sub(id, 1, 8), 16), tonumber(sub(id, 10, 13), 16),
     tonumber(sub(id, 15, 18), 16), tonumber(sub(id, 20, 23), 16), tonumber(sub(id, 25, 36), 16))
 end
+
+-- The text of a stored task id (storedTaskId's inverse), for a field that names another task (`blocked_by`).
+local BASE64URL_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+local function textTaskId(stored)
+  local length = #stored
+  if length == 9 then
+    local chars, sub = {}, string.sub
+    local g1, g2, g3 = struct.unpack(">I3I3I3", stored)
+    for _, group in ipairs({ g1, g2, g3 }) do
+      for shift = 18, 0, -6 do
+        local value = math.floor(group / 2 ^ shift) % 64
+        chars[#chars + 1] = sub(BASE64URL_ALPHABET, value + 1, value + 1)
+      end
+    end
+    return "t_" .. table.concat(chars)
+  end
+  if length ~= 16 then return stored end
+  local a, b, c, d, e = struct.unpack(">I4I2I2I2I6", stored)
+  return string.format("%08x-%04x-%04x-%04x-%012x", a, b, c, d, e)
+end

@@ -7,13 +7,18 @@
 --@include events
 --@include ids
 --@include lastError
+--@include timeouts
 -- A task's reported outcome (contract 3.4): success, failed (retry or fail, charging the worker), cancelled, or the
--- "running" extension that only merges a summary. `report` holds: taskId, status, workerId ("" for no fence),
+-- "running" extension that only merges a summary; "timed_out" (the loop's `timed_out: true` beside failed) is a
+-- failure that goes back to pending uncharged while the task has timeouts left (lua/includes/timeouts.lua), else a
+-- failed report. `report` holds: taskId, status, workerId ("" for no fence),
 -- summaryMode ("keep" | "merge" | "replace"), expectedRev ("" for none), and summary: for "merge" a list
 -- {key, json, key, json, ...}, for "replace" the JSON text. `keys` is the script's KEYS (lua/includes/keys.lua).
 -- Returns nil when applied, else the error reply.
 local function applyReport(keys, now, report)
   local taskId, status, workerId = report.taskId, report.status, report.workerId
+  local timedOut = status == "timed_out"
+  if timedOut then status = "failed" end
   local task = readTask(keys[TASKS_KEY], taskId)
   if not task then return { E.TASK_NOT_FOUND } end
   local holder = task[T_WORKER_ID]
@@ -25,13 +30,19 @@ local function applyReport(keys, now, report)
 
   local old = task[T_STATUS]
   local new, retries = old, taskField(task, T_RETRIES)
+  local resumed
   if status == "success" then
     if not canTransitionTask(old, "success") then return { E.INVALID_TRANSITION, old, "success" } end
     new = "success"
   elseif status == "failed" then
     if old ~= "failed" then
       if old ~= "running" then return { E.INVALID_TRANSITION, old, "" } end
-      new, retries = taskStateAfterFailure(retries, taskField(task, T_MAX_RETRIES))
+      resumed = timedOut and resumeAfterTimeout(task, now)
+      if resumed then
+        new = "pending"
+      else
+        new, retries = taskStateAfterFailure(retries, taskField(task, T_MAX_RETRIES))
+      end
     end
   elseif status == "cancelled" then
     new = "cancelled"
@@ -46,17 +57,16 @@ local function applyReport(keys, now, report)
     summary = report.summary
   end
 
-  if status == "failed" and old == "running" and holder then
+  if status == "failed" and old == "running" and holder and not resumed then
     chargeWorkerFailure(keys, holder, now)
   end
 
-  local changes = {
-    [T_STATUS] = new,
-    [T_RETRIES] = fieldChange(T_RETRIES, retries),
-    [T_LAST_MODIFIED] = tonumber(now),
-    [T_SUMMARY] = fieldChange(T_SUMMARY, summary or false),
-  }
-  if status == "failed" and old == "running" then
+  local changes = resumed or {}
+  changes[T_STATUS] = new
+  changes[T_RETRIES] = fieldChange(T_RETRIES, retries)
+  changes[T_LAST_MODIFIED] = tonumber(now)
+  changes[T_SUMMARY] = fieldChange(T_SUMMARY, summary or false)
+  if status == "failed" and old == "running" and not resumed then
     changes[T_LAST_ERROR] = lastErrorJson(taskId, task, V1_FAILURE_TYPE, V1_FAILURE_MESSAGE, now)
   end
   if status ~= "running" then changes[T_WORKER_ID] = false end

@@ -2,6 +2,7 @@
 --@include keys
 --@include order
 --@include ids
+--@include events
 -- A task is one field of the queue's `tasks` HASH, its id -> a MessagePack map of field code (T_<NAME>) -> value,
 -- with no entry for a field that holds what its absence stands for (TASK_ABSENT); times and counters are integers,
 -- the rest text (src/store/taskRecord.ts). Scripts read and write whole tasks as tables of code -> value, as
@@ -191,19 +192,53 @@ local function unmetDependencies(keys, task)
   return unmet
 end
 
+-- The dependents registered under `dependencyId` (stored ids) as this call sees them: `list` in order, `set` for a
+-- membership test, read once per call and kept on `keys` (the call's own KEYS table: nothing outlives the call, which
+-- matters in a Functions library, whose locals persist). A dependency with 100k dependents would otherwise cost an
+-- unpack, a scan and a pack of its whole list for each one registered: quadratic.
+local function dependentsEntry(keys, dependencyId)
+  local cache = keys.dependentsCache
+  if not cache then
+    cache = {}
+    keys.dependentsCache = cache
+  end
+  local entry = cache[dependencyId]
+  if not entry then
+    local packed = redis.call("HGET", K.dependents(keys[ROOT_KEY]), dependencyId)
+    local list, set = packed and cmsgpack.unpack(packed) or {}, {}
+    for _, id in ipairs(list) do set[id] = true end
+    entry = { list = list, set = set }
+    cache[dependencyId] = entry
+  end
+  return entry
+end
+
+-- Writes the registrations a script deferred (`keys.deferDependents`, set by a script that registers many tasks at
+-- once: the submit script): one pack and write per dependency, not one per dependent.
+local function flushDependents(keys)
+  if not keys.dependentsCache then return end
+  local dependentsKey = K.dependents(keys[ROOT_KEY])
+  for dependencyId, entry in pairs(keys.dependentsCache) do
+    if entry.dirty then
+      redis.call("HSET", dependentsKey, dependencyId, cmsgpack.pack(entry.list))
+      entry.dirty = nil
+    end
+  end
+end
+
 -- Registers the waiting task `taskId` under each of `unmet` (stored ids), once, and flags those that exist.
 local function registerDependent(keys, taskId, unmet)
   local dependentsKey = K.dependents(keys[ROOT_KEY])
   for _, dependencyId in ipairs(unmet) do
-    local packed = redis.call("HGET", dependentsKey, dependencyId)
-    local list = packed and cmsgpack.unpack(packed) or {}
-    local known = false
-    for _, id in ipairs(list) do
-      if id == taskId then known = true break end
-    end
-    if not known then
-      list[#list + 1] = taskId
-      redis.call("HSET", dependentsKey, dependencyId, cmsgpack.pack(list))
+    local entry = dependentsEntry(keys, dependencyId)
+    if not entry.set[taskId] then
+      entry.set[taskId] = true
+      entry.list[#entry.list + 1] = taskId
+      if keys.deferDependents then
+        entry.dirty = true
+      else
+        redis.call("HSET", dependentsKey, dependencyId, cmsgpack.pack(entry.list))
+      end
       local dependency = readTask(keys[TASKS_KEY], dependencyId)
       if dependency and not dependency[T_DEPENDED] then
         dependency[T_DEPENDED] = 1
@@ -225,11 +260,11 @@ end
 -- The task `taskId` has just succeeded: each waiting task registered under it whose dependencies have all succeeded
 -- goes from `waiting` to its claim indexes, keeping its place in the order (it was pending all along).
 local function releaseDependents(keys, taskId)
-  local dependentsKey = K.dependents(keys[ROOT_KEY])
-  local packed = redis.call("HGET", dependentsKey, taskId)
-  if not packed then return end
-  redis.call("HDEL", dependentsKey, taskId)
-  for _, dependentId in ipairs(cmsgpack.unpack(packed)) do
+  local dependents = dependentsEntry(keys, taskId).list
+  if #dependents == 0 then return end
+  redis.call("HDEL", K.dependents(keys[ROOT_KEY]), taskId)
+  keys.dependentsCache[taskId] = nil
+  for _, dependentId in ipairs(dependents) do
     local dependent = readTask(keys[TASKS_KEY], dependentId)
     if dependent and dependent[T_WAITING] and dependent[T_STATUS] == "pending" then
       local unmet = unmetDependencies(keys, dependent)
@@ -252,13 +287,21 @@ local RUN_END_BY_STATUS = { success = "complete", failed = "fail", pending = "fa
 
 local FINISHED = { success = true, failed = true, cancelled = true }
 
+-- The final ends (a failure for good, a cancellation) that cancel the dependents waiting for a task, and that
+-- bring them back when the task leaves them (docs/tasks.md, "Dependencies").
+local ENDED_FOR_GOOD = { failed = true, cancelled = true }
+
+-- Set below writeTask, which it calls: settles the dependents of a task after its final end or its return.
+local settleDependents
+
 -- Applies `changes` (code -> value, or false to remove the field) to the stored task `taskId` and re-indexes it;
--- returns the packed task for its event. `signatureKey` as for indexTask.
+-- returns the packed task for its event. `signatureKey` as for indexTask; `settling`: the worklist of the
+-- settleDependents call that makes this write (nil for any other caller).
 -- Every change sets last_modified, so the task moves in its indexes; `rev` counts writes for optimistic updates.
 -- The rules every transition shares, whichever protocol makes it, are kept here: a run that ends gets its end time
 -- (and a v2 run how it ended, its lease dropped); only a finished task stays archived; a task that (re-)enters
 -- pending, or whose dependencies change, is checked against its dependencies; a success releases its dependents.
-local function writeTask(keys, taskId, task, changes, signatureKey)
+local function writeTask(keys, taskId, task, changes, signatureKey, settling)
   unindexTask(keys, taskId, task)
   local previousWorker, old, modified = task[T_WORKER_ID], task[T_STATUS], taskField(task, T_LAST_MODIFIED)
   for code, value in pairs(changes) do
@@ -293,7 +336,9 @@ local function writeTask(keys, taskId, task, changes, signatureKey)
   elseif task[T_WAITING] and (new ~= "pending" or not task[T_DEPENDENCIES]) then
     task[T_WAITING] = nil
   end
-  local releasing = task[T_DEPENDED] and new == "success" and old ~= "success"
+  if task[T_BLOCKED_BY] and new ~= "cancelled" then task[T_BLOCKED_BY] = nil end
+  local depended = task[T_DEPENDED]
+  local releasing = depended and new == "success" and old ~= "success"
   if releasing then task[T_DEPENDED] = nil end
   task[T_REV] = taskField(task, T_REV) + 1
   local packed = storeTask(keys[TASKS_KEY], taskId, task)
@@ -303,9 +348,53 @@ local function writeTask(keys, taskId, task, changes, signatureKey)
     if worker then redis.call("SADD", workerTasksKey(keys, worker), taskId) end
   end
   indexTask(keys, taskId, task, signatureKey)
-  -- After the store: the dependents' check reads this task's new status.
+  -- After the store: the dependents' check reads this task's new status. Those it cancelled come back first, so
+  -- that a success releases them too.
+  local now = taskField(task, T_LAST_MODIFIED)
+  if depended and ENDED_FOR_GOOD[old] and not ENDED_FOR_GOOD[new] then settleDependents(keys, taskId, "restore", now, settling) end
   if releasing then releaseDependents(keys, taskId) end
+  if depended and ENDED_FOR_GOOD[new] and not ENDED_FOR_GOOD[old] then settleDependents(keys, taskId, "cancel", now, settling) end
   return packed
+end
+
+-- Whether a waiting task follows our rule for a dependency's final end (cancelled with blocked_by): every task but
+-- one created by labtasker v2's create-by-id, whose dependents stay pending as v2 keeps them (a v1 submit's client
+-- id fingerprint starts with "v1:", src/broker/identity.ts).
+local function cancelsWithDependency(task)
+  local creation = task[T_CREATION]
+  return not creation or string.sub(creation, 1, 3) == "v1:"
+end
+
+-- The dependency's final end cancels each dependent still waiting (blocked_by: its id), or its return brings back
+-- each dependent it cancelled (pending again, so waiting again until it succeeds); each such write publishes its
+-- event, and the dependents' own dependents follow, transitively, in this script, at the time (`now`, ms) of the write
+-- that started it. A worklist, not recursion: the writes it makes pass it on (writeTask's `settling`), so that theirs
+-- queue their dependency here, and the outermost call works through them all. No state outside the call.
+settleDependents = function(keys, taskId, action, now, settling)
+  if settling then
+    settling[#settling + 1] = { taskId, action }
+    return
+  end
+  local worklist, i = { { taskId, action } }, 1
+  while i <= #worklist do
+    local dependencyId, act = worklist[i][1], worklist[i][2]
+    local dependents = dependentsEntry(keys, dependencyId).list
+    local blocker = #dependents > 0 and textTaskId(dependencyId)
+    for n = 1, #dependents do
+      local dependentId = dependents[n]
+      local dependent = readTask(keys[TASKS_KEY], dependentId)
+      if dependent and act == "cancel" and dependent[T_STATUS] == "pending" and dependent[T_WAITING]
+          and cancelsWithDependency(dependent) then
+        local written = writeTask(keys, dependentId, dependent,
+          { [T_STATUS] = "cancelled", [T_LAST_MODIFIED] = now, [T_BLOCKED_BY] = blocker }, nil, worklist)
+        appendEvent(keys[QUEUE_KEY], keys[EVENTS_KEY], now, "task", dependentId, "pending", "cancelled", written)
+      elseif dependent and act == "restore" and dependent[T_STATUS] == "cancelled" and dependent[T_BLOCKED_BY] == blocker then
+        local written = writeTask(keys, dependentId, dependent, { [T_STATUS] = "pending", [T_LAST_MODIFIED] = now }, nil, worklist)
+        appendEvent(keys[QUEUE_KEY], keys[EVENTS_KEY], now, "task", dependentId, "cancelled", "pending", written)
+      end
+    end
+    i = i + 1
+  end
 end
 
 -- Removes a stored task and every entry that points at it: its indexes, its worker's task set, its run's entry.
@@ -317,6 +406,13 @@ local function deleteStoredTask(keys, taskId, task)
   -- The runs of v2's claims it holds in `runs`: the one that holds it (with a lease), the latest that ended.
   if task[T_LEASE] then redis.call("HDEL", K.runs(keys[ROOT_KEY]), task[T_RUN_ID]) end
   if task[T_ENDED_RUN] then redis.call("HDEL", K.runs(keys[ROOT_KEY]), task[T_ENDED_RUN]) end
+  -- Its dedup identity, so that the same task may be submitted again (unless it now names another task).
+  local identity = task[T_IDENTITY]
+  if identity then
+    local identitiesKey = K.identities(keys[ROOT_KEY])
+    local registered = redis.call("HGET", identitiesKey, identity)
+    if registered and storedTaskId(registered) == taskId then redis.call("HDEL", identitiesKey, identity) end
+  end
   redis.call("HDEL", keys[TASKS_KEY], taskId)
 end
 

@@ -6,6 +6,13 @@ export interface FilterEngine {
   /** Throws a FilterError (with a position) for a malformed filter. */
   compile(input: Exclude<FilterInput, DocumentPredicate>, kind: "task" | "worker"): DocumentPredicate;
   compileSort(spec: SortSpec): (a: Record<string, unknown>, b: Record<string, unknown>) => number;
+  /**
+   * The top-level document fields a filter reads, or null when it may read any: an evaluation over many tasks then
+   * builds only those fields of each. Optional: without it, every field is built.
+   */
+  fieldsOf?(input: Exclude<FilterInput, DocumentPredicate>, kind: "task" | "worker"): ReadonlySet<string> | null;
+  /** A sort whose keys are read once a document (src/filter/sort.ts). Optional: without it, `compileSort`. */
+  compileSortKeys?(spec: SortSpec): { keysOf(document: object): unknown[]; compare(a: readonly unknown[], b: readonly unknown[]): number };
 }
 
 /** Tunables of the broker; see {@link DEFAULT_LIMITS} for the reasons behind each number. */

@@ -1,4 +1,4 @@
-import { WORKER_FILTER_FIELDS, compileFilter, compileSort } from "../filter/index.js";
+import { WORKER_FILTER_FIELDS, compileFilter, compileSort, compileSortKeys, queryRoots } from "../filter/index.js";
 import type { FilterEngine } from "./context.js";
 
 /**
@@ -11,5 +11,11 @@ export const defaultFilters: FilterEngine = {
     const compiled = compileFilter(input, kind === "worker" ? { fields: WORKER_FILTER_FIELDS } : {});
     return compiled.async ? (document) => compiled.evaluate(document) : (document) => compiled.test(document);
   },
+  fieldsOf(input, kind) {
+    const compiled = compileFilter(input, kind === "worker" ? { fields: WORKER_FILTER_FIELDS } : {});
+    // A JSONata expression may read anything.
+    return compiled.async ? null : queryRoots(compiled.query);
+  },
   compileSort,
+  compileSortKeys,
 };

@@ -22,7 +22,10 @@ import type {
   ReportStatus,
   ReportTaskStatusOptions,
   SubmitTaskOptions,
+  SubmittedTask,
   TaskLogAppend,
+  TaskLogBatchEntry,
+  TaskLogBatchResult,
   TaskLogChunk,
   TaskCounts,
   TaskUpdate,
@@ -107,6 +110,10 @@ export class DirectLabtasker implements Labtasker {
     return this.broker.tasks.submit(await this.id(), tasks);
   }
 
+  async submitTasksDetailed(tasks: SubmitTaskOptions[]): Promise<SubmittedTask[]> {
+    return this.broker.tasks.submitDetailed(await this.id(), tasks);
+  }
+
   async getTask(taskId: string): Promise<Task> {
     return this.broker.tasks.get(await this.id(), taskId);
   }
@@ -176,6 +183,10 @@ export class DirectLabtasker implements Labtasker {
 
   async appendTaskLog(taskId: string, chunk: TaskLogAppend): Promise<number> {
     return this.broker.logs.append(await this.id(), taskId, chunk);
+  }
+
+  async appendTaskLogs(entries: readonly TaskLogBatchEntry[]): Promise<TaskLogBatchResult[]> {
+    return this.broker.logs.appendMany(await this.id(), entries);
   }
 
   async readTaskLog(taskId: string, options?: ReadTaskLogOptions): Promise<TaskLogChunk> {

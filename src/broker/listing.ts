@@ -20,6 +20,7 @@ import { compilePredicate } from "./filterInput.js";
 import { LabtaskerError, ValidationError, type ValidationIssue } from "../core/errors.js";
 import { DEFAULT_API_ORDER, DEFAULT_TASK_ORDER, PAGE } from "../core/defaults.js";
 import { indexPageIds } from "./indexPage.js";
+import { taskIdFromStored } from "../store/taskIds.js";
 import { candidateStatuses, forEachMatch, selectedView, selectsByStatusOnly, taskQuery, withoutKeys, type TaskQuery } from "./taskQuery.js";
 
 /**
@@ -75,6 +76,14 @@ function pageOf(options: LsOptions): Page {
   }
   if (issues.length > 0) throw new ValidationError(issues);
   return { offset, limit, sort: sort && sort.length > 0 ? sort : DEFAULT_SORT };
+}
+
+/** Sort keys for an engine without `compileSortKeys`: the document itself, compared whole. */
+function viewSortKeys(compare: (a: Record<string, unknown>, b: Record<string, unknown>) => number) {
+  return {
+    keysOf: (view: object): unknown[] => [view],
+    compare: (a: readonly unknown[], b: readonly unknown[]) => compare(a[0] as Record<string, unknown>, b[0] as Record<string, unknown>),
+  };
 }
 
 function sameSort(a: SortSpec, b: SortSpec): boolean {
@@ -169,7 +178,7 @@ export class ListingService {
     }
     const counts = await this.cachedEvaluation(this.filteredCounts, query.text, queueId, async () => {
       const counted = none();
-      await forEachMatch(this.ctx, queueId, query, (_taskId, hash) => (counted[hash.status as keyof TaskCounts] += 1));
+      await forEachMatch(this.ctx, queueId, query, { stored: ["status"] }, (_storedId, hash) => (counted[hash.status as keyof TaskCounts] += 1));
       return counted;
     });
     return { ...counts };
@@ -209,13 +218,15 @@ export class ListingService {
   private matchList(queueId: string, query: TaskQuery, sort: SortSpec): Promise<string[]> {
     const key = query.text === null ? null : JSON.stringify([query.text, sort]);
     return this.cachedEvaluation(this.matchLists, key, queueId, async () => {
-      const found: Array<{ id: string; seq: number; view: Record<string, unknown> }> = [];
-      await forEachMatch(this.ctx, queueId, query, (id, hash, view) => found.push({ id, seq: Number(hash.seq), view }));
-      // Ties keep creation order, as v1's stable sort keeps insertion order.
-      found.sort((a, b) => a.seq - b.seq);
-      const compare = this.ctx.filters.compileSort(sort);
-      found.sort((a, b) => compare(a.view, b.view));
-      return found.map((match) => match.id);
+      const { filters } = this.ctx;
+      // Each match's sort keys are read once, as it is found; ties keep creation order (`seq`), as v1's stable
+      // sort keeps insertion order.
+      const sortKeys = filters.compileSortKeys?.(sort) ?? viewSortKeys(filters.compileSort(sort));
+      const want = { stored: ["seq"], document: [...new Set(sort.map(([field]) => field.split(".")[0]!))] };
+      const found: Array<{ storedId: Buffer; seq: number; keys: unknown[] }> = [];
+      await forEachMatch(this.ctx, queueId, query, want, (storedId, hash, view) => found.push({ storedId, seq: Number(hash.seq), keys: sortKeys.keysOf(view) }));
+      found.sort((a, b) => sortKeys.compare(a.keys, b.keys) || a.seq - b.seq);
+      return found.map((match) => taskIdFromStored(match.storedId));
     });
   }
 

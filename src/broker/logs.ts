@@ -12,7 +12,7 @@
  * answers 404, an append refuses a task that is gone, and the next delete of that task id, the queue's cap or the
  * queue's deletion (through the `task-logs` index) removes it.
  */
-import type { ReadTaskLogOptions, TaskLogAppend, TaskLogChunk } from "../core/api.js";
+import type { ReadTaskLogOptions, TaskLogAppend, TaskLogBatchEntry, TaskLogBatchResult, TaskLogChunk } from "../core/api.js";
 import { BadRequestError, LabtaskerError, TaskNotFoundError } from "../core/errors.js";
 import { ScriptCode } from "../store/scriptCodes.js";
 import { LogStore } from "../store/logs.js";
@@ -45,6 +45,8 @@ export interface LogLimits {
   maxWaitMs: number;
   /** How often a waiting read looks again. */
   pollMs: number;
+  /** The most chunks one batch append takes. */
+  batchChunks: number;
 }
 
 /**
@@ -52,7 +54,7 @@ export interface LogLimits {
  * queue of chatty jobs to a known share of a lab's Redis. A waiting read returns within 10 s: before proxies' idle
  * timeouts (often 30-60 s) cut it, and within the server's bounded stop.
  */
-export const LOG_LIMITS: LogLimits = { taskBytes: MiB, queueBytes: 256 * MiB, chunkBytes: 4 * MiB, maxWaitMs: 10_000, pollMs: 150 };
+export const LOG_LIMITS: LogLimits = { taskBytes: MiB, queueBytes: 256 * MiB, chunkBytes: 4 * MiB, maxWaitMs: 10_000, pollMs: 150, batchChunks: 1000 };
 
 /** Run tokens: what a client generates (a UUID or random hex) fits. */
 const RUN_TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
@@ -85,6 +87,26 @@ export class LogService {
     );
     if (reply[0] === ScriptCode.TASK_NOT_FOUND) throw new TaskNotFoundError(taskId);
     return Number(reply[1]);
+  }
+
+  /**
+   * Adds the chunks of several runs (a loop's batch: the last chunks of the short runs that ended since its last
+   * request, and the running one's), each as {@link append} would, in order (two runs of one task open their
+   * attempts in the order given). A chunk refused (its task deleted, a bad field) is refused alone: its result says
+   * why, and the others are kept. An error of Redis itself fails the whole batch, which is safe to send again.
+   */
+  async appendMany(queueId: string, entries: readonly TaskLogBatchEntry[]): Promise<TaskLogBatchResult[]> {
+    if (entries.length > this.limits.batchChunks) throw new BadRequestError(`A batch holds at most ${this.limits.batchChunks} chunks (got ${entries.length})`);
+    const results: TaskLogBatchResult[] = [];
+    for (const { taskId, chunk } of entries) {
+      try {
+        results.push({ attempt: await this.append(queueId, taskId, chunk) });
+      } catch (error) {
+        if (!(error instanceof LabtaskerError)) throw error;
+        results.push({ error });
+      }
+    }
+    return results;
   }
 
   /** Reads an attempt of a task's log from `offset` on; with `waitMs`, waits for more output or the run's end. */

@@ -13,6 +13,7 @@ import type {
   ReportStatus,
   ReportTaskStatusOptions,
   SubmitTaskOptions,
+  SubmittedTask,
   TaskUpdate,
   UpdateTasksOptions,
 } from "../core/api.js";
@@ -23,11 +24,18 @@ import { BadRequestError, LabtaskerError, TaskNotFoundError, UpdateFailedError, 
 import { PathConflictError, mergePaths } from "./paths.js";
 import { argsSatisfy, requiredFieldsRule, type RequiredFieldsRule } from "./requiredFields.js";
 import { errorFromReply, expectOk } from "./scriptErrors.js";
-import { newTaskRecord } from "./taskInput.js";
+import { TaskSubmitter } from "./submit.js";
 import { updateIssues, updatedFields } from "./taskUpdate.js";
 import { assertNoIssues, assertSafeKeys, isCommand, parseTimeInterval } from "../core/validation.js";
 
 const REPORT_STATUSES: readonly ReportStatus[] = ["success", "failed", "cancelled", "running"];
+
+/** The status the report script applies: a failure that reached its deadline is `timed_out` (resumable tasks). */
+function reportedStatus(status: ReportStatus, options: ReportTaskStatusOptions): ReportRecord["status"] {
+  if (!options.timedOut) return status;
+  if (status !== "failed") throw new BadRequestError(`timed_out must go with report_status failed (got ${status})`);
+  return "timed_out";
+}
 /** Codes with which the report half of reportAndFetch refuses; the fetch half's own refusals concern the worker. */
 const REPORT_FAILURES = new Set<number>([ScriptCode.TASK_NOT_FOUND, ScriptCode.WORKER_MISMATCH, ScriptCode.INVALID_TRANSITION]);
 /**
@@ -38,17 +46,21 @@ const REPORT_FAILURES = new Set<number>([ScriptCode.TASK_NOT_FOUND, ScriptCode.W
 const MAX_BATCH = 1000;
 
 export class TaskService {
-  constructor(private readonly ctx: BrokerContext) {}
+  private readonly submitter: TaskSubmitter;
 
-  /** Submits tasks in order, a batch per script call; all are validated before any is stored. */
+  constructor(private readonly ctx: BrokerContext) {
+    this.submitter = new TaskSubmitter(ctx);
+  }
+
+  /** Submits tasks in order, a batch per script call; all are validated before any is stored. Returns their ids. */
   async submit(queueId: string, tasks: readonly SubmitTaskOptions[]): Promise<string[]> {
-    const records = tasks.map((task, i) => newTaskRecord(task, tasks.length === 1 ? ["body"] : ["body", i]));
-    const { store, limits } = this.ctx;
-    for (let start = 0; start < records.length; start += limits.submitBatch) {
-      const batch = records.slice(start, start + limits.submitBatch);
-      expectOk(await store.submitTasks(queueId, this.ctx.now(), batch), { operation: "queue", queueId });
-    }
-    return records.map((record) => record.taskId);
+    return (await this.submitter.submit(queueId, tasks)).ids;
+  }
+
+  /** {@link submit}, telling for each task whether it was created or found (dedup, a client id: docs/tasks.md). */
+  async submitDetailed(queueId: string, tasks: readonly SubmitTaskOptions[]): Promise<SubmittedTask[]> {
+    const { ids, created } = await this.submitter.submit(queueId, tasks);
+    return ids.map((taskId, i) => ({ taskId, created: created?.[i] ?? true }));
   }
 
   async get(queueId: string, taskId: string): Promise<Task> {
@@ -162,7 +174,7 @@ export class TaskService {
   private reportRecord(taskId: string, status: ReportStatus, options: ReportTaskStatusOptions): ReportRecord | null {
     if (!REPORT_STATUSES.includes(status)) throw new BadRequestError(`Invalid report_status: ${String(status)}`);
     const { summary = null, workerId = null } = options;
-    const record = { taskId, status, workerId: workerId || null };
+    const record = { taskId, status: reportedStatus(status, options), workerId: workerId || null };
     if (summary === null) return { ...record, summary: "keep" };
     if (!isJsonObject(summary)) throw new ValidationError([{ loc: ["body", "summary"], msg: "Input should be a valid dictionary", type: "dict_type", input: summary }]);
     assertSafeKeys(summary);
@@ -187,7 +199,7 @@ export class TaskService {
       const merged = mergeSummary(decodeTask(queueId, taskId, hash).summary, options.summary!);
       const reply = await store.reportTask(queueId, this.ctx.now(), {
         taskId,
-        status,
+        status: reportedStatus(status, options),
         workerId: options.workerId || null,
         summary: { replace: stringifyJson(merged), rev: hash.rev ?? "0" },
       });

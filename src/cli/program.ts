@@ -198,8 +198,15 @@ function defineTask(program: Command): void {
     .option("--task-timeout <seconds>", "Seconds a run may take in all (default: no limit).", integer(0))
     .option("--max-retries <n>", "Attempts before the task fails for good.", integer(0), 3)
     .option("--priority <n>", "Higher runs first.", integer(), 10)
+    .option("--depends-on <task_id>", "Run only once this task has succeeded; repeatable (an extension: docs/tasks.md).", collect)
+    .option("--dedup", "Return the existing task of the same name and args instead of submitting a second (default: the queue metadata's \"dedup\").")
+    .option("--no-dedup", "Submit even when the queue's metadata makes dedup the default.")
+    .option("--id <task_id>", "Submit under this id (t_ and 12 of A-Za-z0-9_-): the same task again returns it, another is refused.")
+    .option("--env <key=value>", "Set KEY=VALUE in the task command's environment when the loop runs it; repeatable.", collect)
+    .option("--max-timeouts <n>", "Runs that may reach their deadline and go back to pending without using a retry.", integer(0))
     .option("--jsonl <file>", "Submit one task per JSON line of FILE ('-': stdin); each line holds submit fields " +
-      "(args, metadata, task_name, cmd, priority, max_retries, heartbeat_timeout, task_timeout); the flags above are defaults.")
+      "(args, metadata, task_name, cmd, priority, max_retries, heartbeat_timeout, task_timeout, and the extensions " +
+      "depends_on, ref, env, max_timeouts, dedup, task_id); the flags above are defaults.")
     .option("-q, --quiet", "Print only the task id(s).")
     .addHelpText("after", `
 Arguments after -- (contract of labtasker v1): --key=value or --key value; values are Python literals
@@ -210,7 +217,11 @@ A key without a value is an error: write --flag=True.
 Examples:
   labtasker task submit -- --lr=0.001 --model=resnet
   labtasker task submit --name grid --metadata '{"tags": ["v1"]}' --priority 20 -- --lr=0.01
-  python make_sweep.py | labtasker task submit --jsonl -     # one {"args": {...}} per line`)
+  python make_sweep.py | labtasker task submit --jsonl -     # one {"args": {...}} per line
+  labtasker task submit --depends-on t_XXXXXXXXXXXX --env SEED=1 -- --stage=2
+
+In --jsonl, a line names itself with "ref" (any string that is not a task id) and a later line depends on it with
+"depends_on": ["<ref>"] (by key, not position); "dedup": true lines print "N new, M already there".`)
     .action(lazy(() => import("./actions/taskSubmit.js"), (m) => m.submit));
 
   const taskLs = task

@@ -10,6 +10,7 @@ import {
   QueueExistsError,
   QueueNameTakenError,
   QueueNotFoundError,
+  TaskIdConflictError,
   TaskNotFoundError,
   TaskNotRunningError,
   UpdateFailedError,
@@ -50,6 +51,7 @@ export function errorFromResponse(status: number, detail: unknown, context: Erro
   }
   if (status === 403 && operation === "heartbeat") return new WorkerMismatchError(taskId, null, 403, text);
   if (status === 409 && operation === "createQueue") return new QueueExistsError(context.queueName ?? "");
+  if (status === 409 && operation === "submitTask") return new TaskIdConflictError(/task (t_[\w-]{12}) exists/.exec(text)?.[1] ?? "", text);
   if (status === 409) return new WorkerMismatchError(taskId, /assigned to worker (\S+)$/.exec(text)?.[1] ?? null, 409, text);
   if (status === 404) {
     if (operation === "heartbeat") return new TaskNotRunningError(text);

@@ -21,7 +21,10 @@ import {
   type ReportStatus,
   type ReportTaskStatusOptions,
   type SubmitTaskOptions,
+  type SubmittedTask,
   type TaskLogAppend,
+  type TaskLogBatchEntry,
+  type TaskLogBatchResult,
   type TaskLogChunk,
   type TaskCounts,
   type TaskUpdate,
@@ -29,6 +32,7 @@ import {
   type UpdateTasksOptions,
 } from "../core/api.js";
 import { batches } from "../core/batches.js";
+import { BatchRefs } from "../core/refs.js";
 import { PAGE, REQUEST_BATCH } from "../core/defaults.js";
 import { BadRequestError, LabtaskerError, TaskNotFoundError, UpdateFailedError } from "../core/errors.js";
 import { parseJson, stringifyJson, type JsonObject, type JsonValue } from "../json.js";
@@ -39,7 +43,8 @@ import { readSseFrames } from "./sse.js";
 import { HttpNotifyRules } from "./notify.js";
 import type { CreateNotifyRuleOptions, CreatedNotifyRule, NotifyDelivery, NotifyRule } from "../core/notify.js";
 import { NetworkError, open, send } from "./transport.js";
-import { eventFromWire, queueFromWire, taskFromWire, workerFromWire } from "../wire/v1/index.js";
+import { TASK_EXTENSIONS_HEADER, TASK_FIELDS_EXTENSION, eventFromWire, queueFromWire, taskFromWire, workerFromWire } from "../wire/v1/index.js";
+import { encodeLogBatch } from "../wire/v1/logBatch.js";
 
 export interface HttpLabtaskerOptions {
   /** The server's base URL, e.g. `http://localhost:9321`. */
@@ -106,7 +111,8 @@ export class HttpLabtasker implements Labtasker {
 
   private async request(method: string, path: string, options: RequestOptions): Promise<JsonValue | undefined> {
     const attempts = options.retry ? (this.options.networkAttempts ?? 10) : 1;
-    const headers: Record<string, string> = { accept: "application/json" };
+    // Task documents with the task model's extension fields (src/wire/v1/taskExtensions.ts); v1's server ignores it.
+    const headers: Record<string, string> = { accept: "application/json", [TASK_EXTENSIONS_HEADER]: TASK_FIELDS_EXTENSION };
     if (options.auth !== false) headers.authorization = this.authHeader;
     let body: string | Uint8Array | undefined;
     if (options.rawBody !== undefined) {
@@ -198,6 +204,13 @@ export class HttpLabtasker implements Labtasker {
       task_timeout: task.taskTimeout ?? null,
       max_retries: task.maxRetries ?? 3,
       priority: task.priority ?? 10,
+      // The task model's extensions, only those set: a plain task's body stays v1's own.
+      ...(task.dependsOn !== undefined ? { depends_on: task.dependsOn } : {}),
+      ...(task.ref !== undefined ? { ref: task.ref } : {}),
+      ...(task.env !== undefined ? { env: task.env } : {}),
+      ...(task.maxTimeouts !== undefined ? { max_timeouts: task.maxTimeouts } : {}),
+      ...(task.dedup !== undefined ? { dedup: task.dedup } : {}),
+      ...(task.taskId !== undefined ? { task_id: task.taskId } : {}),
     };
   }
 
@@ -211,28 +224,40 @@ export class HttpLabtasker implements Labtasker {
    * one request per task, 16 at a time.
    */
   async submitTasks(tasks: SubmitTaskOptions[]): Promise<string[]> {
+    return (await this.submitTasksDetailed(tasks)).map((task) => task.taskId);
+  }
+
+  async submitTasksDetailed(tasks: SubmitTaskOptions[]): Promise<SubmittedTask[]> {
     if (tasks.length === 0) return [];
     if (this.batchSubmit !== false) {
       try {
-        const ids: string[] = [];
+        const submitted: SubmittedTask[] = [];
+        // Refs of tasks sent in an earlier request, for the dependencies of later ones (src/core/refs.ts).
+        const refs = new BatchRefs();
         for (let start = 0; start < tasks.length; start += 5000) {
-          const chunk = tasks.slice(start, start + 5000).map((task) => this.submitBody(task));
-          const reply = await this.request("POST", "/api/v1/queues/me/tasks/batch", { body: this.withVersion({ tasks: chunk }), context: { operation: "submitTask" } });
-          ids.push(...((reply as JsonObject).task_ids as string[]));
+          const batch = refs.resolve(tasks.slice(start, start + 5000));
+          const reply = (await this.request("POST", "/api/v1/queues/me/tasks/batch", {
+            body: this.withVersion({ tasks: batch.map((task) => this.submitBody(task)) }),
+            context: { operation: "submitTask" },
+          })) as JsonObject;
+          const ids = reply.task_ids as string[];
+          const created = reply.created as boolean[] | undefined;
+          refs.record(batch, ids);
+          submitted.push(...ids.map((taskId, i) => ({ taskId, created: created?.[i] ?? true })));
           this.batchSubmit = true;
         }
-        return ids;
+        return submitted;
       } catch (error) {
         // v1 routes the unknown path as a task id and answers 404 or 405; anything else is a real error.
         if (this.batchSubmit === true || !(error instanceof LabtaskerError) || ![404, 405].includes(error.status)) throw error;
         this.batchSubmit = false;
       }
     }
-    const ids: string[] = new Array(tasks.length);
+    const submitted: SubmittedTask[] = new Array(tasks.length);
     await inLanes(tasks.length, async (index) => {
-      ids[index] = await this.submitTask(tasks[index]!);
+      submitted[index] = { taskId: await this.submitTask(tasks[index]!), created: true };
     });
-    return ids;
+    return submitted;
   }
 
   async getTask(taskId: string): Promise<Task> {
@@ -394,7 +419,13 @@ export class HttpLabtasker implements Labtasker {
   }
 
   async reportTaskStatus(taskId: string, status: ReportStatus, options: ReportTaskStatusOptions = {}): Promise<void> {
-    const body = this.withVersion({ status, worker_id: options.workerId ?? null, summary: options.summary ?? null });
+    const body = this.withVersion({
+      status,
+      worker_id: options.workerId ?? null,
+      summary: options.summary ?? null,
+      // An extension, sent only when set: labtasker v1's server ignores it (the run is then an ordinary failure).
+      ...(options.timedOut ? { timed_out: true } : {}),
+    });
     await this.request("POST", `/api/v1/queues/me/tasks/${encodeURIComponent(taskId)}/status`, {
       body,
       retry: true,
@@ -472,6 +503,31 @@ export class HttpLabtasker implements Labtasker {
     const query = { attempt: chunk.attempt, run: chunk.run, offset: chunk.offset, ended: chunk.ended === true };
     const reply = await this.request("POST", `/api/v1/queues/me/tasks/${encodeURIComponent(taskId)}/logs`, { query, rawBody: chunk.data, retry: true, context: { operation: "reportTask", taskId } });
     return Number((reply as JsonObject).attempt);
+  }
+
+  /**
+   * One request for chunks of several runs, with the bytes as they are (src/wire/v1/logBatch.ts); safe to send again,
+   * as each chunk is. A server without `task-logs-batch` gets one request per chunk.
+   */
+  async appendTaskLogs(entries: readonly TaskLogBatchEntry[]): Promise<TaskLogBatchResult[]> {
+    if (entries.length === 0) return [];
+    if (!(await this.extensions()).has("task-logs-batch")) {
+      const results: TaskLogBatchResult[] = [];
+      for (const { taskId, chunk } of entries) {
+        try {
+          results.push({ attempt: await this.appendTaskLog(taskId, chunk) });
+        } catch (error) {
+          results.push({ error: error as Error });
+        }
+      }
+      return results;
+    }
+    const reply = (await this.request("POST", "/api/v1/queues/me/logs", { rawBody: encodeLogBatch(entries), retry: true, context: { operation: "reportTask" } })) as JsonObject;
+    return ((reply.results ?? []) as JsonObject[]).map((result, index) =>
+      typeof result.attempt === "number"
+        ? { attempt: result.attempt }
+        : { error: errorFromResponse(Number(result.status), result.detail, { operation: "reportTask", taskId: entries[index]!.taskId }) },
+    );
   }
 
   async readTaskLog(taskId: string, options: ReadTaskLogOptions = {}): Promise<TaskLogChunk> {

@@ -47,6 +47,31 @@ export interface SubmitTaskOptions {
   maxRetries?: number;
   /** Higher runs first. @defaultValue 10 */
   priority?: number;
+  // Extensions (docs/tasks.md); labtasker v1's server ignores them.
+  /**
+   * Ids of tasks of the queue (or refs of earlier tasks of the same batch) that must have succeeded before this one
+   * is fetched. An id that names no task, or the task itself, is refused.
+   */
+  dependsOn?: string[];
+  /** A client key naming this task inside one batch, for later tasks' {@link dependsOn}; not of the task-id form. */
+  ref?: string;
+  /** Environment variables the loop sets for the task's command. */
+  env?: Record<string, string>;
+  /** Runs that may reach their deadline and go back to pending without using a retry. @defaultValue 0 */
+  maxTimeouts?: number;
+  /**
+   * Return the existing task of the same `task_name` and `args` (metadata aside) instead of creating a second.
+   * @defaultValue the queue metadata's `dedup` (false when unset)
+   */
+  dedup?: boolean;
+  /** A client-chosen id (`t_` + 12 of `A-Za-z0-9_-`): the same definition again returns it, another is refused (409). */
+  taskId?: string;
+}
+
+/** One submitted task's outcome (an extension): its id, and whether the submit created it (false: dedup, a client id). */
+export interface SubmittedTask {
+  taskId: string;
+  created: boolean;
 }
 
 export interface LsOptions {
@@ -130,6 +155,12 @@ export interface ReportTaskStatusOptions {
   summary?: JsonObject | null;
   /** When given, the report is refused (409) unless this worker holds the task. */
   workerId?: string | null;
+  /**
+   * With status `failed`: the run ended by reaching its deadline (an extension, body `timed_out`; labtasker v1's
+   * server ignores it). The task goes back to pending without using a retry while it has timeouts left
+   * (`maxTimeouts`), else it is a failure as any other. @defaultValue false
+   */
+  timedOut?: boolean;
 }
 
 /** One task's update: only the fields present are written. */
@@ -182,6 +213,15 @@ export interface TaskLogAppend {
   /** The run's last chunk. @defaultValue false */
   ended?: boolean;
 }
+
+/** One run's chunk in a batch of several runs' chunks ({@link Labtasker.appendTaskLogs}). */
+export interface TaskLogBatchEntry {
+  taskId: string;
+  chunk: TaskLogAppend;
+}
+
+/** What became of one chunk of a batch: its attempt's number, or why it alone was refused (its task gone, a bad field). */
+export type TaskLogBatchResult = { attempt: number } | { error: Error };
 
 export interface ReadTaskLogOptions {
   /** 1 for the first run. @defaultValue the last one */
@@ -239,6 +279,11 @@ export interface Labtasker extends AsyncDisposable, NotifyApi {
   submitTask(options: SubmitTaskOptions): Promise<string>;
   /** Submits many tasks in few round trips; ids come back in order. */
   submitTasks(tasks: SubmitTaskOptions[]): Promise<string[]>;
+  /**
+   * {@link submitTasks}, telling for each task whether it was created or found there already (dedup, a client id:
+   * docs/tasks.md). An extension: our server and direct mode; labtasker v1's server creates every task.
+   */
+  submitTasksDetailed?(tasks: SubmitTaskOptions[]): Promise<SubmittedTask[]>;
   getTask(taskId: string): Promise<Task>;
   lsTasks(options?: LsTasksOptions): Promise<LsResult<Task>>;
   /** Tasks per status (an extension): O(1) per status without a filter; a filter costs one evaluation. */
@@ -281,6 +326,11 @@ export interface Labtasker extends AsyncDisposable, NotifyApi {
 
   /** Adds a chunk of a run's output to its task's log, returning the attempt's number (an extension). */
   appendTaskLog?(taskId: string, chunk: TaskLogAppend): Promise<number>;
+  /**
+   * Adds chunks of several runs' output in one request, each as {@link appendTaskLog} would; one result per chunk, in
+   * order (an extension; the HTTP client sends one request per chunk to a server without `task-logs-batch`).
+   */
+  appendTaskLogs?(entries: readonly TaskLogBatchEntry[]): Promise<TaskLogBatchResult[]>;
   /** Reads a task's log (an extension). */
   readTaskLog?(taskId: string, options?: ReadTaskLogOptions): Promise<TaskLogChunk>;
 

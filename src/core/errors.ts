@@ -143,6 +143,13 @@ export class TaskNotRunningError extends LabtaskerError {
   }
 }
 
+/** A submit under a client-chosen id that names a task of another definition (HTTP 409; an extension, docs/tasks.md). */
+export class TaskIdConflictError extends LabtaskerError {
+  constructor(readonly taskId: string, detail = `Task ${taskId} exists with another definition`) {
+    super(409, detail);
+  }
+}
+
 /** Some of a batch of task updates failed (v1: 400 listing each failure). */
 export class UpdateFailedError extends LabtaskerError {
   constructor(

@@ -14,7 +14,7 @@ export type WorkerStatus = (typeof WORKER_STATUSES)[number];
 /** A task's command: a shell string or an argv list, as labtasker v1 stores it. */
 export type TaskCommand = string | string[] | null;
 
-export interface Task {
+export interface Task extends TaskExtensions {
   taskId: string;
   queueId: string;
   status: TaskStatus;
@@ -35,6 +35,25 @@ export interface Task {
   cmd: TaskCommand;
   summary: JsonObject;
   workerId: string | null;
+}
+
+/**
+ * Extensions of the task model (docs/tasks.md), not in labtasker v1's document: each absent when unset, so a task that
+ * uses none reads as v1's. In v1 documents only for a client that asks (src/wire/v1/taskExtensions.ts).
+ */
+export interface TaskExtensions {
+  /** Ids of the tasks of the queue that must have succeeded before this one is fetched. */
+  dependsOn?: string[];
+  /** True while the task is pending with a dependency that has not succeeded (it is not fetchable). */
+  waiting?: boolean;
+  /** The dependency whose final failure or cancellation cancelled this task. */
+  blockedBy?: string;
+  /** Environment variables the loop sets for the task's command. */
+  env?: Record<string, string>;
+  /** Runs that may end by reaching their deadline and go back to pending without using a retry. */
+  maxTimeouts?: number;
+  /** Timeouts charged so far against {@link maxTimeouts}. */
+  timeouts?: number;
 }
 
 export interface Worker {

@@ -26,6 +26,13 @@ export const TASK_FILTER_FIELDS: readonly string[] = Object.freeze([
   "summary",
   "worker_id",
   "worker_name",
+  // The task model's extension fields (docs/tasks.md), in every filter view, only on the tasks that have them.
+  "depends_on",
+  "waiting",
+  "blocked_by",
+  "env",
+  "max_timeouts",
+  "timeouts",
 ]);
 
 /**

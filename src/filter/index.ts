@@ -21,15 +21,18 @@ export {
   DEFAULT_API_SORT,
   DEFAULT_TASK_LS_SORT,
   compileSort,
+  compileSortKeys,
   parseSortOption,
   parseSortOptions,
   sortDocuments,
   validateSortSpec,
+  type SortKeys,
   type SortSpec,
 } from "./sort.js";
 export { JSONATA_LIMITS, JSONATA_OPERATOR, JSONATA_PREFIX } from "./jsonata.js";
 export { datetimeMarker, isDatetimeMarker, parseIsoDatetime, pythonIsoformat, toWireValue } from "./wire.js";
 export { compareValues, valuesEqual } from "./runtime/bson.js";
 export type { Query, Value, ValueTest, Agg } from "./ir.js";
+export { queryRoots } from "./ir.js";
 /** labtasker v2's filter language, `name_fuzzy`, listing order and cursors (src/filter/v2). */
 export * from "./v2/index.js";

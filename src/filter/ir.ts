@@ -63,3 +63,46 @@ export type BsonTypeName =
 export function wantsWholeArray(test: ValueTest): boolean {
   return test.op === "size" || test.op === "elemMatchDoc" || test.op === "elemMatchValue";
 }
+
+/**
+ * The top-level fields of a document that a query reads (`args` for `args.lr > 0.01`), or null when it may read the
+ * whole document (`$expr` over `$$ROOT`). An evaluator may then build only those fields of each document.
+ */
+export function queryRoots(query: Query): Set<string> | null {
+  const roots = new Set<string>();
+  const visitQuery = (item: Query): boolean => {
+    switch (item.kind) {
+      case "and":
+      case "or":
+      case "nor":
+        return item.items.every(visitQuery);
+      case "not":
+        return visitQuery(item.item);
+      case "const":
+        return true;
+      case "expr":
+        return visitAgg(item.expr);
+      case "field":
+        // `$elemMatch` queries read inside the field's own values: its root covers them.
+        roots.add(item.path[0] as string);
+        return true;
+    }
+  };
+  const visitAgg = (agg: Agg): boolean => {
+    switch (agg.k) {
+      case "lit":
+        return true;
+      case "path":
+        if (agg.parts.length === 0) return false;
+        roots.add(agg.parts[0] as string);
+        return true;
+      case "array":
+        return agg.items.every(visitAgg);
+      case "object":
+        return agg.entries.every(([, value]) => visitAgg(value));
+      case "op":
+        return agg.args.every(visitAgg);
+    }
+  };
+  return visitQuery(query) ? roots : null;
+}

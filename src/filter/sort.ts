@@ -75,6 +75,34 @@ export function compileSort(spec: SortSpec): (a: object, b: object) => number {
   };
 }
 
+/**
+ * A sort in two steps, for sorting many documents: `keysOf` reads a document's sort keys once, `compare` orders two
+ * documents' keys as {@link compileSort} orders the documents (numbers, the usual keys, compared directly). Sorting
+ * 100,000 documents with a comparator that reads the keys at every comparison reads them 3.4 million times.
+ */
+export interface SortKeys {
+  keysOf(document: object): unknown[];
+  compare(a: readonly unknown[], b: readonly unknown[]): number;
+}
+
+export function compileSortKeys(spec: SortSpec): SortKeys {
+  const keys = validateSortSpec(spec).map(([field, direction]) => ({ parts: field.split("."), direction }));
+  const directions = keys.map(({ direction }) => direction);
+  return {
+    keysOf: (document) => keys.map(({ parts, direction }) => sortKey(document, parts, direction)),
+    compare: (a, b) => {
+      for (let i = 0; i < directions.length; i++) {
+        const x = a[i];
+        const y = b[i];
+        // NaN sorts lowest in MongoDB's order: the general comparison handles it.
+        const order = typeof x === "number" && typeof y === "number" && x === x && y === y ? (x < y ? -1 : x > y ? 1 : 0) : compareSortValues(x, y);
+        if (order !== 0) return order * (directions[i] as 1 | -1);
+      }
+      return 0;
+    },
+  };
+}
+
 /** Sorts a list (a copy) by a spec, computing each document's keys once rather than at every comparison. */
 export function sortDocuments<T extends object>(documents: readonly T[], spec: SortSpec): T[] {
   const keys = validateSortSpec(spec).map(([field, direction]) => ({ parts: field.split("."), direction }));

@@ -81,9 +81,20 @@ export function createApp(options: AppOptions): LabtaskerApp {
   // A known path with another method is 405 and an unknown path 404, before authentication, as FastAPI routes (both
   // protocols: v2's server answers the same `{"detail": ...}` bodies there, not its envelope).
   const served = [...ROUTES, ...NOTIFY_ROUTES, ...V2_ROUTES, ...dashboardPaths, { method: "get", path: "/openapi.json" }, { method: "get", path: "/docs" }];
-  const routes = served.map((route) => ({ method: route.method.toUpperCase(), pattern: new RegExp(`^${route.path.replace(/\{\w+\}/g, "[^/]+")}$`) }));
+  const routes = served.map((route) => ({ method: route.method.toUpperCase(), source: route.path.replace(/\{\w+\}/g, "[^/]+") }))
+    .map((route) => ({ ...route, pattern: new RegExp(`^${route.source}$`) }));
+  // Every request passes here: one expression per method says "served" at once, where testing the ~90 routes one
+  // by one took 3 to 4% of a v2 request's CPU. Only a 404 or a 405 goes on to the table.
+  const servedBy = new Map([...new Set(routes.map((route) => route.method))].map((method) => [
+    method,
+    new RegExp(`^(?:${routes.filter((route) => route.method === method).map((route) => route.source).join("|")})$`),
+  ]));
   app.use((req, res, next) => {
     const method = req.method === "HEAD" ? "GET" : req.method;
+    if (servedBy.get(method)?.test(req.path)) {
+      next();
+      return;
+    }
     const matching = routes.filter((route) => route.pattern.test(req.path));
     if (matching.length === 0) sendJson(res, 404, { detail: "Not Found" });
     else if (!matching.some((route) => route.method === method)) {

@@ -6,7 +6,7 @@
  * 0.0.0.0 (v1's default), so such a server starts, and its v2 routes answer 401 with a message saying how to open
  * them; v1's routes are unaffected.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
+import { hash, timingSafeEqual } from "node:crypto";
 import { isIP } from "node:net";
 import { V2Error } from "../core/v2/errors.js";
 
@@ -42,7 +42,20 @@ export function isLoopbackHost(host: string): boolean {
 }
 
 function digest(text: string): Buffer {
-  return createHash("sha256").update(text, "utf8").digest();
+  return hash("sha256", text, "buffer");
+}
+
+/** The token's digest, made once: every v2 request compares against it (twice: the version header, then the route). */
+const tokenDigests = new Map<string, Buffer>();
+
+function tokenDigest(token: string): Buffer {
+  let known = tokenDigests.get(token);
+  if (known === undefined) {
+    if (tokenDigests.size >= 16) tokenDigests.clear(); // a server has one token; tests make a few
+    known = digest(token);
+    tokenDigests.set(token, known);
+  }
+  return known;
 }
 
 /**
@@ -53,7 +66,7 @@ export function bearerMatches(header: string | undefined, token: string): boolea
   if (header === undefined) return false;
   const match = /^\s*(\S+)\s+(.*?)\s*$/.exec(header);
   if (!match || match[1]!.toLowerCase() !== "bearer") return false;
-  return timingSafeEqual(digest(match[2]!), digest(token));
+  return timingSafeEqual(digest(match[2]!), tokenDigest(token));
 }
 
 /** Whether a request may use v2's routes. */

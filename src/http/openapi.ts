@@ -70,6 +70,7 @@ export const ROUTES: RouteDoc[] = [
   { method: "get", path: `/api/v1/queues/me/workers/${workerId}`, summary: "Get a worker (id under _id, as v1)", auth: true, status: 200, response: S.Worker, query: INCLUDE_TELEMETRY },
   { method: "put", path: `/api/v1/queues/me/workers/${workerId}/telemetry`, summary: "Replace the worker's telemetry sample, shown under `telemetry` in worker documents (extension; docs/wire-v1.md)", auth: true, body: S.WorkerTelemetryRequest, status: 204 },
   { method: "post", path: `/api/v1/queues/me/tasks/${taskId}/logs`, summary: "Append a chunk of a run's output to the task's log: the bytes as an application/octet-stream body with the chunk's place in the query, or (the first form) JSON with the bytes in base64 (extension; docs/wire-v1.md)", auth: true, status: 200, rawBody: "the chunk's bytes as written; attempt, run, offset and ended in the query", query: LOG_APPEND_QUERY, body: Type.Object({ attempt: Type.Integer({ minimum: 0, maximum: 2 ** 40, description: "0 opens the run's attempt" }), run: Type.String({ pattern: "^[A-Za-z0-9_-]{1,64}$" }), offset: Type.Integer({ minimum: 0, maximum: 2 ** 40 }), data: Type.String({ contentEncoding: "base64" }), ended: Type.Optional(Type.Boolean()) }), response: Type.Object({ attempt: Type.Integer() }) },
+  { method: "post", path: "/api/v1/queues/me/logs", summary: "Append chunks of several runs' output in one request, each kept or refused as a single append would be (extension task-logs-batch; docs/wire-v1.md)", auth: true, status: 200, rawBody: 'a line of JSON, {"chunks": [{"task_id", "attempt", "run", "offset", "length", "ended"}, ...]}, a newline, then the chunks\' bytes one after the other', response: Type.Object({ results: Type.Array(Type.Union([Type.Object({ attempt: Type.Integer() }), Type.Object({ status: Type.Integer(), detail: Type.Unknown() })])) }) },
   { method: "get", path: `/api/v1/queues/me/tasks/${taskId}/logs`, summary: "Read a task's log; wait > 0 long-polls for more (extension; docs/wire-v1.md)", auth: true, status: 200, query: { attempt: { schema: Type.Integer({ minimum: 1, maximum: 2 ** 40 }), description: "the attempt (default: the last)" }, offset: { schema: Type.Integer({ minimum: 0, maximum: 2 ** 40, default: 0 }), description: "bytes of the attempt already read" }, wait: { schema: Type.Integer({ minimum: 0, default: 0 }), description: "ms to wait for output past offset or the run's end (at most 10,000)" } }, response: Type.Object({ attempt: Type.Integer(), attempts: Type.Integer(), offset: Type.Integer(), next: Type.Integer(), ended: Type.Boolean(), data: Type.String({ contentEncoding: "base64" }) }) },
   { method: "get", path: "/api/v1/queues/me/events", summary: "State transition events (SSE)", auth: true, status: 200, contentType: "text/event-stream" },
 ];
@@ -91,13 +92,13 @@ export function openApiDocument(version: string): Record<string, unknown> {
       summary: route.summary,
       ...(route.auth ? { security: [route.session ? { session: [] } : { basic: [] }] } : {}),
       parameters: [...pathParams, ...queryParams],
-      ...(route.body
+      ...(route.body || route.rawBody
         ? {
             requestBody: {
               required: true,
               content: {
                 ...(route.rawBody ? { "application/octet-stream": { schema: { type: "string", format: "binary", description: route.rawBody } } } : {}),
-                "application/json": { schema: plain(route.body) },
+                ...(route.body ? { "application/json": { schema: plain(route.body) } } : {}),
               },
             },
           }

@@ -42,6 +42,13 @@ const taskSubmitFields = {
   task_timeout: Type.Optional(Nullable(Type.Integer())),
   max_retries: Type.Optional(Type.Integer({ default: 3 })),
   priority: Type.Optional(Type.Integer({ default: 10 })),
+  // The task model's extensions (docs/tasks.md), from any client; labtasker v1's server ignores them.
+  depends_on: Type.Optional(Nullable(Type.Array(Type.String({ minLength: 1 })))),
+  ref: Type.Optional(Nullable(Type.String({ minLength: 1 }))),
+  env: Type.Optional(Nullable(Type.Record(Type.String({ pattern: "^[A-Za-z_][A-Za-z0-9_]*$" }), Type.String()))),
+  max_timeouts: Type.Optional(Nullable(Type.Integer({ minimum: 0 }))),
+  dedup: Type.Optional(Nullable(Type.Boolean())),
+  task_id: Type.Optional(Nullable(Type.String({ pattern: "^t_[A-Za-z0-9_-]{12}$" }))),
 };
 export const TaskSubmitRequest = Type.Object({ ...clientVersion, ...taskSubmitFields }, open);
 /** Extension: many tasks in one request (`POST /api/v1/queues/me/tasks/batch`). */
@@ -119,7 +126,7 @@ export const TaskFetchRequest = Type.Object(
 );
 
 /** The extensions to v1's protocol this server offers, listed in GET / so clients use them only where they exist. */
-export const EXTENSIONS = ["batch-submit", "task-count", "listing-snapshots", "batch-delete", "atomic-update", "report-and-fetch", "event-replay", "jsonata-filters", "running-summary", "task-logs", "notifications", "worker-telemetry"] as const;
+export const EXTENSIONS = ["batch-submit", "task-count", "listing-snapshots", "batch-delete", "atomic-update", "report-and-fetch", "event-replay", "jsonata-filters", "running-summary", "task-logs", "task-logs-batch", "notifications", "worker-telemetry"] as const;
 
 export const TaskStatusUpdateRequest = Type.Object(
   {
@@ -128,6 +135,8 @@ export const TaskStatusUpdateRequest = Type.Object(
     status: Type.String({ pattern: "^(success|failed|cancelled|running)$" }),
     worker_id: Type.Optional(Nullable(Type.String())),
     summary: Type.Optional(Nullable(Dict)),
+    // An extension: with status failed, the run reached its deadline (resumable tasks, docs/compat.md).
+    timed_out: Type.Optional(Nullable(Type.Boolean())),
   },
   open,
 );

@@ -19,6 +19,8 @@ export const RUNNER_ENV = {
   workerId: "LABTASKER_WORKER_ID",
   logDir: "LABTASKER_LOG_DIR",
   root: "LABTASKER_ROOT",
+  /** When the run must end, in whole epoch seconds (absent without a deadline): see ./deadline.ts. */
+  deadline: "LABTASKER_DEADLINE",
 } as const;
 
 /** A final status a job may report. */
@@ -29,7 +31,9 @@ export interface ActiveRun {
   task: Task;
   workerId: string | null;
   logDir: string;
-  finish(status: FinishStatus, summary?: JsonObject | null): Promise<void>;
+  /** When the run must end (ms since the epoch), null without a deadline. */
+  deadlineMs: number | null;
+  finish(status: FinishStatus, summary?: JsonObject | null, timedOut?: boolean): Promise<void>;
 }
 
 let active: ActiveRun | null = null;
@@ -73,6 +77,18 @@ export function currentLogDir(): string | null {
 }
 
 /**
+ * Seconds left until the current run's deadline (negative once it passed), or null without one: outside a loop, or
+ * for a task with neither a timeout nor the loop's `--eta-max`. In the loop's process from the run in progress,
+ * elsewhere from LABTASKER_DEADLINE (whole seconds).
+ */
+export function remainingTime(): number | null {
+  if (active) return active.deadlineMs === null ? null : (active.deadlineMs - Date.now()) / 1000;
+  const deadline = env(RUNNER_ENV.deadline);
+  if (deadline === null || !Number.isFinite(Number(deadline))) return null;
+  return Number(deadline) - Date.now() / 1000;
+}
+
+/**
  * The task being run: the loop's own copy in its process, else `$LABTASKER_LOG_DIR/task_info.json`.
  * @throws NoTaskError outside a loop.
  */
@@ -98,6 +114,11 @@ export interface FinishOptions {
    * (`$LABTASKER_ROOT/client.toml` and the LABTASKER_* variables), closed afterwards
    */
   client?: Labtasker;
+  /**
+   * With status `failed`: the run ran out of time (reported with `timed_out`, docs/loop.md "Deadlines"), so a task
+   * with timeouts left goes back to pending without using a retry. @defaultValue false
+   */
+  timedOut?: boolean;
 }
 
 /**
@@ -108,7 +129,8 @@ export interface FinishOptions {
  */
 export async function finish(status: FinishStatus, summary?: JsonObject | null, options: FinishOptions = {}): Promise<void> {
   if (status !== "success" && status !== "failed") throw new RangeError(`status must be "success" or "failed" (got ${JSON.stringify(status)})`);
-  if (active) return active.finish(status, summary);
+  const timedOut = status === "failed" && options.timedOut === true;
+  if (active) return active.finish(status, summary, timedOut);
   const taskId = env(RUNNER_ENV.taskId);
   if (taskId === null) {
     if (options.skipIfNoLabtasker ?? true) return;
@@ -120,7 +142,7 @@ export async function finish(status: FinishStatus, summary?: JsonObject | null, 
   if (!writeOutcome(dir, status, summary)) return;
   const client = options.client ?? (await openConfiguredClient());
   try {
-    await client.reportTaskStatus(taskId, status, { summary: summary ?? null, workerId: env(RUNNER_ENV.workerId) });
+    await client.reportTaskStatus(taskId, status, { summary: summary ?? null, workerId: env(RUNNER_ENV.workerId), ...(timedOut ? { timedOut } : {}) });
   } finally {
     if (!options.client) await client.close();
   }

@@ -18,7 +18,7 @@ import type { LoopState } from "./state.js";
 export interface FailedRun {
   readonly task: Task;
   readonly logDir: string;
-  finish(status: FinishStatus, summary?: JsonObject | null): Promise<void>;
+  finish(status: FinishStatus, summary?: JsonObject | null, timedOut?: boolean): Promise<void>;
   ignore(): Promise<void>;
 }
 
@@ -36,6 +36,27 @@ export function exceptionSummary(error: unknown, stoppedBy: StopSignal | null): 
     };
   }
   return { labtasker_exception: { type: error instanceof Error ? error.name : "Error", message, traceback } };
+}
+
+/**
+ * A run that timed out (./deadline.ts): reported `failed` with `timed_out`, so the server puts it back to pending
+ * without using a retry while the task has timeouts left. No prompt: nothing went wrong that a user could judge, and
+ * the run is to be resumed. `error` is the job's, or null when it returned after the deadline's SIGTERM.
+ */
+export async function handleTimeout(state: LoopState, run: FailedRun, error: unknown, reason: string): Promise<false> {
+  const { log } = state.settings;
+  const { task } = run;
+  if (existsSync(join(run.logDir, RUN_FILES.summary))) {
+    log.warn(`Task ${task.taskId} ran out of time after finishing the task itself; its own report stands.`);
+    return false;
+  }
+  const traceback = error instanceof JobFailedError ? (error.details ?? "") : error instanceof Error ? (error.stack ?? error.message) : "";
+  const summary: JsonObject = { labtasker_exception: { type: "TimeoutError", message: reason, traceback } };
+  log.warn(`Task ${task.taskId} timed out: ${reason}`);
+  await run.finish("failed", summary, true);
+  state.result.timedOut += 1;
+  log.info(`Task ${task.taskId} reported as timed out.`);
+  return false;
 }
 
 /** Reports or ignores the failed run (asking on a terminal), then asks whether to go on; true when the user chose Exit. */

@@ -4,9 +4,13 @@
  * holding `run.log`, `task_info.json`, `heartbeat.lock`, `summary.json` and `status.json`. The files are how a child
  * process (a `labtasker loop` command, or anything a job spawns) reaches its task: `task_info.json` answers
  * `taskInfo()`, and `summary.json`, created with O_EXCL, makes sure exactly one `finish()` reports the task.
+ *
+ * A task's later attempts on one machine (after a timeout or a failure) reuse the directory its first attempt made,
+ * found by the task id in its name, so a checkpoint the job wrote there is found again (resumable tasks): the new
+ * attempt rewrites `task_info.json`, appends to `run.log`, and starts without the last attempt's outcome files.
  */
 import { randomUUID } from "node:crypto";
-import { closeSync, constants, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, constants, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "lossless-json";
 import { parseJson, type JsonObject } from "../json.js";
@@ -34,14 +38,49 @@ export function runDirName(task: Pick<Task, "taskId" | "taskName">, now: Date = 
   return `run_t${day}-${time.replaceAll(":", "-")}_n${task.taskName ?? "None"}_id${task.taskId}_rd${randomUUID().slice(0, 8)}`;
 }
 
-/** Creates a new run directory under `<root>/logs/run/` (never reusing one) and writes `task_info.json` into it. */
-export function createRunDir(root: string, task: Task, now: Date = new Date()): string {
+/**
+ * The run directory of `task` under `<root>/logs/run/`: the one an earlier attempt of the task made when it may have
+ * run before, else a new one; `task_info.json` is written into it.
+ */
+export function openRunDir(root: string, task: Task, now: Date = new Date()): string {
   const parent = join(root, "logs", "run");
   mkdirSync(parent, { recursive: true });
-  const dir = join(parent, runDirName(task, now));
-  mkdirSync(dir); // fails if it exists: a run directory belongs to one run
+  const earlier = mayHaveRun(task) ? findRunDir(parent, task.taskId) : null;
+  let dir: string;
+  if (earlier === null) {
+    dir = join(parent, runDirName(task, now));
+    mkdirSync(dir); // fails if it exists: a new run directory belongs to one task
+  } else {
+    dir = join(parent, earlier);
+    // The last attempt's outcome would make this one look finished, and a killed attempt may have left its lock.
+    removeOutcome(dir);
+    stopHeartbeat(dir);
+  }
   writeFileSync(join(dir, RUN_FILES.taskInfo), taskInfoJson(task));
   return dir;
+}
+
+/**
+ * Whether a task may have had an attempt before this one (a retry or a timeout counted). Only then is the folder
+ * searched: reading a `logs/run/` of 10,000 runs costs about 7 ms, which a first attempt does not pay.
+ */
+function mayHaveRun(task: Task): boolean {
+  return task.retries > 0 || (task.timeouts ?? 0) > 0;
+}
+
+/** The name of the first directory in `parent` made for task `taskId` (the oldest by its name's time), or null. */
+export function findRunDir(parent: string, taskId: string): string | null {
+  const suffix = `_id${taskId}_rd`;
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw error;
+  }
+  // `..._id<task id>_rd<8 hex>`; the names start with run_t<YYYY-MM-DD-HH-MM-SS>, so the first attempt's sorts first.
+  const matches = names.filter((name) => name.startsWith("run_t") && name.length === name.lastIndexOf(suffix) + suffix.length + 8 && name.lastIndexOf(suffix) > 0);
+  return matches.sort()[0] ?? null;
 }
 
 /**

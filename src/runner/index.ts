@@ -28,11 +28,13 @@ export {
   currentWorkerId,
   finish,
   isEnabled,
+  remainingTime,
   taskInfo,
   type FinishOptions,
   type FinishStatus,
 } from "./context.js";
-export { RUN_FILES, readTaskInfo, runDirName } from "./files.js";
+export { RUN_FILES, findRunDir, readTaskInfo, runDirName } from "./files.js";
+export { DEFAULT_GRACE_SECONDS, JobTimedOutError, TIMED_OUT_EXIT_CODE } from "./deadline.js";
 export { stderrLogger, silentLogger, type LoopLogger, type StderrLoggerOptions } from "./logger.js";
 export { canPrompt, defaultChoice, processPrompter, terminalPrompter, type Choice, type ChoiceRequest, type Prompter, type PromptStreams } from "./prompt.js";
 export { pythonRepr, pythonStr, pythonStrRepr, shellQuote } from "../core/python.js";

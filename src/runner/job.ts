@@ -10,11 +10,20 @@ export interface LoopJobContext {
   workerId: string;
   /** The run directory (`$LABTASKER_LOG_DIR`). */
   logDir: string;
-  /** The environment for processes the job starts: this process's, with the LABTASKER_* variables of the task. */
+  /**
+   * The environment for processes the job starts: this process's, with the LABTASKER_* variables of the run, and the
+   * task's `env` (which never sets CUDA_VISIBLE_DEVICES or LABTASKER_*).
+   */
   env: NodeJS.ProcessEnv;
-  /** Aborted when the loop is told to stop (first Ctrl+C, SIGTERM, SIGHUP); `reason` is the `StopSignal`. */
+  /**
+   * Aborted when the loop is told to stop (first Ctrl+C, SIGTERM, SIGHUP), or `grace` seconds before the run's
+   * deadline (reason "SIGTERM": the run then ends as timed out, see ./deadline.ts); `reason` is the `StopSignal`.
+   */
   signal: AbortSignal;
-  /** Aborted on a second stop request: end at once (kill what the job started); the process exits right after. */
+  /**
+   * Aborted on a second stop request (the process exits right after), or at the run's deadline: end at once (kill
+   * what the job started).
+   */
   forceSignal: AbortSignal;
   log: LoopLogger;
   /** Reports the task now (see `finish()` in ./context.ts); the loop's own report is then skipped. */

@@ -7,6 +7,7 @@ import type { Task, TaskCommand } from "../core/model.js";
 import { parseTimeInterval } from "../core/validation.js";
 import { CONFIG_DEFAULTS, labtaskerRoot } from "../config/clientConfig.js";
 import { backoffMs, sleep } from "../sleep.js";
+import { DEFAULT_GRACE_SECONDS } from "./deadline.js";
 import type { LoopJob } from "./job.js";
 import { stderrLogger, type LoopLogger } from "./logger.js";
 import { processPrompter, type Prompter } from "./prompt.js";
@@ -35,6 +36,13 @@ export interface LoopSettings {
   createWorker?: CreateWorkerOptions;
   /** Time limit of each run, e.g. "1h30m" (overrides the task's own `taskTimeout`). @defaultValue none */
   etaMax?: string | null;
+  /**
+   * Seconds before a run's deadline (its start plus the task's timeout or `etaMax`) that the job's `signal` is
+   * aborted with SIGTERM (a command gets SIGTERM; at once when less remains); at the deadline its `forceSignal` (a
+   * command is killed). A run that ends after that SIGTERM is reported as timed out (docs/loop.md, "Deadlines").
+   * @defaultValue 30
+   */
+  grace?: number;
   /** Seconds between heartbeats. @defaultValue 10 (v1's config template) */
   heartbeatInterval?: number;
   /** Seconds without a heartbeat before the server fails the run, set on each fetch. @defaultValue 3 × heartbeatInterval */
@@ -98,6 +106,9 @@ export interface ResolvedLoopOptions {
   heartbeatInterval: number;
   heartbeatTimeout: number;
   etaMax: string | null;
+  /** `etaMax` in seconds, null for none. */
+  etaMaxSeconds: number | null;
+  grace: number;
   /** The filter as given, for messages. */
   extraFilterSource: FilterInput | null | undefined;
   extraFilter: Record<string, unknown> | DocumentPredicate | null;
@@ -140,12 +151,17 @@ export async function resolveLoopOptions(options: LoopOptions): Promise<Resolved
   if (!(heartbeatInterval > 0)) throw new LoopOptionsError(`heartbeatInterval must be a positive number of seconds (got ${heartbeatInterval})`);
   const heartbeatTimeout = options.heartbeatTimeout ?? heartbeatInterval * 3;
   if (!(heartbeatTimeout > 0)) throw new LoopOptionsError(`heartbeatTimeout must be a positive number of seconds (got ${heartbeatTimeout})`);
+  let etaMaxSeconds: number | null = null;
   if (options.etaMax != null) {
     try {
-      parseTimeInterval(options.etaMax);
+      etaMaxSeconds = parseTimeInterval(options.etaMax);
     } catch {
       throw new LoopOptionsError(`etaMax must be a duration such as '1h', '1h30m' or '50s' (got ${JSON.stringify(options.etaMax)})`);
     }
+  }
+  const grace = options.grace ?? DEFAULT_GRACE_SECONDS;
+  if (!(typeof grace === "number" && grace >= 0 && Number.isFinite(grace))) {
+    throw new LoopOptionsError(`grace must be a number of seconds >= 0 (got ${JSON.stringify(options.grace)})`);
   }
   // Compiled once, as v1 transpiles once: a date("...") in the filter is fixed at the start of the loop. The filter
   // language (JSONata, chrono-node: some 300 files) loads only when there is a filter to compile: a loop without one
@@ -164,6 +180,8 @@ export async function resolveLoopOptions(options: LoopOptions): Promise<Resolved
     heartbeatInterval,
     heartbeatTimeout,
     etaMax: options.etaMax ?? null,
+    etaMaxSeconds,
+    grace,
     extraFilterSource: options.extraFilter,
     extraFilter,
     root: options.root ?? labtaskerRoot(),

@@ -26,6 +26,8 @@ export interface LoopResult {
   failed: number;
   /** Failed runs put back to pending with Ignore. */
   ignored: number;
+  /** Runs reported timed out (they reached their deadline, or their job said so: ./deadline.ts). */
+  timedOut: number;
 }
 
 export class LoopState {
@@ -44,7 +46,7 @@ export class LoopState {
     workerCreated: boolean,
   ) {
     this.uploads = new LogUploads(settings.client, settings.uploadLogs, settings.log);
-    this.result = { reason: "done", signal: null, workerId, workerCreated, suspension: null, succeeded: 0, failed: 0, ignored: 0 };
+    this.result = { reason: "done", signal: null, workerId, workerCreated, suspension: null, succeeded: 0, failed: 0, ignored: 0, timedOut: 0 };
   }
 
   /** The loop's worker (a new one after {@link LoopResult.workerId} changed because the old one vanished). */

@@ -1,6 +1,6 @@
 /**
- * One task's run in this process: its run directory, environment, output capture and heartbeat, the job, and the
- * once-only report (success, or the failure handling of ./failure.ts).
+ * One task's run in this process: its run directory, environment, deadline, output capture and heartbeat, the job,
+ * and the once-only report (success, a timeout, or the failure handling of ./failure.ts).
  */
 import { join } from "node:path";
 import type { Labtasker } from "../core/api.js";
@@ -9,8 +9,9 @@ import { pythonRepr } from "../core/python.js";
 import type { JsonObject } from "../json.js";
 import { captureOutput } from "./capture.js";
 import { RUNNER_ENV, setActiveRun, type ActiveRun, type FinishStatus } from "./context.js";
-import { handleFailure } from "./failure.js";
-import { RUN_FILES, createRunDir, removeOutcome, writeOutcome } from "./files.js";
+import { JobTimedOutError, RunDeadline, deadlineEnvValue, effectiveGraceSeconds, runTimeoutSeconds } from "./deadline.js";
+import { handleFailure, handleTimeout } from "./failure.js";
+import { RUN_FILES, openRunDir, removeOutcome, writeOutcome } from "./files.js";
 import { Heartbeat } from "./heartbeat.js";
 import type { LoopJobContext } from "./job.js";
 import type { LoopLogger } from "./logger.js";
@@ -31,12 +32,16 @@ class TaskRun implements ActiveRun {
     readonly workerId: string,
     readonly logDir: string,
     readonly heartbeat: Heartbeat,
+    readonly deadlineMs: number | null,
     private readonly client: Labtasker,
     private readonly log: LoopLogger,
   ) {}
 
-  /** Stops the heartbeat, then reports unless `summary.json` exists (someone, maybe a child process, finished). */
-  finish(status: FinishStatus, summary?: JsonObject | null): Promise<void> {
+  /**
+   * Stops the heartbeat, then reports unless `summary.json` exists (someone, maybe a child process, finished).
+   * `timedOut`: a failure by reaching the deadline (./deadline.ts).
+   */
+  finish(status: FinishStatus, summary?: JsonObject | null, timedOut = false): Promise<void> {
     this.finishing ??= (async () => {
       await this.heartbeat.stop();
       if (!writeOutcome(this.logDir, status, summary)) {
@@ -44,7 +49,11 @@ class TaskRun implements ActiveRun {
         return;
       }
       try {
-        await this.client.reportTaskStatus(this.task.taskId, status, { summary: summary ?? null, workerId: this.workerId });
+        await this.client.reportTaskStatus(this.task.taskId, status, {
+          summary: summary ?? null,
+          workerId: this.workerId,
+          ...(timedOut ? { timedOut } : {}),
+        });
       } catch (error) {
         if (!isTaskTakenAway(error)) {
           // Not reported: the run is not finished. Without this, summary.json would make the loop believe the job
@@ -93,11 +102,16 @@ class TaskRun implements ActiveRun {
 
 /** Runs one fetched task to its report; true when the user chose Exit. */
 export async function runTask(state: LoopState, task: Task): Promise<boolean> {
-  const { client, job, log, root, heartbeatInterval } = state.settings;
+  const { client, job, log, root, heartbeatInterval, grace } = state.settings;
   const { workerId } = state;
-  const logDir = createRunDir(root, task);
+  const logDir = openRunDir(root, task);
+  const timeout = runTimeoutSeconds(task, state.settings.etaMaxSeconds);
+  const runGrace = effectiveGraceSeconds(grace, timeout);
+  const deadline = new RunDeadline(timeout === null ? null : Date.now() + timeout * 1000, runGrace * 1000, state.stops.stop, state.stops.force);
   process.env[RUNNER_ENV.taskId] = task.taskId;
   process.env[RUNNER_ENV.logDir] = logDir;
+  if (deadline.deadlineMs === null) delete process.env[RUNNER_ENV.deadline];
+  else process.env[RUNNER_ENV.deadline] = deadlineEnvValue(deadline.deadlineMs);
   const upload = state.uploads.start(task.taskId);
   const capture = captureOutput(join(logDir, RUN_FILES.runLog), upload === null ? undefined : (bytes) => upload.write(bytes));
   const heartbeat = new Heartbeat({
@@ -108,7 +122,7 @@ export async function runTask(state: LoopState, task: Task): Promise<boolean> {
     lockFile: join(logDir, RUN_FILES.heartbeatLock),
     log,
   });
-  const run = new TaskRun(task, workerId, logDir, heartbeat, client, log);
+  const run = new TaskRun(task, workerId, logDir, heartbeat, deadline.deadlineMs, client, log);
   setActiveRun(run);
   try {
     log.info(`Prepared to run task ${task.taskId} with args ${pythonRepr(task.args)}.`);
@@ -118,22 +132,27 @@ export async function runTask(state: LoopState, task: Task): Promise<boolean> {
       task,
       workerId,
       logDir,
-      env: { ...process.env },
-      signal: state.stops.stop,
-      forceSignal: state.stops.force,
+      env: runEnvironment(task, log),
+      signal: deadline.signal,
+      forceSignal: deadline.forceSignal,
       log,
       finish: (status, summary) => run.finish(status, summary),
     };
     try {
       await job(task, context);
     } catch (error) {
+      if (deadline.reached) return await handleTimeout(state, run, error, deadlineReason(runGrace));
+      if (error instanceof JobTimedOutError) return await handleTimeout(state, run, error, error.message);
       return await handleFailure(state, run, capture, error);
     }
+    // Returned after the deadline's SIGTERM: it stopped because its time ran out, not because its work was done.
+    if (deadline.reached) return await handleTimeout(state, run, null, deadlineReason(runGrace));
     if (await run.succeedLater()) state.pendingReport = { task, workerId };
     state.result.succeeded += 1;
     log.info(`Task ${task.taskId} ended.`);
     return false;
   } finally {
+    deadline.dispose();
     await heartbeat.stop();
     capture.stop();
     state.uploads.finish(upload); // in the background: the next task does not wait for it
@@ -141,4 +160,28 @@ export async function runTask(state: LoopState, task: Task): Promise<boolean> {
     // A success waiting for the next fetch ends the task for the observer once it is sent (./report.ts).
     if (state.pendingReport?.task !== task) state.settings.observer?.taskEnded(task);
   }
+}
+
+function deadlineReason(grace: number): string {
+  return `the run reached its deadline (SIGTERM ${grace} s before it, killed at it if still running)`;
+}
+
+/**
+ * Variables of the loop's own that a task's `env` may not set: they say which GPU the loop was given and which task,
+ * worker, run directory, deadline and server the run has.
+ */
+function isLoopVariable(name: string): boolean {
+  return name === "CUDA_VISIBLE_DEVICES" || name.startsWith("LABTASKER_");
+}
+
+/** The job's environment: this process's (with the run's LABTASKER_* variables), plus the task's `env`. */
+function runEnvironment(task: Task, log: LoopLogger): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  const refused: string[] = [];
+  for (const [name, value] of Object.entries(task.env ?? {})) {
+    if (isLoopVariable(name)) refused.push(name);
+    else env[name] = value;
+  }
+  if (refused.length > 0) log.warn(`Task ${task.taskId}: its env may not set ${refused.join(", ")} (the loop's own); left as the loop has them.`);
+  return env;
 }

@@ -26,6 +26,7 @@ import {
   type ReportTaskStatusOptions,
   type SortSpec,
   type SubmitTaskOptions,
+  type SubmittedTask,
   type TaskCounts,
   type TaskUpdate,
   type UpdateQueueOptions,
@@ -33,6 +34,7 @@ import {
 } from "../core/api.js";
 import type { Transport } from "../config/connect.js";
 import { batches } from "../core/batches.js";
+import { BatchRefs } from "../core/refs.js";
 import { LabtaskerError, QueueExistsError, UpdateFailedError, WorkerNotFoundError } from "../core/errors.js";
 import type { Queue, QueueEvent, Task, Worker, WorkerStatus } from "../core/model.js";
 import type { CreateNotifyRuleOptions, CreatedNotifyRule, NotifyDelivery, NotifyRule } from "../core/notify.js";
@@ -97,6 +99,12 @@ export interface SubmitTasksOptions {
   batchSize?: number;
   /** Called with each batch's ids, in order, once the batch is stored; awaited before the next batch is sent. */
   onBatch?: (taskIds: string[]) => void | Promise<void>;
+}
+
+/** Options of `submitTasksDetailed`: as {@link SubmitTasksOptions}, each batch's outcome given whole. */
+export interface SubmitTasksDetailedOptions {
+  batchSize?: number;
+  onBatch?: (tasks: SubmittedTask[]) => void | Promise<void>;
 }
 
 /** Options of `updateTasksSettled`. */
@@ -307,14 +315,37 @@ export class LabtaskerClient implements Labtasker {
     return this.idle.run(async () => {
       const { batchSize, onBatch } = options;
       if (batchSize === undefined && onBatch === undefined) return this.transport.submitTasks(tasks);
-      const taskIds: string[] = [];
-      for (const batch of batches(tasks, batchSize ?? Math.max(tasks.length, 1))) {
-        const ids = await this.transport.submitTasks(batch);
-        taskIds.push(...ids);
-        await onBatch?.(ids);
-      }
-      return taskIds;
+      const submitted = await this.submitInBatches(tasks, batchSize, onBatch && ((batch) => onBatch(batch.map((task) => task.taskId))));
+      return submitted.map((task) => task.taskId);
     });
+  }
+
+  /**
+   * {@link submitTasks}, telling for each task whether it was created or found there already (`dedup`, a client
+   * `taskId`: docs/tasks.md). Against labtasker v1's server, which has neither, every task is created.
+   */
+  submitTasksDetailed(tasks: SubmitTaskOptions[], options: SubmitTasksDetailedOptions = {}): Promise<SubmittedTask[]> {
+    return this.idle.run(() => this.submitInBatches(tasks, options.batchSize, options.onBatch));
+  }
+
+  /** One transport call per batch; a task may name an earlier batch's task by its `ref` (src/core/refs.ts). */
+  private async submitInBatches(
+    tasks: SubmitTaskOptions[],
+    batchSize: number | undefined,
+    onBatch: ((tasks: SubmittedTask[]) => void | Promise<void>) | undefined,
+  ): Promise<SubmittedTask[]> {
+    const submitted: SubmittedTask[] = [];
+    const refs = new BatchRefs();
+    for (const tasksOfBatch of batches(tasks, batchSize ?? Math.max(tasks.length, 1))) {
+      const batch = refs.resolve(tasksOfBatch);
+      const outcome = this.transport.submitTasksDetailed
+        ? await this.transport.submitTasksDetailed(batch)
+        : (await this.transport.submitTasks(batch)).map((taskId) => ({ taskId, created: true }));
+      refs.record(batch, outcome.map((task) => task.taskId));
+      submitted.push(...outcome);
+      await onBatch?.(outcome);
+    }
+    return submitted;
   }
 
   /** One task by id. @throws TaskNotFoundError */

@@ -70,7 +70,7 @@ export async function reportStatus(transport: Labtasker, taskId: string, status:
   switch (status) {
     case "success":
     case "failed":
-      return finishOwn(status, options.summary, { client: transport });
+      return finishOwn(status, options.summary, { client: transport, ...(options.timedOut ? { timedOut: true } : {}) });
     case "cancelled":
       return cancelOwn(transport, taskId, options);
     case "running":

@@ -13,6 +13,7 @@ export {
   type LabtaskerClientOptions,
   type SettledUpdateOptions,
   type SubmitTasksOptions,
+  type SubmitTasksDetailedOptions,
   type TaskIterateOptions,
   type TaskListOptions,
   type UpdateOutcome,
@@ -56,9 +57,11 @@ export {
   currentTaskId,
   currentWorkerId,
   isEnabled,
+  remainingTime,
   taskInfo,
   type FinishOptions,
   type FinishStatus,
 } from "../runner/context.js";
 export { silentLogger, stderrLogger, type LoopLogger, type StderrLoggerOptions } from "../runner/logger.js";
+export { JobTimedOutError } from "../runner/deadline.js";
 export type { InternalErrorHandler, Prompter, ChoiceRequest, Choice, StopSignal } from "../runner/index.js";

@@ -58,11 +58,14 @@ export interface LoopContext {
   readonly workerId: string;
   /** The run directory (`$LABTASKER_LOG_DIR`): `run.log`, `task_info.json`, ... */
   readonly logDir: string;
-  /** This process's environment with the task's LABTASKER_* variables, for processes the handler starts. */
+  /** This process's environment, the run's LABTASKER_* variables and the task's `env`, for the handler's children. */
   readonly env: NodeJS.ProcessEnv;
-  /** Aborted when the loop is told to stop (Ctrl+C, SIGTERM); a long handler should watch it and end early. */
+  /**
+   * Aborted when the loop is told to stop (Ctrl+C, SIGTERM), or `grace` seconds before the run's deadline (the run
+   * then times out: docs/loop.md, "Deadlines"); a long handler should watch it and end early.
+   */
   readonly signal: AbortSignal;
-  /** Aborted on a second stop request: the process exits right after; kill what the handler started. */
+  /** Aborted on a second stop request (the process exits right after) or at the deadline: kill what it started. */
   readonly forceSignal: AbortSignal;
   readonly log: LoopLogger;
   /** The loop's client. */

@@ -127,7 +127,15 @@ const taskEventDocument = storedBuilder(TASK_FIELDS, EVENT_DOCUMENT, mongoName);
 const workerEventDocument = storedBuilder(WORKER_FIELDS, EVENT_DOCUMENT, mongoName);
 
 export function decodeTask(queueId: string, taskId: string, hash: Hash): Task {
-  return taskRecord(hash, taskId, queueId) as unknown as Task;
+  const task = taskRecord(hash, taskId, queueId) as unknown as Task;
+  // The task model's extensions (src/core/model.ts TaskExtensions), only those set: most tasks have none.
+  if (hash.dependencies !== "[]" && hash.dependencies !== undefined) task.dependsOn = JSON.parse(hash.dependencies) as string[];
+  if (hash.waiting === "1") task.waiting = true;
+  if (hash.blocked_by !== undefined) task.blockedBy = hash.blocked_by;
+  if (hash.env !== undefined) task.env = JSON.parse(hash.env) as Record<string, string>;
+  if (hash.max_timeouts !== "0" && hash.max_timeouts !== undefined) task.maxTimeouts = Number(hash.max_timeouts);
+  if (hash.timeouts !== "0" && hash.timeouts !== undefined) task.timeouts = Number(hash.timeouts);
+  return task;
 }
 
 /**
@@ -135,7 +143,31 @@ export function decodeTask(queueId: string, taskId: string, hash: Hash): Task {
  * `task_id` alias, Dates for datetimes, plain JavaScript numbers.
  */
 export function taskFilterView(queueId: string, taskId: string, hash: Hash): Record<string, unknown> {
-  return taskView(hash, taskId, queueId);
+  return withViewExtensions(taskView(hash, taskId, queueId), hash, null);
+}
+
+/**
+ * The view with the task model's extension fields that the task has (docs/tasks.md): filters see them whoever asks,
+ * as our client's documents show them. `names`: only those among them (a partial view), null for all.
+ */
+function withViewExtensions(view: Record<string, unknown>, hash: Hash, names: ReadonlySet<string> | null): Record<string, unknown> {
+  const wanted = (name: string) => names === null || names.has(name);
+  if (hash.dependencies !== undefined && hash.dependencies !== "[]" && wanted("depends_on")) view.depends_on = JSON.parse(hash.dependencies) as unknown;
+  if (hash.waiting === "1" && wanted("waiting")) view.waiting = true;
+  if (hash.blocked_by !== undefined && wanted("blocked_by")) view.blocked_by = hash.blocked_by;
+  if (hash.env !== undefined && wanted("env")) view.env = JSON.parse(hash.env) as unknown;
+  if (hash.max_timeouts !== undefined && hash.max_timeouts !== "0" && wanted("max_timeouts")) view.max_timeouts = Number(hash.max_timeouts);
+  if (hash.timeouts !== undefined && hash.timeouts !== "0" && wanted("timeouts")) view.timeouts = Number(hash.timeouts);
+  return view;
+}
+
+/**
+ * {@link taskFilterView} with only the fields `names` of the v1 document (`_id` among them if named), for a filter or
+ * sort that reads no others: building every field of 100,000 tasks (dates, parsed JSON) costs more than the filter.
+ */
+export function taskFilterViewOf(names: ReadonlySet<string>): (queueId: string, taskId: string, hash: Hash) => Record<string, unknown> {
+  const build = storedBuilder(TASK_FIELDS.filter((field) => names.has(field.name)), FILTER_VIEW, documentName, names.has("_id"));
+  return (queueId, taskId, hash) => withViewExtensions(build(hash, taskId, queueId), hash, names);
 }
 
 export function decodeWorker(queueId: string, workerId: string, hash: Hash): Worker {

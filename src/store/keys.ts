@@ -104,6 +104,11 @@ export const QUEUE_KEY_SUFFIX = {
   dependents: "dependents",
   /** HASH: run id -> task id (stored form), for each task whose latest run came from a v2 claim (a claim replay). */
   runs: "runs",
+  /**
+   * HASH: dedup identity (src/broker/identity.ts) -> the id (text) of the task submitted with it, for the tasks
+   * submitted with dedup; deleting the task removes its entry.
+   */
+  identities: "identities",
   /** HASH: v2 worker observation id -> the observation as JSON (its own record: v2 workers are not v1 workers). */
   observations: "observations",
   /** ZSET: v2 worker observation id -> when it expires (ms), 300 s after its last report; pruned when read. */
@@ -136,7 +141,7 @@ export type QueueKeyName = keyof typeof QUEUE_KEY_SUFFIX;
  */
 export const DERIVED_KEYS = [
   "status", "signature", "worker", "workerTasks", "layout1Task", "taskLog", "taskLogData",
-  "archivedStatus", "routeIndex", "routes", "routed", "waiting", "dependents", "runs",
+  "archivedStatus", "routeIndex", "routes", "routed", "waiting", "dependents", "runs", "identities",
 ] as const satisfies readonly QueueKeyName[];
 
 /**
@@ -272,6 +277,9 @@ export class KeyBuilder {
   }
   runs(queueId: string): string {
     return this.root(queueId) + QUEUE_KEY_SUFFIX.runs;
+  }
+  identities(queueId: string): string {
+    return this.root(queueId) + QUEUE_KEY_SUFFIX.identities;
   }
   observations(queueId: string): string {
     return this.root(queueId) + QUEUE_KEY_SUFFIX.observations;

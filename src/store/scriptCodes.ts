@@ -49,6 +49,13 @@ export const ScriptCode = {
   QUEUE_HAS_RUNNING_TASKS: 23,
   /** A worker observation reported on another route than its first report's. */
   WORKER_ROUTE_CONFLICT: 24,
+  // The task model's extensions (docs/tasks.md).
+  /** A submitted task depends on an id that names no task of the queue nor an earlier one of its batch; detail: its position, the id. */
+  UNKNOWN_DEPENDENCY: 25,
+  /** A submitted task depends on itself; detail: its position, its id. */
+  SELF_DEPENDENCY: 26,
+  /** A submit that left dedup to the queue's default came without identities, and the queue's default is dedup. */
+  DEDUP_DEFAULT: 27,
 } as const;
 
 export type ScriptCodeName = keyof typeof ScriptCode;

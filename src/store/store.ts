@@ -24,6 +24,42 @@ export interface NewTaskRecord {
   maxRetries: number;
   priority: number;
   signature: string;
+  /** The task model's extensions (docs/tasks.md); absent for a task without any, the usual case. */
+  extensions?: NewTaskExtensions;
+}
+
+/** A submitted task's extensions, as lua/submitTasks-6.lua takes them (JSON fields already serialized). */
+export interface NewTaskExtensions {
+  /** Ids (text) of tasks of the queue or of earlier tasks of the batch. */
+  dependsOn?: string[];
+  envJson?: string;
+  maxTimeouts?: number;
+  /** The dedup identity, used whatever the queue's default. */
+  identity?: string;
+  /** The dedup identity, used only when the queue's metadata has `"dedup": true`. */
+  defaultIdentity?: string;
+  /** A client-chosen id's definition fingerprint. */
+  creation?: string;
+}
+
+/** A task's extensions as the submit script's argument: "" for none. */
+function extensionsArgument(extensions: NewTaskExtensions | undefined): string {
+  if (extensions === undefined) return "";
+  const { dependsOn, envJson, maxTimeouts, identity, defaultIdentity, creation } = extensions;
+  // A dedup identity alone (a dedup sweep's every task) is "i" or "j" and the identity: no JSON to decode in Lua.
+  const dependencies = dependsOn !== undefined && dependsOn.length > 0;
+  if (!dependencies && envJson === undefined && maxTimeouts === undefined && creation === undefined) {
+    if (identity !== undefined) return `i${identity}`;
+    if (defaultIdentity !== undefined) return `j${defaultIdentity}`;
+  }
+  const argument: Record<string, unknown> = {};
+  if (dependsOn !== undefined && dependsOn.length > 0) argument.d = dependsOn;
+  if (envJson !== undefined) argument.e = envJson;
+  if (maxTimeouts !== undefined) argument.m = maxTimeouts;
+  if (identity !== undefined) argument.i = identity;
+  if (defaultIdentity !== undefined) argument.j = defaultIdentity;
+  if (creation !== undefined) argument.c = creation;
+  return Object.keys(argument).length === 0 ? "" : JSON.stringify(argument);
 }
 
 /** The parts of a fetch that the claim scripts apply. */
@@ -45,7 +81,8 @@ export interface ClaimOptions {
  */
 export interface ReportRecord {
   taskId: string;
-  status: TaskStatus | "running";
+  /** `timed_out`: a failure by reaching the deadline (lua/includes/timeouts.lua). */
+  status: TaskStatus | "running" | "timed_out";
   /** The reporting worker; the report is refused unless it holds the task. Null for no check. */
   workerId: string | null;
   summary: "keep" | { merge: Array<[string, string]> } | { replace: string; rev: string };
@@ -74,7 +111,7 @@ export interface BatchUpdateReply {
 }
 
 /** Length of the fixed-width prefix of an order key (lua/includes/order.lua) before the task id. */
-const ORDER_PREFIX_LENGTH = 11;
+export const ORDER_PREFIX_LENGTH = 11;
 
 /**
  * The task id inside a member of a status or pending index, as {@link RedisStore.rangeIndex} gives members: binary
@@ -92,6 +129,8 @@ function taskFieldCode(field: string): number {
 }
 
 const FIELDS_PER_SUBMITTED_TASK = 10;
+/** With the extensions' argument (lua/submitTasks-6.lua). */
+const FIELDS_PER_EXTENDED_TASK = 11;
 
 export class RedisStore {
   readonly scripts: ScriptRunner;
@@ -193,10 +232,15 @@ export class RedisStore {
 
   // Tasks
 
-  submitTasks(queueId: string, now: number, tasks: readonly NewTaskRecord[]): Promise<ScriptReply> {
-    const { keys } = this;
-    const keyList = [keys.root(queueId), keys.queue(queueId), keys.events(queueId), keys.signatures(queueId), keys.tasks(queueId)];
-    const args: Array<string | number> = [now, tasks.length];
+  /**
+   * `undecided`: some task leaves dedup to the queue's default and comes without its identity (the script refuses
+   * with DEDUP_DEFAULT when the queue's default is dedup).
+   */
+  submitTasks(queueId: string, now: number, tasks: readonly NewTaskRecord[], undecided = true): Promise<ScriptReply> {
+    // A call without extensions sends the layout of before them: 10 values a task, none more.
+    const extended = tasks.some((task) => task.extensions !== undefined);
+    const fields = extended ? FIELDS_PER_EXTENDED_TASK : FIELDS_PER_SUBMITTED_TASK;
+    const args: Array<string | number> = [now, tasks.length, undecided ? "1" : "0", fields];
     for (const task of tasks) {
       args.push(
         newTaskIdArgument(task.taskId),
@@ -210,9 +254,10 @@ export class RedisStore {
         task.priority,
         task.signature,
       );
+      if (extended) args.push(extensionsArgument(task.extensions));
     }
-    if (args.length !== 2 + tasks.length * FIELDS_PER_SUBMITTED_TASK) throw new Error("submitTasks argument layout");
-    return this.scripts.run("submitTasks", keyList, args);
+    if (args.length !== 4 + tasks.length * fields) throw new Error("submitTasks argument layout");
+    return this.scripts.run("submitTasks", this.keys.taskWriteKeys(queueId), args);
   }
 
   /**

@@ -85,6 +85,17 @@ export const TASK_RECORD = [
   { name: "creation", type: "text" },
   /** 1 when waiting tasks may depend on this one (an entry in the queue's `dependents`): its success releases them. */
   { name: "depended", type: "integer", absent: "0" },
+  // Extensions of the task model (docs/tasks.md): absent on a task that uses none, so a v1 task is stored as before.
+  /** The per-task environment for the loop's command: JSON object text of string -> string. */
+  { name: "env", type: "text" },
+  /** Runs that may end by reaching their deadline and go back to pending without using a retry. */
+  { name: "max_timeouts", type: "integer", absent: "0" },
+  /** Timeouts charged so far against `max_timeouts`. */
+  { name: "timeouts", type: "integer", absent: "0" },
+  /** The id of the dependency whose final failure or cancellation cancelled this task. */
+  { name: "blocked_by", type: "text" },
+  /** The dedup identity the task is registered under in its queue's identity index, removed with the task. */
+  { name: "identity", type: "text" },
 ] as const satisfies readonly StoredField[];
 
 export type StoredFieldName = (typeof TASK_RECORD)[number]["name"];

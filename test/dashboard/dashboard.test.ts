@@ -171,6 +171,33 @@ describe("dashboard: overview", () => {
     expect(await count("pending")).toBe("2");
     await page.screenshot({ path: artifactPath("overview.png"), fullPage: true });
   });
+
+  it("closes its event stream while the tab is hidden, and reads everything again when it shows", async () => {
+    const queue = await createQueue();
+    await submit(queue, [{ args: { lr: 0.1 } }]);
+    const page = await signIn(queue);
+    const count = () => page.locator('[data-count="pending"] .n').textContent();
+    await expect.poll(count).toBe("1");
+    await expect.poll(() => page.locator(".live").getAttribute("data-live")).toBe("live");
+    let streams = 0;
+    page.on("request", (request) => void (request.url().endsWith("/events") && streams++));
+    const setHidden = (hidden: boolean) =>
+      page.evaluate((value) => {
+        const doc = (globalThis as unknown as { document: { dispatchEvent(event: unknown): boolean } }).document;
+        Object.defineProperty(doc, "hidden", { configurable: true, get: () => value });
+        doc.dispatchEvent(new (globalThis as unknown as { Event: new (type: string) => unknown }).Event("visibilitychange"));
+      }, hidden);
+
+    await setHidden(true);
+    await submit(queue, [{ args: { lr: 0.2 } }]);
+    // Followed, the overview would show the submit within about 1.3 s (a quarter of a second's coalescing, then its
+    // reload at the end of a second).
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    expect(await count()).toBe("1");
+    await setHidden(false);
+    await expect.poll(count).toBe("2");
+    expect(streams).toBe(1);
+  });
 });
 
 describe("dashboard: task table", () => {

@@ -142,6 +142,34 @@ describe("dashboard routes", () => {
     expect((await call(server, session, "POST", "/dashboard/api/tasks/bulk", { action: "drop-table" })).status).toBe(422);
   });
 
+  it("streams the queue's events in a few writes, however many come at once", async () => {
+    await using server = await startTestServer({ dashboard: { eventsCoalesceMs: 3000 } });
+    const session = await queueWithSession(server);
+    const response = await server.request("GET", "/dashboard/api/v1/queues/me/events", { headers: { cookie: session.cookie } });
+    expect(response.status).toBe(200);
+    const reader = response.body!.getReader();
+    const chunks: string[] = [];
+    const reading = (async () => {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        chunks.push(Buffer.from(value).toString());
+      }
+    })().catch(() => undefined);
+    await expect.poll(() => chunks.join("")).toContain("event: connection");
+    // Eight submits, one after the other, each its own read of the queue's stream by the server.
+    for (let i = 0; i < 8; i++) {
+      await server.request("POST", "/api/v1/queues/me/tasks", { auth: session.auth, body: { args: { i } } });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await expect.poll(() => chunks.join("").split("event: event").length - 1, { timeout: 10_000 }).toBe(8);
+    // Each held until the stream's window (3 s here) ends and written with the others: one chunk (two if the window
+    // closed among them), not eight.
+    expect(chunks.filter((chunk) => chunk.includes("event: event")).length).toBeLessThanOrEqual(2);
+    await reader.cancel();
+    await reading;
+  });
+
   it("answers the overview, a task's events and the tasks finished per minute", async () => {
     await using server = await startTestServer();
     const session = await queueWithSession(server);

@@ -5,9 +5,10 @@
  * same name and password (as people, and labtasker's own fixtures, do) and work is submitted again.
  *
  * After each fault:
- * - a task past its deadline comes back to pending within two sweep intervals of it. The task is claimed by a loop
- *   whose job sleeps far longer than the task's time limit (`--eta-max`), in a queue nobody else fetches from: a fetch
- *   expires its own queue's overdue tasks inline, so there only the periodic sweep can return it;
+ * - a task past its deadline comes back to pending within two sweep intervals of it. The task is claimed with a time
+ *   limit (`eta_max`) by a fetch whose worker then goes silent, as a dead one does (a live loop ends its run at the
+ *   deadline itself: docs/loop.md, "Deadlines"), in a queue nobody else fetches from: a fetch expires its own queue's
+ *   overdue tasks inline, so there only the periodic sweep can return it;
  * - the loops carry on: each one completes tasks of the queue as it now is (after a loss: the missing queue waited
  *   out, a new worker registered). One more loop runs a slow job that was started just before each loss, so its
  *   report reaches the queue created again, where its task no longer exists: dropped, and the loop goes on;
@@ -27,7 +28,7 @@ import type { Task } from "../../src/core/model.js";
 import { account, allTasks, EventCollector, lastEventSequence } from "./support/accounting.js";
 import { Fleet, scenarioFleet } from "./support/fleet.js";
 import { overlappingRuns, readLedger, writeJob, type LedgerLine } from "./support/ledger.js";
-import { startLoop, startServer, waitFor, writeClientConfig, type Proc, type ServerHandle } from "./support/procs.js";
+import { startServer, waitFor, type Proc, type ServerHandle } from "./support/procs.js";
 import { createQueue, report, workspace, type QueueHandle, type Workspace } from "./support/scenario.js";
 import { startVolatileRedis, type VolatileRedis } from "./support/volatileRedis.js";
 
@@ -39,9 +40,8 @@ const SLOW_JOB_SECONDS = 2.5;
 const HEARTBEAT_INTERVAL = 1;
 const SWEEP_INTERVAL_SECONDS = 0.5;
 const SWEEP_INTERVAL_MS = SWEEP_INTERVAL_SECONDS * 1000;
-/** The overdue task's time limit (its loop's `--eta-max`); its job sleeps far longer. */
+/** The overdue task's time limit (its claim's `eta_max`). */
 const ETA_MAX_SECONDS = 2;
-const OVERDUE_JOB_SECONDS = 60;
 /**
  * "Within two sweep intervals" of the deadline, plus this much for machine noise: timers that fire late and Redis
  * round trips on a small machine that also runs three loops and their jobs, both replicas, Redis and the test.
@@ -141,12 +141,11 @@ class Backlog {
   }
 }
 
-/** A task claimed by a loop whose job outlives the task's time limit, in a queue of its own. */
+/** A task claimed with a time limit and then left alone, in a queue of its own. */
 interface Overdue {
   label: string;
   queue: QueueHandle;
   taskId: string;
-  loop: Proc;
 }
 
 interface Returned {
@@ -246,15 +245,10 @@ describe("Redis loses data under running loops and two replicas", () => {
     const startOverdue = async (label: string): Promise<Overdue> => {
       const queue = await createQueue(b.url, "overdue");
       const name = `overdue-${overdueCount++}-${label.replace(/[^a-z0-9]+/gi, "-")}`;
-      const taskId = await queue.client.submitTask({ taskName: name, args: { sleep: OVERDUE_JOB_SECONDS } });
-      const root = writeClientConfig(join(ws.dir, name), { apiBaseUrl: b.url, queueName: queue.queueName, password: queue.password, heartbeatInterval: HEARTBEAT_INTERVAL });
-      const loop = startLoop(name, { root, args: ["--eta-max", `${ETA_MAX_SECONDS}s`, "--", "sleep", String(OVERDUE_JOB_SECONDS)], logFile: join(ws.logDir, `${name}.log`) });
-      run.procs.push(loop);
-      await waitFor(`the overdue task of ${label} to be claimed`, async () => {
-        if (!loop.running) throw new Error(`${name} exited: ${loop.log().slice(-1500)}`);
-        return (await queue.client.getTask(taskId)).status === "running";
-      }, { timeoutMs: 30_000, intervalMs: 50 });
-      return { label, queue, taskId, loop };
+      const taskId = await queue.client.submitTask({ taskName: name, args: { n: 1 } });
+      const claimed = await queue.client.fetchTask({ etaMax: `${ETA_MAX_SECONDS}s` });
+      if (claimed?.taskId !== taskId) throw new Error(`the overdue task of ${label} was not claimed: ${JSON.stringify(claimed)}`);
+      return { label, queue, taskId };
     };
     const backToPending = async (overdue: Overdue): Promise<Returned> => {
       const task = await waitFor(`the overdue task of ${overdue.label} to be back to pending (the timeout sweep)`, async () => {
@@ -277,7 +271,6 @@ describe("Redis loses data under running loops and two replicas", () => {
     const returns: Returned[] = [];
     const baseline = await startOverdue("no fault");
     returns.push(await backToPending(baseline));
-    await baseline.loop.stop(5000);
 
     interface FaultRecord {
       kind: FaultKind;
@@ -351,7 +344,6 @@ describe("Redis loses data under running loops and two replicas", () => {
         record.queueKept = (await epoch.client.getQueue()).queueId === epoch.queueId;
         returns.push(await backToPending(before));
       }
-      await Promise.all([before.loop.stop(5000), after.loop.stop(5000)]);
 
       // The loops carry on: each completes a task of the queue as it is now, started after the recovery.
       await waitFor(`every loop to complete a task after ${kind}`, () => everyLoopCompletedSince(recoveredAt, new Set(epoch.submitted)), { timeoutMs: 60_000, intervalMs: 200 });

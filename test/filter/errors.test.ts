@@ -108,7 +108,7 @@ describe("the field allow-list", () => {
     const error = compileError("arg.lr > 0.01");
     expect(error.message).toBe(unknownFieldMessage("arg", TASK_FILTER_FIELDS));
     expect(error.message).toContain("Field 'arg' is unknown or not allowed. Maybe you meant 'args'?");
-    expect(error.message).toContain("\nAllowed fields: args, cmd, created_at,");
+    expect(error.message).toContain("\nAllowed fields: args, blocked_by, cmd, created_at,");
     expect(error.column).toBe(1);
   });
 

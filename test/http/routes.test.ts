@@ -248,14 +248,34 @@ describe("OpenAPI", () => {
     expect(document.paths["/api/v1/queues/me/tasks/next"]?.post).toMatchObject({ requestBody: { content: { "application/json": { schema: { type: "object" } } } } });
     const operations = Object.values(document.paths).flatMap((methods) => Object.keys(methods));
     // the 23 of v1, and our events stream, /health/sweep, the batch delete, the count, a task's log (append, read),
-    // the notification rules (add, list, remove, test, deliveries), a worker's telemetry and the dashboard's 10
-    // (docs/dashboard.md); then v2's 23 under /api/v2 (test/http/v2)
-    expect(operations).toHaveLength(34 + 10 + 23);
+    // the batch log append, the notification rules (add, list, remove, test, deliveries), a worker's telemetry and the
+    // dashboard's 10 (docs/dashboard.md); then v2's 23 under /api/v2 (test/http/v2)
+    expect(operations).toHaveLength(35 + 10 + 23);
     expect(document.paths["/dashboard/api/filter"]?.post).toMatchObject({ security: [{ session: [] }] });
     // A log chunk goes as raw bytes, with its place in the query, or (the first form) as JSON.
     const append = document.paths["/api/v1/queues/me/tasks/{task_id}/logs"]?.post as { requestBody: { content: Record<string, unknown> }; parameters: Array<{ name: string }> };
     expect(Object.keys(append.requestBody.content).sort()).toEqual(["application/json", "application/octet-stream"]);
     expect(append.parameters.map((p) => p.name)).toEqual(["task_id", "attempt", "run", "offset", "ended"]);
+    const batch = document.paths["/api/v1/queues/me/logs"]?.post as { requestBody: { content: Record<string, unknown> } };
+    expect(Object.keys(batch.requestBody.content)).toEqual(["application/octet-stream"]);
+  });
+
+  it("appends a batch of several tasks' chunks in one request, answering per chunk, and refuses a malformed body", async () => {
+    await using s = await startTestServerWithQueue();
+    const authorization = `Basic ${Buffer.from(s.auth.join(":")).toString("base64")}`;
+    const taskId = ((await (await s.request("POST", "/api/v1/queues/me/tasks", { auth: s.auth, body: { args: { a: 1 } } })).json()) as { task_id: string }).task_id;
+    const post = (body: Uint8Array) => fetch(`${s.url}/api/v1/queues/me/logs`, { method: "POST", headers: { authorization, "content-type": "application/octet-stream" }, body });
+    const head = { chunks: [{ task_id: taskId, attempt: 0, run: "r1", offset: 0, length: 3, ended: true }, { task_id: "t_AAAAAAAAAAAA", attempt: 0, run: "r2", offset: 0, length: 2, ended: false }] };
+    const ok = await post(Buffer.concat([Buffer.from(`${JSON.stringify(head)}\n`), Buffer.from([0x00, 0x0a, 0xff]), Buffer.from("xy")]));
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toEqual({ results: [{ attempt: 1 }, { status: 404, detail: expect.stringMatching(/not found/i) }] });
+    const log = (await (await s.request("GET", `/api/v1/queues/me/tasks/${taskId}/logs`, { auth: s.auth })).json()) as { data: string; ended: boolean };
+    expect(log).toMatchObject({ data: Buffer.from([0x00, 0x0a, 0xff]).toString("base64"), ended: true });
+    const short = await post(Buffer.from(`${JSON.stringify(head)}\nabc`));
+    expect(short.status).toBe(400);
+    expect(((await short.json()) as { detail: string }).detail).toMatch(/length must be/);
+    expect((await post(Buffer.from("no json line"))).status).toBe(400);
+    expect((await fetch(`${s.url}/api/v1/queues/me/logs`, { method: "POST", body: Buffer.from("{}\n") })).status).toBe(401);
   });
 
   it("appends a log chunk sent as raw bytes or as base64 in JSON, and refuses a bad place in the query", async () => {

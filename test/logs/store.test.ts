@@ -71,6 +71,30 @@ describe.each(TRANSPORTS)("task logs over %s", (transport) => {
     await expect(api.readTaskLog(taskId, { attempt: 3 })).rejects.toThrow(/has no log/);
   });
 
+  it("appends several runs' chunks in one batch, each as a single append would, refusing a bad one alone", async () => {
+    await using q = await queueOver(transport);
+    const api = q.api as Required<Pick<Labtasker, "appendTaskLogs">> & LogApi;
+    const [a, b] = await api.submitTasks([{ args: { x: 1 } }, { args: { x: 2 } }]);
+    const binary = Buffer.from(Array.from({ length: 256 }, (_, i) => 255 - i));
+    const results = await api.appendTaskLogs([
+      { taskId: a!, chunk: { attempt: 0, run: "a1", offset: 0, data: bytes("first run\r\n"), ended: true } },
+      { taskId: "t_AAAAAAAAAAAA", chunk: { attempt: 0, run: "x", offset: 0, data: bytes("gone") } },
+      { taskId: b!, chunk: { attempt: 0, run: "b1", offset: 0, data: binary } },
+      { taskId: a!, chunk: { attempt: 0, run: "a2", offset: 0, data: bytes(""), ended: true } }, // a second run: attempt 2
+      { taskId: b!, chunk: { attempt: 0, run: "bad token!", offset: 0, data: bytes("x") } },
+    ]);
+    expect(results.map((r) => ("attempt" in r ? r.attempt : r.error.constructor.name))).toEqual([1, "TaskNotFoundError", 1, 2, "BadRequestError"]);
+    expect((results[4] as { error: Error }).error.message).toMatch(/run must be/);
+    // Sent again (a retried request): nothing changes; then the run goes on with its attempt.
+    await api.appendTaskLogs([{ taskId: b!, chunk: { attempt: 0, run: "b1", offset: 0, data: binary } }]);
+    expect(await api.appendTaskLogs([{ taskId: b!, chunk: { attempt: 1, run: "b1", offset: 256, data: bytes("end"), ended: true } }])).toEqual([{ attempt: 1 }]);
+    expect(Buffer.from((await api.readTaskLog(b!)).data)).toEqual(Buffer.concat([binary, bytes("end")]));
+    expect(await api.readTaskLog(b!)).toMatchObject({ attempt: 1, attempts: 1, ended: true });
+    expect(Buffer.from((await api.readTaskLog(a!, { attempt: 1 })).data).toString()).toBe("first run\r\n");
+    expect(await api.readTaskLog(a!)).toMatchObject({ attempt: 2, attempts: 2, ended: true });
+    expect(await api.appendTaskLogs([])).toEqual([]);
+  });
+
   it("long-polls: a read with wait returns when output arrives", async () => {
     await using q = await queueOver(transport);
     const api = q.api as LogApi;

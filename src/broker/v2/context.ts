@@ -78,6 +78,35 @@ export class V2Context {
   }
 
   /**
+   * {@link queueId} with a read of the queue's keys sent beside the check, in one round trip where the id is cached.
+   * The read counts only for the queue the check finds (in this version's layout): its value, or its error, is given
+   * by `read()` then; for an id the check refuses, the read is dropped, whatever it gave.
+   */
+  async queueIdWith<T>(queue: string, read: (queueId: string) => Promise<T>): Promise<{ queueId: string; read: () => T }> {
+    for (const fresh of [false, true]) {
+      const queueId = await this.lookup(queue, fresh);
+      if (queueId === null) break;
+      const [credentials, outcome] = await Promise.all([
+        this.store.queueCredentials(queueId),
+        read(queueId).then(
+          (value) => ({ ok: true as const, value }),
+          (error: unknown) => ({ ok: false as const, error }),
+        ),
+      ]);
+      if (credentials === null) continue; // deleted since it was cached
+      if (credentials.layout !== LUA_CONSTANTS.STORE_LAYOUT) throw queueLayout(queue);
+      return {
+        queueId,
+        read: () => {
+          if (!outcome.ok) throw outcome.error;
+          return outcome.value;
+        },
+      };
+    }
+    throw queueNotFound(queue);
+  }
+
+  /**
    * Runs a script on the queue (its id from the cache: the script checks the queue exists and its layout); when the
    * script finds no queue under a cached id, the name is looked up again and the script run once more.
    */

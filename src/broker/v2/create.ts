@@ -6,7 +6,7 @@
  * SHA-256: 22 bytes where the digest's hex would take 64). A task created by v1, or under 2.8.0's own server, has no
  * fingerprint of ours: a PUT of its id is a conflict.
  */
-import { createHash } from "node:crypto";
+import { hash as hashOnce } from "node:crypto";
 import { stringifyJson, type JsonObject } from "../../json.js";
 import { V2Error } from "../../core/v2/errors.js";
 import type { V2TaskCreate } from "../../core/v2/api.js";
@@ -16,7 +16,7 @@ import { argsSignature } from "../requiredFields.js";
 import type { V2Context } from "./context.js";
 import { expectOk } from "./errors.js";
 import { canonicalJson, storedDependencies, storedRoutes } from "./fields.js";
-import { assertTaskDataSize } from "./size.js";
+import { assertTaskDataSize, MAX_TASK_DATA_BYTES, taskDataTooLarge } from "./size.js";
 import { v2TaskView } from "./view.js";
 
 /** The creation request with 2.8.0's defaults, as fingerprinted. */
@@ -36,9 +36,17 @@ function normalized(create: V2TaskCreate): JsonObject {
   return request;
 }
 
-export function creationFingerprint(create: V2TaskCreate): string {
-  return createHash("sha256").update(canonicalJson(normalized(create)), "utf8").digest().subarray(0, 16).toString("base64url");
+function fingerprintOf(canonical: string): string {
+  // The one-shot hash: a Hash object per call cost more than the digest of a small request.
+  return hashOnce("sha256", canonical, "buffer").subarray(0, 16).toString("base64url");
 }
+
+export function creationFingerprint(create: V2TaskCreate): string {
+  return fingerprintOf(canonicalJson(normalized(create)));
+}
+
+/** `,"result":{}`: what a new task's stored data (./size.ts) holds beyond its creation request, wherever it sorts. */
+const EMPTY_RESULT_BYTES = 12;
 
 export async function putTask(v2: V2Context, queue: string, taskId: string, create: V2TaskCreate): Promise<{ task: V2Task; created: boolean }> {
   if (!TASK_ID_PATTERN.test(taskId)) {
@@ -48,13 +56,23 @@ export async function putTask(v2: V2Context, queue: string, taskId: string, crea
   const invalid = dependencies.find((id) => !isStorableTaskId(id));
   if (invalid !== undefined) throw new V2Error("invalid_task", `Dependency '${invalid}' is not a task id.`, { dependency: invalid });
   const args = create.args ?? {};
-  assertTaskDataSize({
-    name: create.name ?? null, args, metadata: create.metadata ?? {}, priority: create.priority ?? 0, max_attempts: create.max_attempts ?? 3,
-    routes: create.routes ?? ["default"], dependencies, result: {}, progress: null,
-  });
+  const request = normalized(create);
+  const canonical = canonicalJson(request);
+  // The new task's stored data is its creation request with an empty result, so its size is the request's canonical
+  // JSON and EMPTY_RESULT_BYTES (a length does not depend on the keys' order): one serialization for the fingerprint
+  // and the size. Routes given twice (v2 refuses them over HTTP) are measured as given, not as stored: the full way.
+  const routes = create.routes ?? ["default"];
+  if ((request.routes as string[]).length === routes.length) {
+    if (Buffer.byteLength(canonical, "utf8") + EMPTY_RESULT_BYTES > MAX_TASK_DATA_BYTES) throw taskDataTooLarge();
+  } else {
+    assertTaskDataSize({
+      name: create.name ?? null, args, metadata: create.metadata ?? {}, priority: create.priority ?? 0, max_attempts: create.max_attempts ?? 3,
+      routes, dependencies, result: {}, progress: null,
+    });
+  }
   const record = {
     taskId,
-    creation: creationFingerprint(create),
+    creation: fingerprintOf(canonical),
     name: create.name ?? null,
     argsJson: stringifyJson(args),
     metadataJson: stringifyJson(create.metadata ?? {}),

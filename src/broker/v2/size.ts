@@ -11,6 +11,11 @@ import type { JsonObject } from "../../json.js";
 
 export const MAX_TASK_DATA_BYTES = 1024 * 1024;
 
+/** v2's answer (2.8.0's message and details). */
+export function taskDataTooLarge(): V2Error {
+  return new V2Error("task_data_too_large", "Stored Task data exceeds the 1 MiB limit.", { max_bytes: MAX_TASK_DATA_BYTES });
+}
+
 export function assertTaskDataSize(task: Pick<V2Task, "name" | "args" | "metadata" | "priority" | "max_attempts" | "routes" | "dependencies" | "result" | "progress">): void {
   const stored: JsonObject = {
     name: task.name,
@@ -23,7 +28,5 @@ export function assertTaskDataSize(task: Pick<V2Task, "name" | "args" | "metadat
   };
   if (task.progress !== null) stored.progress = task.progress;
   if (task.dependencies.length > 0) stored.dependencies = task.dependencies;
-  if (Buffer.byteLength(canonicalJson(stored), "utf8") > MAX_TASK_DATA_BYTES) {
-    throw new V2Error("task_data_too_large", "The task's stored data would exceed 1 MiB.", { max_bytes: MAX_TASK_DATA_BYTES });
-  }
+  if (Buffer.byteLength(canonicalJson(stored), "utf8") > MAX_TASK_DATA_BYTES) throw taskDataTooLarge();
 }

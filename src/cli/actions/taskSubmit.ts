@@ -13,6 +13,7 @@ import { UsageError } from "../common/errors.js";
 import { note, progressBar } from "../common/terminal.js";
 import { parseDictOption, parseTaskArgs } from "../common/values.js";
 import { REQUEST_BATCH } from "../../core/defaults.js";
+import { LabtaskerError } from "../../core/errors.js";
 
 interface SubmitOptions {
   taskName?: string;
@@ -25,6 +26,23 @@ interface SubmitOptions {
   priority: number;
   jsonl?: string;
   quiet?: boolean;
+  dependsOn?: string[];
+  dedup?: boolean;
+  id?: string;
+  env?: string[];
+  maxTimeouts?: number;
+}
+
+/** `--env KEY=VALUE` flags as an environment. */
+function parseEnv(pairs: readonly string[] | undefined): Record<string, string> | undefined {
+  if (pairs === undefined) return undefined;
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf("=");
+    if (at <= 0) throw new UsageError(`--env takes KEY=VALUE (got '${pair}')`);
+    env[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return env;
 }
 
 /** Tasks per batch of `submitTasks`: one HTTP request each against our server, and a step of the progress bar. */
@@ -41,8 +59,14 @@ export async function submit(command: Command): Promise<void> {
     taskTimeout: options.taskTimeout ?? null,
     maxRetries: options.maxRetries,
     priority: options.priority,
+    // The task model's extensions (docs/tasks.md), only those given.
+    ...(options.dependsOn !== undefined && { dependsOn: options.dependsOn }),
+    ...(options.dedup !== undefined && { dedup: options.dedup }),
+    ...(options.env !== undefined && { env: parseEnv(options.env) }),
+    ...(options.maxTimeouts !== undefined && { maxTimeouts: options.maxTimeouts }),
   };
   if (options.jsonl !== undefined) {
+    if (options.id !== undefined) throw new UsageError("--id names one task: with --jsonl, give each line its \"task_id\"");
     if (tokens.length > 0 || options.args !== undefined) throw new UsageError("--jsonl takes the tasks' args from the file: give no arguments after -- and no --args");
     return submitJsonl(command, options.jsonl, defaults, options.quiet ?? false);
   }
@@ -54,13 +78,18 @@ export async function submit(command: Command): Promise<void> {
     throw new UsageError("A task needs arguments or a command: give them after -- (-- --lr=0.1), as --args '{\"lr\": 0.1}', or --cmd.");
   }
   await withApi(command, async (api) => {
-    const taskId = await api.submitTask({ ...defaults, args });
-    process.stdout.write(options.quiet ? `${taskId}\n` : `Task submitted with ID: ${taskId}\n`);
+    const [task] = await api.submitTasksDetailed([{ ...defaults, args, ...(options.id !== undefined && { taskId: options.id }) }]);
+    const { taskId, created } = task!;
+    if (options.quiet) process.stdout.write(`${taskId}\n`);
+    else process.stdout.write(created ? `Task submitted with ID: ${taskId}\n` : `Task already there with ID: ${taskId}\n`);
   });
 }
 
-/** The submit fields a JSON line may hold, by v1 name (TaskSubmitRequest). */
-const LINE_FIELDS = ["task_name", "args", "metadata", "cmd", "heartbeat_timeout", "task_timeout", "max_retries", "priority"] as const;
+/** The submit fields a JSON line may hold, by v1 name (TaskSubmitRequest), then the extensions' (docs/tasks.md). */
+const LINE_FIELDS = [
+  "task_name", "args", "metadata", "cmd", "heartbeat_timeout", "task_timeout", "max_retries", "priority",
+  "depends_on", "ref", "env", "max_timeouts", "dedup", "task_id",
+] as const;
 
 
 /** One JSON line as a task; the flags give the fields the line leaves out. */
@@ -81,6 +110,13 @@ export function taskFromLine(value: JsonValue, defaults: SubmitTaskOptions, wher
     ...(value.task_timeout !== undefined && { taskTimeout: number("task_timeout") }),
     ...(value.max_retries !== undefined && { maxRetries: number("max_retries") }),
     ...(value.priority !== undefined && { priority: number("priority") }),
+    // Checked by the server (a 422 names the field); a line's depends_on replaces --depends-on, its env --env.
+    ...(value.depends_on !== undefined && { dependsOn: value.depends_on as unknown as string[] }),
+    ...(value.ref !== undefined && { ref: value.ref as string }),
+    ...(value.env !== undefined && { env: value.env as unknown as Record<string, string> }),
+    ...(value.max_timeouts !== undefined && { maxTimeouts: number("max_timeouts") }),
+    ...(value.dedup !== undefined && { dedup: value.dedup as boolean }),
+    ...(value.task_id !== undefined && { taskId: value.task_id as string }),
   };
   const args = task.args;
   if ((args == null || (isJsonObject(args) && Object.keys(args).length === 0)) && !task.cmd) {
@@ -93,6 +129,8 @@ async function submitJsonl(command: Command, file: string, defaults: SubmitTaskO
   const source = file === "-" ? process.stdin : createReadStream(file);
   const name = file === "-" ? "stdin" : file;
   const tasks: SubmitTaskOptions[] = [];
+  /** The line of each task, for the server's refusals, which name a task by its position. */
+  const lines: number[] = [];
   let lineNumber = 0;
   try {
     // Parse everything first: a bad line 9,000 must not leave 8,999 tasks submitted.
@@ -106,6 +144,7 @@ async function submitJsonl(command: Command, file: string, defaults: SubmitTaskO
         throw new UsageError(`${name} line ${lineNumber}: not JSON: ${(error as Error).message}`);
       }
       tasks.push(taskFromLine(value, defaults, `${name} line ${lineNumber}`));
+      lines.push(lineNumber);
     }
   } catch (error) {
     if ((error as { code?: string }).code === "ENOENT") throw new UsageError(`--jsonl: no such file: ${file}`);
@@ -118,21 +157,38 @@ async function submitJsonl(command: Command, file: string, defaults: SubmitTaskO
   await withApi(command, async (api) => {
     const progress = progressBar(tasks.length, "Submitting");
     let done = 0;
+    let found = 0;
     try {
-      await api.submitTasks(tasks, {
+      await api.submitTasksDetailed(tasks, {
         batchSize: SUBMIT_BATCH,
-        onBatch: async (ids) => {
-          await writeIds(ids);
-          done += ids.length;
+        onBatch: async (submitted) => {
+          await writeIds(submitted.map((task) => task.taskId));
+          done += submitted.length;
+          found += submitted.filter((task) => !task.created).length;
           progress.update(done);
         },
       });
+    } catch (error) {
+      throw withLine(error, name, lines, done);
     } finally {
       progress.finish();
       if (done < tasks.length) note(`Submitted ${done} of ${tasks.length} tasks before the error; their ids are on stdout.`);
     }
-    if (!quiet) note(`Submitted ${done} tasks.`);
+    // The counts matter when a task may have been there already: dedup (asked, or the queue's default) or client ids.
+    const idempotent = found > 0 || tasks.some((task) => task.dedup === true || task.taskId !== undefined);
+    if (!quiet) note(idempotent ? `Submitted ${done} tasks: ${done - found} new, ${found} already there.` : `Submitted ${done} tasks.`);
   });
+}
+
+/**
+ * A refusal that names a task by its position in the request ("Task 3 of the submission ...", src/broker/submit.ts),
+ * with the line of the file it came from; `before`: the tasks of the batches sent before.
+ */
+function withLine(error: unknown, name: string, lines: readonly number[], before: number): unknown {
+  if (!(error instanceof LabtaskerError)) return error;
+  const match = /^Task (\d+) of the submission/.exec(error.message);
+  const line = match === null ? undefined : lines[before + Number(match[1]) - 1];
+  return line === undefined ? error : new UsageError(`${name} line ${line}: ${error.message}`);
 }
 
 /** Ids on stdout as they are created, one per line, so a failure halfway leaves a record of what was submitted. */

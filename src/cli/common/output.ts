@@ -15,9 +15,12 @@ export { LS_FORMATS, type LsFormat } from "./options.js";
 
 const DATETIME_KEYS = new Set(["created_at", "start_time", "last_heartbeat", "last_modified"]);
 
-/** A task in v1's shape. `heartbeat_timeout` is a float in v1's model, so `60` prints as `60.0` as v1 prints it. */
+/**
+ * A task in v1's shape. `heartbeat_timeout` is a float in v1's model, so `60` prints as `60.0` as v1 prints it. The
+ * task model's extension fields that are set follow (`depends_on`, `waiting`, `blocked_by`, ...: docs/tasks.md).
+ */
 export function taskRecord(task: Task): JsonObject {
-  return taskToWire(task, { pythonFloats: true });
+  return taskToWire(task, { pythonFloats: true, extensions: true });
 }
 
 export function workerRecord(worker: Worker): JsonObject {

@@ -14,7 +14,7 @@ import type { Command } from "commander";
 import { parseTimeInterval } from "../../core/validation.js";
 import { CONFIG_ENV } from "../../config/clientConfig.js";
 import { maskRedisUrl } from "../../store/maskUrl.js";
-import { JobFailedError, LoopOptionsError, exitBySignal, runLoop, stderrLogger, type LoopJob } from "../../runner/index.js";
+import { JobFailedError, JobTimedOutError, LoopOptionsError, TIMED_OUT_EXIT_CODE, exitBySignal, runLoop, stderrLogger, type LoopJob } from "../../runner/index.js";
 import { globalOptions, loadCliConfig } from "../common/config.js";
 import { openApi } from "../common/connect.js";
 import { UsageError } from "../common/errors.js";
@@ -143,6 +143,8 @@ function commandJob(template: CommandTemplate, flags: LoopFlags, onSpawn?: (pid:
     } catch (error) {
       throw new JobFailedError(`Error running command: ${(error as Error).message}`);
     }
+    // GNU `timeout`'s code: the command says it ran out of time (a job's own time check, or `timeout` around it).
+    if (exitCode === TIMED_OUT_EXIT_CODE) throw new JobTimedOutError(`Job process exited with code ${exitCode}: timed out`, tail);
     if (exitCode !== 0) throw new JobFailedError(`Error running command: Job process finished with non-zero exit code: ${exitCode}`, tail);
   };
 }
@@ -206,6 +208,7 @@ export async function loopAction(command: Command, argv: string[], flags: LoopFl
       extraFilter: flags.extraFilter ?? null,
       workerId: flags.workerId ?? null,
       etaMax: flags.etaMax ?? null,
+      grace: flags.grace,
       heartbeatInterval: config.heartbeatInterval,
       heartbeatTimeout: flags.heartbeatTimeout ?? null,
       cmd: recordedCommandLine(process.argv.slice(1)),

@@ -69,7 +69,24 @@ function Dashboard({ session, onSignedOut }: { session: SessionInfo; onSignedOut
 
   useEffect(() => {
     api.onReachability = setReachable;
-    return followQueue({ onEvent: publish, onConnected: () => setEpoch((n) => n + 1), onState: setLive });
+    // No work while the tab is hidden: the stream is closed then, and opened again (with everything shown read
+    // again, as after a reconnection) when the tab shows.
+    const follow = () => followQueue({ onEvent: publish, onConnected: () => setEpoch((n) => n + 1), onState: setLive });
+    let stop: (() => void) | undefined = document.hidden ? undefined : follow();
+    const onVisibility = () => {
+      if (document.hidden) {
+        stop?.();
+        stop = undefined;
+      } else if (stop === undefined) {
+        stop = follow();
+        setEpoch((n) => n + 1);
+      }
+    };
+    document.addEventListener("visibilitychange", onVisibility);
+    return () => {
+      document.removeEventListener("visibilitychange", onVisibility);
+      stop?.();
+    };
   }, []);
 
   useEffect(() => {

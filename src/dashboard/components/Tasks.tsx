@@ -124,18 +124,33 @@ export function Tasks({ view, setView, epoch }: { view: View; setView: (patch: P
     // `selection` is derived from these.
   }, [compiled, view.status, view.sort, view.page, reload, epoch]);
 
-  // Live: rows on the page change in place; the queue's own order is cheap to re-read, so it is re-read too.
+  // Live: rows on the page change in place; the queue's own order is cheap to re-read, so it is re-read too. A busy
+  // queue sends hundreds of events a second: they are gathered and shown at most once a second (one render, one read).
   useEffect(() => {
     const refresh = throttle(() => setReload((n) => n + 1), 1000);
+    let changed = new Map<string, Record<string, unknown>>();
+    let unseen = 0;
+    const show = throttle(() => {
+      const rows = changed;
+      const count = unseen;
+      changed = new Map();
+      unseen = 0;
+      setState((s) => {
+        if (!s.tasks.some((t) => rows.has(t.task_id))) return s;
+        return { ...s, tasks: s.tasks.map((t) => (rows.has(t.task_id) ? taskFromEvent(rows.get(t.task_id)!) : t)) };
+      });
+      if (count > 0) setChanges((n) => n + count);
+    }, 1000);
     const unsubscribe = subscribe((message) => {
       if (message.event.entity_type !== "task") return;
-      const changed = taskFromEvent(message.event.entity_data);
-      setState((s) => (s.tasks.some((t) => t.task_id === changed.task_id) ? { ...s, tasks: s.tasks.map((t) => (t.task_id === changed.task_id ? changed : t)) } : s));
+      changed.set(message.event.entity_id, message.event.entity_data);
       if (live) refresh.call();
-      else setChanges((n) => n + 1);
+      else unseen += 1;
+      show.call();
     });
     return () => {
       refresh.cancel();
+      show.cancel();
       unsubscribe();
     };
   }, [live]);

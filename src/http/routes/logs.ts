@@ -1,6 +1,7 @@
 /**
  * Task logs over HTTP (an extension, docs/wire-v1.md#15-task-logs-an-extension): the loop appends each run's output
- * as it is written, `labtasker task logs` and the dashboard read it. An append's bytes travel as they are, in an
+ * as it is written (the chunks of all its runs in one request where the batch route exists: src/wire/v1/logBatch.ts),
+ * `labtasker task logs` and the dashboard read it. An append's bytes travel as they are, in an
  * `application/octet-stream` body with the chunk's place in the query (`attempt`, `run`, `offset`, `ended`): a 1 MiB
  * chunk then costs neither side an encoding, where base64 in JSON cost the writer and the server about 4 ms of CPU
  * per MiB, taken from the job's own run on a busy machine (docs/benchmarks.md). The first form, a JSON body with the
@@ -16,7 +17,8 @@
 import express, { type Request, type RequestHandler, type Router } from "express";
 import type { Broker } from "../../broker/broker.js";
 import type { TaskLogAppend } from "../../core/api.js";
-import { BadRequestError, ValidationError } from "../../core/errors.js";
+import { BadRequestError, LabtaskerError, ValidationError } from "../../core/errors.js";
+import { decodeLogBatch } from "../../wire/v1/logBatch.js";
 import { basicAuth, queueIdOf } from "../auth.js";
 import { sendJson } from "../respond.js";
 
@@ -73,6 +75,15 @@ function jsonAppend(req: Request): TaskLogAppend {
   return { attempt: attempt as number, run: run as string, offset: offset as number, data: Buffer.from(data, "base64"), ended: ended === true };
 }
 
+/** A refused chunk's status and detail, as a single append's error response would carry them. */
+function statusOf(error: Error): number {
+  return error instanceof LabtaskerError ? error.status : 500;
+}
+
+function detailOf(error: Error): unknown {
+  return error instanceof LabtaskerError ? error.detail : error.message;
+}
+
 /**
  * The log routes, authenticated by `authenticate` (Basic auth, or the dashboard's session), with their own body
  * parser: mounted before the app's.
@@ -85,6 +96,17 @@ export function logRoutes(broker: Broker, bodyLimit: string, authenticate: Reque
     const chunk = isRaw(req) ? rawAppend(req) : jsonAppend(req);
     const number = await broker.logs.append(queueIdOf(res), req.params.task_id!, chunk);
     sendJson(res, 200, { attempt: number });
+  });
+
+  // Several runs' chunks in one request (a loop's batch: one request per tick instead of one per run). Each chunk is
+  // kept or refused as a single append would be; the answer says which, in order.
+  const batchPath = "/api/v1/queues/me/logs";
+  router.post(batchPath, authenticate, express.raw({ type: () => true, limit: bodyLimit }), async (req, res) => {
+    const entries = decodeLogBatch(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0));
+    const results = await broker.logs.appendMany(queueIdOf(res), entries);
+    sendJson(res, 200, {
+      results: results.map((result) => ("attempt" in result ? { attempt: result.attempt } : { status: statusOf(result.error), detail: detailOf(result.error) })),
+    });
   });
 
   router.get(path, async (req, res) => {

@@ -1,4 +1,4 @@
-import type { Router } from "express";
+import type { Request, Router } from "express";
 import { TASK_UPDATE_FIELDS, type ReportStatus, type SubmitTaskOptions, type TaskUpdate } from "../../core/api.js";
 import type { Broker } from "../../broker/broker.js";
 import { ValidationError } from "../../core/errors.js";
@@ -19,7 +19,7 @@ import {
   type TaskUpdateBody,
 } from "../schemas.js";
 import { queryBool, validateBody } from "../validate.js";
-import { responseModel, taskToWire } from "../../wire/v1/index.js";
+import { responseModel, taskToWire, wantsTaskFields, TASK_EXTENSIONS_HEADER, type TaskEncodeOptions } from "../../wire/v1/index.js";
 
 function submitOptions(body: TaskSubmitBody): SubmitTaskOptions {
   return {
@@ -31,7 +31,23 @@ function submitOptions(body: TaskSubmitBody): SubmitTaskOptions {
     taskTimeout: body.task_timeout ?? null,
     maxRetries: body.max_retries ?? 3,
     priority: body.priority ?? 10,
+    // The task model's extensions (docs/tasks.md), only those sent.
+    ...(body.depends_on != null ? { dependsOn: body.depends_on } : {}),
+    ...(body.ref != null ? { ref: body.ref } : {}),
+    ...(body.env != null ? { env: body.env } : {}),
+    ...(body.max_timeouts != null ? { maxTimeouts: body.max_timeouts } : {}),
+    ...(body.dedup != null ? { dedup: body.dedup } : {}),
+    ...(body.task_id != null ? { taskId: body.task_id } : {}),
   };
+}
+
+/**
+ * How task documents are written for this request: with the extension fields that are set when the client asks for
+ * them (`Labtasker-Extensions: task-fields`, which our client always sends); labtasker v1.0.1's client warns about
+ * keys its model lacks, so it gets v1's document alone.
+ */
+function documentOptions(req: Request): TaskEncodeOptions {
+  return wantsTaskFields(req.headers[TASK_EXTENSIONS_HEADER]) ? { extensions: true } : {};
 }
 
 /** Only keys present in the JSON are set (pydantic's exclude_unset), so a missing key and null differ. */
@@ -50,15 +66,19 @@ function taskUpdate(body: TaskUpdateBody, index: number): TaskUpdate {
 export function taskRoutes(router: Router, broker: Broker): void {
   router.post("/api/v1/queues/me/tasks", async (req, res) => {
     const body = validateBody(TaskSubmitRequest, req.body);
-    const [taskId] = await broker.tasks.submit(queueIdOf(res), [submitOptions(body)]);
-    sendJson(res, 201, responseModel({ task_id: taskId! }));
+    const [task] = await broker.tasks.submitDetailed(queueIdOf(res), [submitOptions(body)]);
+    // `created` only for a task that was there already, and only to a client that asked for the extension fields.
+    const found = !task!.created && documentOptions(req).extensions === true;
+    sendJson(res, 201, responseModel({ task_id: task!.taskId, ...(found ? { created: false } : {}) }));
   });
 
   // Extension: submit many tasks in one request; ids come back in order.
   router.post("/api/v1/queues/me/tasks/batch", async (req, res) => {
     const body = validateBody(TaskBatchSubmitRequest, req.body);
-    const taskIds = await broker.tasks.submit(queueIdOf(res), body.tasks.map(submitOptions));
-    sendJson(res, 201, responseModel({ task_ids: taskIds }));
+    const tasks = await broker.tasks.submitDetailed(queueIdOf(res), body.tasks.map(submitOptions));
+    // `created` (one boolean a task) only when some task was there already (dedup, a client id).
+    const found = tasks.some((task) => !task.created);
+    sendJson(res, 201, responseModel({ task_ids: tasks.map((task) => task.taskId), ...(found ? { created: tasks.map((task) => task.created) } : {}) }));
   });
 
   router.post("/api/v1/queues/me/tasks/search", async (req, res) => {
@@ -73,7 +93,7 @@ export function taskRoutes(router: Router, broker: Broker): void {
       sort: (body.sort ?? null) as Array<[string, 1 | -1]> | null,
       snapshot: body.snapshot ?? null,
     });
-    sendJson(res, 200, responseModel({ found: result.found, content: result.content.map((task) => taskToWire(task)) }));
+    sendJson(res, 200, responseModel({ found: result.found, content: result.content.map((task) => taskToWire(task, documentOptions(req))) }));
   });
 
   taskCountRoute(router, broker);
@@ -92,7 +112,7 @@ export function taskRoutes(router: Router, broker: Broker): void {
         ? { taskId: body.report.task_id, status: body.report.status as ReportStatus, summary: (body.report.summary ?? null) as JsonObject | null }
         : undefined,
     });
-    sendJson(res, 200, responseModel({ found: task !== null, task: task === null ? null : taskToWire(task) }));
+    sendJson(res, 200, responseModel({ found: task !== null, task: task === null ? null : taskToWire(task, documentOptions(req)) }));
   });
 
   router.post("/api/v1/queues/me/tasks/:taskId/status", async (req, res) => {
@@ -100,6 +120,7 @@ export function taskRoutes(router: Router, broker: Broker): void {
     await broker.tasks.report(queueIdOf(res), req.params.taskId, body.status as "success", {
       summary: (body.summary ?? null) as JsonObject | null,
       workerId: body.worker_id ?? null,
+      timedOut: body.timed_out ?? false,
     });
     sendJson(res, 200, null);
   });
@@ -111,7 +132,7 @@ export function taskRoutes(router: Router, broker: Broker): void {
   });
 
   router.get("/api/v1/queues/me/tasks/:taskId", async (req, res) => {
-    sendJson(res, 200, taskToWire(await broker.tasks.get(queueIdOf(res), req.params.taskId)));
+    sendJson(res, 200, taskToWire(await broker.tasks.get(queueIdOf(res), req.params.taskId), documentOptions(req)));
   });
 
   router.put("/api/v1/queues/me/tasks", async (req, res) => {
@@ -119,7 +140,7 @@ export function taskRoutes(router: Router, broker: Broker): void {
     // v1's server re-queues by default; its Python client and CLI always send reset_pending explicitly.
     const resetPending = queryBool(req.query.reset_pending, "reset_pending", true);
     const result = await broker.tasks.update(queueIdOf(res), body.map(taskUpdate), { resetPending });
-    sendJson(res, 200, responseModel({ found: result.found, content: result.content.map((task) => taskToWire(task)) }));
+    sendJson(res, 200, responseModel({ found: result.found, content: result.content.map((task) => taskToWire(task, documentOptions(req))) }));
   });
 
   // Extension: delete many tasks at once; the reply says which ids were deleted and which named no task.

@@ -14,9 +14,29 @@ export function sortedJson<T extends JsonValue>(value: T): T {
   return out as T;
 }
 
-/** Python's `sort_keys` order: by code point (JavaScript's default sort compares UTF-16 units). */
+/**
+ * Python's `sort_keys` order: by code point. JavaScript's `<` compares UTF-16 units, which is the same order but
+ * where a surrogate meets another unit: at the first unit that differs, two units outside the surrogates compare as
+ * their code points; otherwise the strings are compared code point by code point.
+ */
 function compareCodePoints(a: string, b: string): number {
   if (a === b) return 0;
+  const shorter = Math.min(a.length, b.length);
+  for (let i = 0; i < shorter; i++) {
+    const left = a.charCodeAt(i);
+    const right = b.charCodeAt(i);
+    if (left === right) continue;
+    if (isSurrogate(left) || isSurrogate(right)) break;
+    return left - right;
+  }
+  return compareByCodePoint(a, b);
+}
+
+function isSurrogate(unit: number): boolean {
+  return unit >= 0xd800 && unit <= 0xdfff;
+}
+
+function compareByCodePoint(a: string, b: string): number {
   const left = [...a];
   const right = [...b];
   for (let i = 0; i < Math.min(left.length, right.length); i++) {

@@ -3,6 +3,8 @@
  * /health, /openapi.json, unknown paths, request validation and limits, each checked against what labtasker 2.8.0's
  * own server answers to the same request.
  */
+import { connect } from "node:net";
+import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { startV2Server, validation } from "./support.js";
 
@@ -164,6 +166,36 @@ describe("request validation (pydantic strict, extra forbidden)", () => {
     const stored = await s.json("PUT", TASK, { body: JSON.stringify({ args: { s: "x".repeat(1048576 - 40) } }) });
     expect(stored.status).toBe(422);
     expect(stored.body).toEqual({ error: { code: "task_data_too_large", message: "Stored Task data exceeds the 1 MiB limit.", details: { max_bytes: 1048576 } } });
+  });
+
+  it("a body arrives whole however it is sent: in separate writes, compressed, chunked", async () => {
+    await using s = await startV2Server();
+    const definition = JSON.stringify({ args: { lr: 0.1 }, routes: ["default"] });
+    // Headers and body in two writes, as labtasker's client sends them.
+    const { port } = new URL(s.url);
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), "127.0.0.1", () => {
+        socket.write(`PUT /api/v2/queues/default/tasks/t_bbbbbbbbbbbb HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${definition.length}\r\nConnection: close\r\n\r\n`);
+        setTimeout(() => socket.write(definition), 20);
+      });
+      let text = "";
+      socket.on("data", (chunk: Buffer) => (text += chunk.toString()));
+      socket.on("end", () => resolve(text));
+      socket.on("error", reject);
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 201 Created\r\n/);
+    expect(raw).toMatch(/\r\nContent-Type: application\/json; charset=utf-8\r\n/);
+    expect(JSON.parse(raw.slice(raw.indexOf("\r\n\r\n") + 4))).toMatchObject({ id: "t_bbbbbbbbbbbb", args: { lr: 0.1 } });
+    // gzip (decompressed as before), then chunked: the same definition again is a replay (200).
+    const gzipped = await fetch(`${s.url}/api/v2/queues/default/tasks/t_bbbbbbbbbbbb`, { method: "PUT", headers: { "content-encoding": "gzip" }, body: gzipSync(definition) });
+    expect(gzipped.status).toBe(200);
+    const stream = new ReadableStream({ start: (c) => (c.enqueue(new TextEncoder().encode(definition)), c.close()) });
+    const chunked = await fetch(`${s.url}/api/v2/queues/default/tasks/t_bbbbbbbbbbbb`, { method: "PUT", body: stream, duplex: "half" } as RequestInit);
+    expect(chunked.status).toBe(200);
+    const unsupported = await fetch(`${s.url}/api/v2/${TASK}`, { method: "PUT", headers: { "content-encoding": "zip" }, body: definition });
+    expect(await unsupported.json()).toEqual(validation("invalid_request", [[["body"], "Malformed JSON body."]]));
+    // No body at all: the model's "Field required".
+    expect((await s.json("PUT", TASK)).body).toEqual(validation("invalid_task", [[["body"], "Field required"]]));
   });
 
   it("path identifiers: queue names, task ids, worker ids", async () => {

@@ -8,6 +8,7 @@
  *   `invalid_request`) with every error listed, except that a too deep value or an invalid task name anywhere
  *   answers with that code alone, and a bad `filter` of a bulk update with `invalid_filter`.
  */
+import { isUtf8 } from "node:buffer";
 import { V2Error } from "../../../core/v2/errors.js";
 import { parseJson, type JsonObject, type JsonValue } from "../../../json.js";
 import { jsonTooDeep, MAX_JSON_DEPTH } from "./jsonValue.js";
@@ -47,12 +48,9 @@ function nestingDepth(text: string, limit: number): number {
 /** The JSON of a raw body, or undefined when there is none. */
 export function parseV2Body(raw: Buffer): JsonValue | undefined {
   if (raw.length === 0) return undefined;
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(raw);
-  } catch {
-    throw malformed();
-  }
+  // Strict UTF-8, a byte order mark kept as a character (as a fatal TextDecoder with ignoreBOM decodes it).
+  if (!isUtf8(raw)) throw malformed();
+  const text = raw.toString("utf8");
   if (nestingDepth(text, MAX_BODY_DEPTH) > MAX_BODY_DEPTH) throw jsonTooDeep();
   try {
     return parseJson(text);

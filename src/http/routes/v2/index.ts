@@ -12,6 +12,7 @@ import { errorToV2Wire } from "../../../wire/v2/index.js";
 import { unauthorized, v2Authenticated, type V2AuthOptions } from "../../bearer.js";
 import { sendJson } from "../../respond.js";
 import { parseV2Body } from "./body.js";
+import { readV2Body } from "./bodyReader.js";
 import { MAX_BODY_BYTES, requestTooLarge } from "./limits.js";
 import { v2QueueRoutes } from "./queues.js";
 import { v2RunRoutes } from "./runs.js";
@@ -65,7 +66,7 @@ export function serverVersionHeader(auth: V2AuthOptions) {
 /** The router to mount at /api/v2 (after the app's 404/405 table). */
 export function v2Routes(options: V2RouterOptions): Router {
   const router = express.Router();
-  router.use(express.raw({ type: () => true, limit: MAX_BODY_BYTES }));
+  router.use(readV2Body(MAX_BODY_BYTES));
   router.use((req, _res, next) => {
     if (!v2Authenticated(options.auth, req.headers.authorization)) throw unauthorized(options.auth);
     req.body = Buffer.isBuffer(req.body) ? parseV2Body(req.body) : undefined;
