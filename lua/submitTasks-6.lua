@@ -43,9 +43,10 @@
       c  the definition's fingerprint of a client-chosen id ("v1:" + base64url)
   A task is stored without the fields that hold what their absence stands for (src/store/taskRecord.ts).
 
-  Returns {OK} when no task has extensions; else {OK, r1, ..., rN}, ri "" when task i was created (or by an earlier
-  run of this very call), else the id (text) of the task that exists already in its place (dedup, or the same
-  client id and definition); {UNKNOWN_DEPENDENCY, i, id}; {SELF_DEPENDENCY, i, id}; {TASK_ID_CONFLICT, i, id}
+  Returns {OK} when no task has extensions; else {OK, i1, id1, i2, id2, ...}: for each task found in place of a new
+  one (dedup, or the same client id and definition), its position (from 0) and the id (text) of the task that exists
+  already; the tasks not listed were created (or by an earlier run of this very call);
+  {UNKNOWN_DEPENDENCY, i, id}; {SELF_DEPENDENCY, i, id}; {TASK_ID_CONFLICT, i, id}
   (i from 0); {DEDUP_DEFAULT}; {QUEUE_NOT_FOUND}; {QUEUE_LAYOUT, layout}.
   Events: task created -> pending, one per task created, in order; pending -> cancelled for a task created with a
   dependency that has failed for good or was cancelled.
@@ -120,6 +121,8 @@ for i = 0, FIELDS_PER_TASK == 11 and count - 1 or -1 do
     else
       ext = { j = string.sub(text, 2) }
     end
+    -- A dedup identity alone (the usual dedup sweep): created by the plain path, with its identity.
+    if kind ~= 123 then ext.identityOnly = true end
     extensions[i] = ext
     extended = true
     if ext.j then defaulted = true end
@@ -216,6 +219,21 @@ local function createExtended(at, textId, taskId, ext, identity, found, register
   end
 end
 
+-- Creates a task whose only extension is its dedup identity (or an identity the queue's default leaves unused) as
+-- the plain submit does, with the identity stored, and registers it unless HSETNX just did.
+local function createWithIdentity(at, textId, taskId, identity, registered)
+  local seq = nextEventSequence(queueKey)
+  local task = newTask(at, seq)
+  if identity then
+    task[T_IDENTITY] = identity
+    if not registered then redis.call("HSET", K.identities(root), identity, textId) end
+  end
+  local packed = storeTask(tasksKey, taskId, task)
+  local sig = task[T_SIG]
+  indexPending(K.signature(root, sig), signaturesKey, -task[T_PRIORITY], taskOrder(taskId, task), sig)
+  appendEventAt(eventsKey, seq, now, "task", taskId, "created", "pending", packed)
+end
+
 -- The reply is built as it goes: unpack() of a batch's results could pass Lua's stack limit.
 local reply, found = { E.OK }, {}
 -- Many tasks of a batch may wait for one dependency: their registrations are written once, at the end.
@@ -241,7 +259,11 @@ for i = 0, count - 1 do
     if existing then
       found[textId] = existing
     elseif redis.call("HEXISTS", tasksKey, taskId) == 0 then
-      createExtended(at, textId, taskId, ext, identity, found, registered)
+      if ext.identityOnly then
+        createWithIdentity(at, textId, taskId, identity, registered)
+      else
+        createExtended(at, textId, taskId, ext, identity, found, registered)
+      end
     end
   elseif redis.call("HEXISTS", tasksKey, taskId) == 0 then
     local seq = nextEventSequence(queueKey)
@@ -250,7 +272,10 @@ for i = 0, count - 1 do
     indexTask(KEYS, taskId, task)
     appendEventAt(eventsKey, seq, now, "task", taskId, "created", "pending", packed)
   end
-  reply[i + 2] = existing or ""
+  if existing then
+    reply[#reply + 1] = i
+    reply[#reply + 1] = existing
+  end
 end
 flushDependents(KEYS)
 return reply

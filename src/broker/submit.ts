@@ -141,13 +141,14 @@ export class TaskSubmitter {
       }
       this.refuse(reply, start, tasks.length);
       expectOk(reply, { operation: "queue", queueId });
-      for (let i = 1; i < reply.length; i++) {
-        const existing = String(reply[i]);
-        if (existing === "") continue;
-        found.set(ids[start + i - 1]!, existing);
-        ids[start + i - 1] = existing;
+      // After OK: the position in the batch and the existing id of each task found in place of a new one.
+      for (let i = 1; i + 1 < reply.length; i += 2) {
+        const at = start + Number(reply[i]);
+        const existing = String(reply[i + 1]);
+        found.set(ids[at]!, existing);
+        ids[at] = existing;
         created ??= ids.map(() => true);
-        created[start + i - 1] = false;
+        created[at] = false;
       }
     }
     return { ids, created };

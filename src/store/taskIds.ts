@@ -11,16 +11,28 @@
  *   which Redis keeps in a 24-byte allocation, where the 12 characters (23 bytes) would take 32.
  * - a UUID, stored as its 16 bytes: the tasks created before this form (layouts 1 and 2), which stay readable.
  */
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomFillSync } from "node:crypto";
 
 /** A task id as earlier versions created it: a UUID in lowercase (randomUUID). */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** A task id of labtasker v2's form (the v2 client refuses any other). */
 export const TASK_ID_PATTERN = /^t_[A-Za-z0-9_-]{12}$/;
 
-/** A new task id: `t_` and 12 base64url characters of 9 random bytes (crypto random). */
+/** Ids minted from one fill of crypto random bytes: one `randomBytes(9)` a task cost 2 to 5 µs of a bulk submit's. */
+const POOLED_IDS = 1024;
+const ID_BYTES = 9;
+const idPool = Buffer.alloc(POOLED_IDS * ID_BYTES);
+let idPoolOffset = idPool.length;
+
+/** A new task id: `t_` and 12 base64url characters of 9 random bytes (crypto random, drawn from a pool as randomUUID does). */
 export function mintTaskId(): string {
-  return `t_${randomBytes(9).toString("base64url")}`;
+  if (idPoolOffset === idPool.length) {
+    randomFillSync(idPool);
+    idPoolOffset = 0;
+  }
+  const id = `t_${idPool.toString("base64url", idPoolOffset, idPoolOffset + ID_BYTES)}`;
+  idPoolOffset += ID_BYTES;
+  return id;
 }
 
 /** A new run id, for a v1 claim (v2 clients choose their own): `r_` and 12 base64url characters. */
