@@ -70,8 +70,9 @@ Each run has LABTASKER_TASK_ID, LABTASKER_WORKER_ID, LABTASKER_LOG_DIR and LABTA
 directory $LABTASKER_ROOT/logs/run/run_t<time>_n<name>_id<task>_rd<random>/ with run.log, task_info.json,
 summary.json and status.json; a task's later attempts reuse its directory (a checkpoint there is found again).
 A run with a time limit (the task's timeout or --eta-max) also has LABTASKER_DEADLINE (epoch seconds); the command
-gets SIGTERM --grace seconds before it and SIGKILL at it. A command that exits after that SIGTERM, or with exit code
-124, is reported as timed out: the task goes back to pending without using a retry while its max_timeouts last. On a failure: report it or put the task back (10 s to choose; without a terminal the
+gets SIGTERM --grace seconds before it (at most half the limit) and SIGKILL at it. A command that exits after that
+SIGTERM, or with exit code 124, is reported as timed out: the task goes back to pending without using a retry while
+its max_timeouts last. On a failure: report it or put the task back (10 s to choose; without a terminal the
 failure is reported), then continue or exit. Ctrl+C: the command gets SIGINT, the task is reported and the loop
 ends; Ctrl+C again ends it at once. The loop ends when no matching pending task is left.`;
 
@@ -86,7 +87,7 @@ export function loopCommand(): Command {
     .option("-f, --extra-filter <F>", "Only tasks matching this filter: Python expression, Mongo query dict, or jsonata:<expr>.")
     .option("--worker-id <ID>", "Run as this worker (default: $LABTASKER_WORKER_ID, else a new worker).")
     .option("--eta-max <DUR>", "Time limit of each run, e.g. 1h, 1h30m, 50s (overrides the task's task_timeout).")
-    .option("--grace <SECONDS>", "Seconds before a run's deadline that the command gets SIGTERM; SIGKILL at the deadline (default 30).", graceSeconds)
+    .option("--grace <SECONDS>", "Seconds before a run's deadline that the command gets SIGTERM, at most half its limit; SIGKILL at the deadline (default 30).", graceSeconds)
     .option("--heartbeat-timeout <F>", "Seconds without heartbeat before a run counts as failed (default 3 × heartbeat_interval).", positiveSeconds)
     .option("--use-pty", "Run the command in a pseudo-terminal even when stdout is not a terminal (default: only when it is).")
     .option("--no-use-pty", "Run the command with pipes, never a pseudo-terminal.")
