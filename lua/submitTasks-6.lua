@@ -69,17 +69,6 @@ local FIELDS_PER_TASK, FIRST = tonumber(ARGV[4]), 5
 local refused = refuseQueue(queueKey)
 if refused then return refused end
 
-local function nonEmpty(value)
-  if value == "" then return nil end
-  return value
-end
-
--- No entry for a value that the field's absence stands for (TASK_ABSENT).
-local function unlessAbsent(code, value)
-  if value == TASK_ABSENT[code] then return nil end
-  return value
-end
-
 -- The task of ARGV's values from `at`, as stored when it has no extensions.
 local function newTask(at, seq)
   return {

@@ -52,16 +52,6 @@ if existing then
   return { E.OK, 0, existing }
 end
 
-local function nonEmpty(value)
-  if value == "" then return nil end
-  return value
-end
-
-local function unlessAbsent(code, value)
-  if value == TASK_ABSENT[code] then return nil end
-  return value
-end
-
 -- The created event's sequence number is the task's creation sequence too (as submitTasks draws it).
 local seq = nextEventSequence(KEYS[QUEUE_KEY])
 local task = {

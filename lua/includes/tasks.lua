@@ -45,6 +45,18 @@ local function changesFromArgv(argv, from, to, now)
   return changes
 end
 
+-- A text argument, or nil for "" (the scripts' way of passing null).
+local function nonEmpty(value)
+  if value == "" then return nil end
+  return value
+end
+
+-- No entry for a value that the field's absence stands for (TASK_ABSENT): a new task is stored without it.
+local function unlessAbsent(code, value)
+  if value == TASK_ABSENT[code] then return nil end
+  return value
+end
+
 -- Stores the whole task; returns the packed record, which its event carries too.
 local function storeTask(tasksKey, taskId, task)
   local packed = cmsgpack.pack(task)
