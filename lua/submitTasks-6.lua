@@ -63,6 +63,7 @@
 --@include ids
 
 local root, queueKey, eventsKey, signaturesKey, tasksKey = KEYS[ROOT_KEY], KEYS[QUEUE_KEY], KEYS[EVENTS_KEY], KEYS[SIGNATURES_KEY], KEYS[TASKS_KEY]
+local identitiesKey = K.identities(root)
 local now, count, undecided = ARGV[1], tonumber(ARGV[2]), ARGV[3] == "1"
 local FIELDS_PER_TASK, FIRST = tonumber(ARGV[4]), 5
 
@@ -95,26 +96,27 @@ local function queueDedups()
   return ok and type(decoded) == "table" and decoded.dedup == true
 end
 
--- The extensions of each task that has some, by position from 0; nil when none has.
--- `checked`: some task has dependencies or a client id, which the checks below refuse before any write.
-local extensions, extended, defaulted, checked = {}, false, false, false
+-- The extensions of each task that has some, by position from 0: `extensions` the JSON ones, decoded; `identities` a
+-- dedup identity alone ("i": the usual dedup sweep's every task), `defaults` an identity for the queue's default alone
+-- ("j"), kept as strings (no table a task). `checked`: some task has dependencies or a client id, which the checks
+-- below refuse before any write.
+local extensions, identities, defaults, extended, defaulted, checked = {}, {}, {}, false, false, false
 for i = 0, FIELDS_PER_TASK == 11 and count - 1 or -1 do
   local text = ARGV[FIRST + i * FIELDS_PER_TASK + 10]
   if text ~= "" then
-    local kind, ext = string.byte(text), nil
+    local kind = string.byte(text)
     if kind == 123 then -- "{"
-      ext = cjson.decode(text)
+      local ext = cjson.decode(text)
       if ext.d or ext.c then checked = true end
+      if ext.j then defaulted = true end
+      extensions[i] = ext
     elseif kind == 105 then -- "i"
-      ext = { i = string.sub(text, 2) }
+      identities[i] = string.sub(text, 2)
     else
-      ext = { j = string.sub(text, 2) }
+      defaults[i] = string.sub(text, 2)
+      defaulted = true
     end
-    -- A dedup identity alone (the usual dedup sweep): created by the plain path, with its identity.
-    if kind ~= 123 then ext.identityOnly = true end
-    extensions[i] = ext
     extended = true
-    if ext.j then defaulted = true end
   end
 end
 local dedupDefault = (undecided or defaulted) and queueDedups()
@@ -193,7 +195,7 @@ local function createExtended(at, textId, taskId, ext, identity, found, register
   task[T_CREATION] = ext.c
   if identity then
     task[T_IDENTITY] = identity
-    if not registered then redis.call("HSET", K.identities(root), identity, textId) end
+    if not registered then redis.call("HSET", identitiesKey, identity, textId) end
   end
   -- Tasks may already wait for this id (a client id that a v2 task named): its success will release them.
   if ext.c and redis.call("HEXISTS", K.dependents(root), taskId) == 1 then task[T_DEPENDED] = 1 end
@@ -208,19 +210,29 @@ local function createExtended(at, textId, taskId, ext, identity, found, register
   end
 end
 
--- Creates a task whose only extension is its dedup identity (or an identity the queue's default leaves unused) as
--- the plain submit does, with the identity stored, and registers it unless HSETNX just did.
+-- Creates a task without extensions, or whose only extension is its dedup identity (nil: none, or one the queue's
+-- default leaves unused), as the plain submit does, with the identity stored, and registers it unless HSETNX just did.
 local function createWithIdentity(at, textId, taskId, identity, registered)
   local seq = nextEventSequence(queueKey)
   local task = newTask(at, seq)
   if identity then
     task[T_IDENTITY] = identity
-    if not registered then redis.call("HSET", K.identities(root), identity, textId) end
+    if not registered then redis.call("HSET", identitiesKey, identity, textId) end
   end
   local packed = storeTask(tasksKey, taskId, task)
   local sig = task[T_SIG]
   indexPending(K.signature(root, sig), signaturesKey, -task[T_PRIORITY], taskOrder(taskId, task), sig)
   appendEventAt(eventsKey, seq, now, "task", taskId, "created", "pending", packed)
+end
+
+-- Registers a task's dedup identity unless a task holds it. Returns whether it did, and the id (text) of the task that
+-- holds it: another task's (found), not one that is gone (replaced) nor this call's own task (an earlier run of this
+-- very call). HSETNX registers a new identity in the one call; only when one is there is it read.
+local function registerIdentity(identity, textId)
+  if redis.call("HSETNX", identitiesKey, identity, textId) == 1 then return true, nil end
+  local holder = redis.call("HGET", identitiesKey, identity)
+  if holder ~= textId and redis.call("HEXISTS", tasksKey, storedTaskId(holder)) == 1 then return false, holder end
+  return false, nil
 end
 
 -- The reply is built as it goes: unpack() of a batch's results could pass Lua's stack limit.
@@ -231,35 +243,26 @@ for i = 0, count - 1 do
   local at = FIRST + i * FIELDS_PER_TASK
   local textId = ARGV[at]
   local taskId, ext = storedTaskId(textId), extensions[i]
-  local existing = nil
+  local existing, registered = nil, false
   if ext then
     if ext.c and redis.call("HEXISTS", tasksKey, taskId) == 1 then existing = textId end
     local identity = ext.i or (dedupDefault and ext.j) or nil
-    -- HSETNX registers a new identity in the one call; only when one is there is it read: another task's (found), a
-    -- task's that is gone (replaced), or this call's own task (an earlier run of this very call).
-    local registered = false
-    if not existing and identity then
-      registered = redis.call("HSETNX", K.identities(root), identity, textId) == 1
-      if not registered then
-        local holder = redis.call("HGET", K.identities(root), identity)
-        if holder ~= textId and redis.call("HEXISTS", tasksKey, storedTaskId(holder)) == 1 then existing = holder end
-      end
-    end
+    if not existing and identity then registered, existing = registerIdentity(identity, textId) end
     if existing then
       found[textId] = existing
     elseif redis.call("HEXISTS", tasksKey, taskId) == 0 then
-      if ext.identityOnly then
-        createWithIdentity(at, textId, taskId, identity, registered)
-      else
-        createExtended(at, textId, taskId, ext, identity, found, registered)
-      end
+      createExtended(at, textId, taskId, ext, identity, found, registered)
     end
-  elseif redis.call("HEXISTS", tasksKey, taskId) == 0 then
-    local seq = nextEventSequence(queueKey)
-    local task = newTask(at, seq)
-    local packed = storeTask(tasksKey, taskId, task)
-    indexTask(KEYS, taskId, task)
-    appendEventAt(eventsKey, seq, now, "task", taskId, "created", "pending", packed)
+  else
+    local identity = identities[i] or (dedupDefault and defaults[i]) or nil
+    if identity then registered, existing = registerIdentity(identity, textId) end
+    if existing then
+      found[textId] = existing
+    -- A minted id (a client's comes as JSON) whose identity was free names no task: an earlier run of this very call
+    -- would have registered the identity to it, and only the task's delete unregisters it.
+    elseif registered or redis.call("HEXISTS", tasksKey, taskId) == 0 then
+      createWithIdentity(at, textId, taskId, identity, registered)
+    end
   end
   if existing then
     reply[#reply + 1] = i

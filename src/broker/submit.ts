@@ -13,20 +13,25 @@ import { parseJson, type JsonObject } from "../json.js";
 import type { SubmitTaskOptions } from "../core/api.js";
 import { BadRequestError, TaskIdConflictError } from "../core/errors.js";
 import { ScriptCode } from "../store/scriptCodes.js";
+import type { ScriptReply } from "../store/scripts.js";
 import type { NewTaskExtensions, NewTaskRecord } from "../store/store.js";
 import { isStorableTaskId } from "../store/taskIds.js";
 import type { BrokerContext } from "./context.js";
 import { definitionFingerprint, taskIdentity } from "./identity.js";
 import { expectOk } from "./scriptErrors.js";
-import { hasExtensions, newTaskInput } from "./taskInput.js";
+import { checkedTask, hasExtensions, taskRecord, type CheckedTask } from "./taskInput.js";
 
 /** How a task is named in a refusal: its position in a batch (from 1), or nothing for a single task. */
 function which(index: number, total: number): string {
   return total === 1 ? "The task" : `Task ${index + 1} of the submission`;
 }
 
-/** A task's dependencies as ids: refs of earlier tasks of the batch resolved, later or unknown refs refused. */
-function resolveDependencies(tasks: readonly SubmitTaskOptions[], records: readonly NewTaskRecord[]): Array<string[] | undefined> {
+/**
+ * A task's dependencies as written, each an id or the position of the earlier task of the batch whose ref it names;
+ * refs of the task itself or of later tasks, and strings that are neither an id nor a ref, are refused (before any
+ * task is stored: the ids of the batch's tasks are known only when their records are built).
+ */
+function dependencyEntries(tasks: readonly SubmitTaskOptions[]): Array<Array<string | number> | undefined> {
   const refs = new Map<string, number>();
   tasks.forEach((task, i) => {
     if (task.ref === undefined) return;
@@ -38,7 +43,7 @@ function resolveDependencies(tasks: readonly SubmitTaskOptions[], records: reado
     if (at !== undefined) {
       if (at === i) throw new BadRequestError(`${which(i, tasks.length)} depends on its own ref '${entry}'`);
       if (at > i) throw new BadRequestError(`${which(i, tasks.length)} depends on '${entry}', the ref of a later task (${at + 1}): a task may depend only on earlier ones`);
-      return records[at]!.taskId;
+      return at;
     }
     if (!isStorableTaskId(entry)) {
       throw new BadRequestError(`${which(i, tasks.length)} depends on '${entry}', which is neither a task id nor the ref of an earlier task of the submission`);
@@ -91,6 +96,38 @@ function extensionsOf(task: SubmitTaskOptions, record: NewTaskRecord, args: Json
   return any ? extensions : undefined;
 }
 
+/** Tasks of a submission sent in one script call: their records, and what they were built from. */
+interface Batch {
+  /** The position of its first task in the submission. */
+  start: number;
+  records: NewTaskRecord[];
+  inputs: CheckedTask[];
+}
+
+/** A batch sent, its reply to come. */
+interface SentBatch extends Batch {
+  /** Whether it was sent leaving dedup to the queue's default (see {@link undecided}). */
+  undecided: boolean;
+  reply: Promise<ScriptReply>;
+}
+
+/** Whether some task of the batch leaves dedup to the queue's default without its identity. */
+function undecided({ records, inputs }: Batch): boolean {
+  return records.some((record, i) => inputs[i]!.task.dedup === undefined && record.extensions?.defaultIdentity === undefined);
+}
+
+/**
+ * Whether the batch after `sent` may go before `sent`'s reply comes back, which then cannot change it: `sent` cannot be
+ * refused (it leaves nothing to the queue's default, and has no dependency and no client id to be refused for; a queue
+ * deleted meanwhile refuses both alike) and `next` has no dependency, which a task found in place of one of `sent`'s
+ * would rename. A dedup sweep's batches all go so.
+ */
+function mayFollowUnanswered(sent: SentBatch, next: Batch): boolean {
+  if (sent.undecided) return false;
+  if (sent.records.some((record) => record.extensions?.dependsOn !== undefined || record.extensions?.creation !== undefined)) return false;
+  return !next.records.some((record) => record.extensions?.dependsOn !== undefined);
+}
+
 export class TaskSubmitter {
   /** Queues whose metadata was found to make dedup the default: later submits send identities at once. */
   private readonly dedupQueues = new Set<string>();
@@ -100,72 +137,88 @@ export class TaskSubmitter {
   /**
    * Submits tasks in order, a batch per script call; all are validated before any is stored. Returns their ids, and
    * whether each was created (null when every one was).
+   *
+   * Every check comes first, over the whole call. Then Node and Redis work at once rather than in turn: a batch's
+   * records (ids, JSON texts, signatures, identities) are built while the batch before it runs in Redis, and a batch
+   * whose outcome cannot change the next one ({@link mayFollowUnanswered}) has the next sent behind it before its reply,
+   * so that Redis finds it waiting. A call of thousands of tasks takes about what the slower side needs, not the sum.
+   * What a batch was built from is let go once its reply is in: a young object still referenced is copied by each
+   * collection, and a bulk submit's allocations bring several.
    */
-  async submit(queueId: string, tasks: readonly SubmitTaskOptions[]): Promise<{ ids: string[]; created: boolean[] | null }> {
-    const inputs = tasks.map((task, i) => newTaskInput(task, tasks.length === 1 ? ["body"] : ["body", i]));
-    const records = inputs.map((input) => input.record);
-    // The plain submit (no task with an extension, the usual case) skips all of this. The extensions of a batch
-    // (identities: SHA-256 per task) are computed while the batch before it runs in Redis.
-    const withExtensions = tasks.map(hasExtensions);
-    const extended = withExtensions.includes(true);
-    const dependencies = extended ? resolveDependencies(tasks, records) : [];
-    const prepare = (start: number, end: number) => {
-      for (let i = start; i < end; i++) {
-        if (!withExtensions[i]) continue;
-        const extensions = extensionsOf(tasks[i]!, records[i]!, inputs[i]!.args, dependencies[i]);
-        if (extensions !== undefined) records[i]!.extensions = extensions;
-      }
-    };
-    const ids = records.map((record) => record.taskId);
+  async submit(queueId: string, given: readonly SubmitTaskOptions[]): Promise<{ ids: string[]; created: boolean[] | null }> {
+    const total = given.length;
+    const checked: Array<CheckedTask | null> = given.map((task, i) => checkedTask(task, total === 1 ? ["body"] : ["body", i]));
+    // The plain submit (no task with an extension, the usual case) skips all of this.
+    const withExtensions = checked.map((input) => hasExtensions(input!.task));
+    const dependencies = withExtensions.includes(true) ? dependencyEntries(checked.map((input) => input!.task)) : [];
+    /** Minted ids (client ids), each replaced by the existing task's once the script finds one in its place. */
+    const ids: string[] = [];
     /** Whether each task was created; null while all were (the plain submit never finds one). */
     let created: boolean[] | null = null;
-    // Batch tasks found in place of another (dedup, a client id), for the dependencies of later batches.
+    // Tasks found in place of another (dedup, a client id): minted id -> existing id, for later batches' dependencies.
     const found = new Map<string, string>();
-    const { limits } = this.ctx;
-    if (extended) prepare(0, Math.min(limits.submitBatch, records.length));
-    for (let start = 0; start < records.length; start += limits.submitBatch) {
-      const end = Math.min(start + limits.submitBatch, records.length);
-      const batch = records.slice(start, end);
-      for (const record of batch) {
+    const { submitBatch } = this.ctx.limits;
+
+    /** Builds the batch from `start`, in order: a ref names an earlier task, whose id is known by then. */
+    const build = (start: number): Batch => {
+      const batch: Batch = { start, records: [], inputs: [] };
+      for (let i = start; i < Math.min(start + submitBatch, total); i++) {
+        const input = checked[i]!;
+        checked[i] = null;
+        const record = taskRecord(input);
+        if (withExtensions[i]) {
+          const dependsOn = dependencies[i]?.map((entry) => (typeof entry === "number" ? ids[entry]! : entry));
+          const extensions = extensionsOf(input.task, record, input.args, dependsOn);
+          if (extensions !== undefined) record.extensions = extensions;
+        }
+        batch.records.push(record);
+        batch.inputs.push(input);
+        ids.push(record.taskId);
+      }
+      return batch;
+    };
+    /** Sends a built batch, then builds the next one while it runs. */
+    const send = (batch: Batch): { sent: SentBatch; next: Batch | undefined } => {
+      for (const record of batch.records) {
         const dependsOn = record.extensions?.dependsOn;
         if (dependsOn !== undefined && found.size > 0) record.extensions!.dependsOn = dependsOn.map((id) => found.get(id) ?? id);
       }
-      if (this.dedupQueues.has(queueId)) this.addDefaultIdentities(tasks, inputs, start, batch.length);
-      const sent = this.ctx.store.submitTasks(queueId, this.ctx.now(), batch, this.undecided(tasks, batch, start));
-      if (extended) prepare(end, Math.min(end + limits.submitBatch, records.length));
-      let reply = await sent;
+      if (this.dedupQueues.has(queueId)) addDefaultIdentities(batch);
+      const leavesDedup = undecided(batch);
+      const reply = this.ctx.store.submitTasks(queueId, this.ctx.now(), batch.records, leavesDedup);
+      // Read below; until then (and for good when building the next batch or an earlier batch's reply throws first),
+      // a failure of the call must not count as an unhandled rejection.
+      reply.catch(() => undefined);
+      const end = batch.start + batch.records.length;
+      return { sent: { ...batch, undecided: leavesDedup, reply }, next: end < total ? build(end) : undefined };
+    };
+
+    if (total === 0) return { ids, created };
+    let { sent, next } = send(build(0));
+    for (;;) {
+      const following = next !== undefined && mayFollowUnanswered(sent, next) ? send(next) : undefined;
+      let reply = await sent.reply;
       if (reply[0] === ScriptCode.DEDUP_DEFAULT) {
         this.dedupQueues.add(queueId);
-        this.addDefaultIdentities(tasks, inputs, start, batch.length);
-        reply = await this.ctx.store.submitTasks(queueId, this.ctx.now(), batch, false);
+        addDefaultIdentities(sent);
+        reply = await this.ctx.store.submitTasks(queueId, this.ctx.now(), sent.records, false);
       }
-      this.refuse(reply, start, tasks.length);
+      this.refuse(reply, sent.start, total);
       expectOk(reply, { operation: "queue", queueId });
       // After OK: the position in the batch and the existing id of each task found in place of a new one.
       for (let i = 1; i + 1 < reply.length; i += 2) {
-        const at = start + Number(reply[i]);
+        const at = sent.start + Number(reply[i]);
         const existing = String(reply[i + 1]);
         found.set(ids[at]!, existing);
         ids[at] = existing;
-        created ??= ids.map(() => true);
+        created ??= new Array<boolean>(total).fill(true);
         created[at] = false;
       }
+      const after = following ?? (next !== undefined ? send(next) : undefined);
+      if (after === undefined) break;
+      ({ sent, next } = after);
     }
     return { ids, created };
-  }
-
-  /** Whether some task of the batch leaves dedup to the queue's default without its identity. */
-  private undecided(tasks: readonly SubmitTaskOptions[], batch: readonly NewTaskRecord[], start: number): boolean {
-    return batch.some((record, i) => tasks[start + i]!.dedup === undefined && record.extensions?.defaultIdentity === undefined);
-  }
-
-  /** Gives each task that leaves dedup to the queue's default its identity, used when the queue dedups. */
-  private addDefaultIdentities(tasks: readonly SubmitTaskOptions[], inputs: ReadonlyArray<{ record: NewTaskRecord; args: JsonObject }>, start: number, count: number): void {
-    for (let i = start; i < start + count; i++) {
-      const { record, args } = inputs[i]!;
-      if (tasks[i]!.dedup !== undefined || record.extensions?.defaultIdentity !== undefined) continue;
-      record.extensions = { ...record.extensions, defaultIdentity: taskIdentity(record.taskName, args) };
-    }
   }
 
   /** The submit script's refusals of one task, as errors that name it. */
@@ -180,4 +233,13 @@ export class TaskSubmitter {
       throw new TaskIdConflictError(String(id), `${task}: task ${String(id)} exists with another definition (a client id names one definition)`);
     }
   }
+}
+
+/** Gives each task of a batch that leaves dedup to the queue's default its identity, used when the queue dedups. */
+function addDefaultIdentities({ records, inputs }: Batch): void {
+  records.forEach((record, i) => {
+    const { task, args } = inputs[i]!;
+    if (task.dedup !== undefined || record.extensions?.defaultIdentity !== undefined) return;
+    record.extensions = { ...record.extensions, defaultIdentity: taskIdentity(record.taskName, args) };
+  });
 }

@@ -79,19 +79,36 @@ export function flattenKeys(object: JsonObject, parent = ""): string[] {
 export function dictKeyIssues(value: unknown, loc: Array<string | number>): ValidationIssue[] {
   if (value === null || value === undefined) return [];
   if (!isJsonObject(value)) return [{ loc, msg: "Input should be a valid dictionary", type: "dict_type", input: value }];
-  for (const key of flattenKeys(value)) {
-    if (!DOTTED_KEY_PATTERN.test(key)) {
-      return [
-        {
-          loc,
-          msg: `Value error, Key '${key}' is not valid. Keys must be valid dot-separated strings. Got '${key}'`,
-          type: "value_error",
-          input: value,
-        },
-      ];
+  const key = firstInvalidKey(value, "");
+  if (key === undefined) return [];
+  return [
+    {
+      loc,
+      msg: `Value error, Key '${key}' is not valid. Keys must be valid dot-separated strings. Got '${key}'`,
+      type: "value_error",
+      input: value,
+    },
+  ];
+}
+
+/**
+ * The first of {@link flattenKeys}'s paths that breaks the dotted-key pattern, found without building their list: every
+ * task of a bulk submit has its args checked.
+ */
+function firstInvalidKey(object: JsonObject, parent: string): string | undefined {
+  // Own enumerable keys, in Object.entries's order, without the array of them.
+  for (const key in object) {
+    if (!Object.hasOwn(object, key)) continue;
+    const value = object[key];
+    const path = parent ? `${parent}.${key}` : key;
+    if (isJsonObject(value)) {
+      const invalid = firstInvalidKey(value, path);
+      if (invalid !== undefined) return invalid;
+    } else if (!DOTTED_KEY_PATTERN.test(path)) {
+      return path;
     }
   }
-  return [];
+  return undefined;
 }
 
 /**
@@ -100,16 +117,23 @@ export function dictKeyIssues(value: unknown, loc: Array<string | number>): Vali
  */
 export function unflatten(object: JsonObject): JsonObject {
   const result: JsonObject = {};
-  for (const [key, value] of Object.entries(object)) {
-    const parts = key.split(".");
+  // Own enumerable keys, in Object.entries's order, without the array of them.
+  for (const key in object) {
+    if (!Object.hasOwn(object, key)) continue;
+    const value = object[key]!;
     let current = result;
-    for (const part of parts.slice(0, -1)) {
-      const next = current[part];
-      if (next === undefined) current = current[part] = {};
-      else if (isJsonObject(next)) current = next;
-      else throw new BadRequestError(`Conflict detected at key: ${part}. Cannot merge nested and non-nested keys.`);
+    let last = key;
+    // Most keys have no dot: no split for them (every task of a bulk submit has its args unflattened).
+    if (key.includes(".")) {
+      const parts = key.split(".");
+      for (const part of parts.slice(0, -1)) {
+        const next = current[part];
+        if (next === undefined) current = current[part] = {};
+        else if (isJsonObject(next)) current = next;
+        else throw new BadRequestError(`Conflict detected at key: ${part}. Cannot merge nested and non-nested keys.`);
+      }
+      last = parts[parts.length - 1]!;
     }
-    const last = parts[parts.length - 1]!;
     if (isJsonObject(current[last])) {
       throw new BadRequestError(`Conflict detected at key: ${last}. Cannot merge nested and non-nested keys.`);
     }

@@ -2,6 +2,7 @@
  * The HTTP app: labtasker v1's REST protocol and v2's (/api/v2, src/http/routes/v2) over one broker. A factory with no
  * `listen`, so tests run it in-process; src/http/server.ts serves it.
  */
+import type { IncomingMessage, ServerResponse } from "node:http";
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import type { Broker } from "../broker/broker.js";
 import { LabtaskerError } from "../core/errors.js";
@@ -17,7 +18,8 @@ import { AllowList } from "../notify/allowList.js";
 import { openQueueRoutes, queueRoutes } from "./routes/queues.js";
 import { taskRoutes } from "./routes/tasks.js";
 import { workerRoutes } from "./routes/workers.js";
-import { serverVersionHeader, v2Routes } from "./routes/v2/index.js";
+import { serverVersionHeader, v2Routes, type LoggedRequest } from "./routes/v2/index.js";
+import { v2HotRoutes } from "./routes/v2/hot.js";
 import { V2_ROUTES } from "./routes/v2/table.js";
 import { parseBody } from "./validate.js";
 import { DASHBOARD_PREFIX, DASHBOARD_ROUTES, DASHBOARD_SERVED_PATHS, createDashboard, type DashboardOptions } from "./dashboard/index.js";
@@ -38,8 +40,8 @@ export interface AppOptions {
   pingIntervalSeconds?: number;
   /** What the server warns of about its Redis, for /health/full. */
   warnings?: readonly string[];
-  /** Where unexpected errors are reported. @defaultValue console.error */
-  logError?: (error: unknown, req: Request) => void;
+  /** Where unexpected errors are reported, with the request's method and path. @defaultValue console.error */
+  logError?: (error: unknown, req: LoggedRequest) => void;
   /** The version reported in the OpenAPI document. */
   version?: string;
   /** The hosts notification rules may target (`--notify-allow-host`). @defaultValue none */
@@ -104,7 +106,8 @@ export function createApp(options: AppOptions): LabtaskerApp {
     else next();
   });
 
-  app.use("/api/v2", v2Routes({ v2: options.v2 ?? broker.v2, auth: v2Auth, logError }));
+  const v2Options = { v2: options.v2 ?? broker.v2, auth: v2Auth, logError };
+  app.use("/api/v2", v2Routes(v2Options));
   app.use(logRoutes(broker, bodyLimit)); // before the body parser: it parses its own (./routes/logs.ts)
   if (dashboard !== undefined) app.use(DASHBOARD_PREFIX, dashboard.beforeBodyParser);
   app.use(express.raw({ type: () => true, limit: bodyLimit }));
@@ -164,6 +167,16 @@ export function createApp(options: AppOptions): LabtaskerApp {
     logError(error, req);
     sendJson(res, 500, { detail: `Operation failed: ${(error as Error).message}` });
   });
+
+  // A v2 worker's per-task requests are answered before Express sees them (./routes/v2/hot.ts says which and why).
+  // Express's `app(req, res)` calls `app.handle`, so the hot routes go in there, whether the app is served by
+  // `labtasker-server serve`, by `app.listen` or mounted in another server.
+  const hot = v2HotRoutes(v2Options);
+  const expressApp = app as unknown as { handle(req: IncomingMessage, res: ServerResponse, next?: NextFunction): void };
+  const handle = expressApp.handle.bind(app);
+  expressApp.handle = (req, res, next) => {
+    if (!hot(req, res)) handle(req, res, next);
+  };
 
   return { app, openStreams };
 }

@@ -47,18 +47,36 @@ export function nonPendingStatuses(filter: Record<string, unknown> | null | unde
  * error was backed off); null when the loop ends (no matching task is left, or the worker is suspended).
  */
 export async function fetchNext(state: LoopState): Promise<Task | "again" | null> {
+  try {
+    return await fetchAndCarry(state);
+  } finally {
+    state.runDeferred(); // whatever happened to the request
+  }
+}
+
+async function fetchAndCarry(state: LoopState): Promise<Task | "again" | null> {
   const { client, etaMax, heartbeatTimeout, requiredFields, extraFilter, cmd } = state.settings;
   let task: Task | null;
   try {
     // A success recorded for a worker the loop no longer runs as (it registered again) goes on its own.
-    if (state.pendingReport !== null && reportToCarry(state) === undefined) await sendPendingReport(state);
+    if (state.pendingReport !== null && reportToCarry(state) === undefined) {
+      state.runDeferred();
+      await sendPendingReport(state);
+    }
   } catch (error) {
     return fetchFailed(state, error);
   }
   const report = reportToCarry(state);
   try {
-    task = await client.fetchTask({ workerId: state.workerId, etaMax, heartbeatTimeout, startHeartbeat: true, requiredFields, extraFilter, cmd, report });
+    const fetching = client.fetchTask({ workerId: state.workerId, etaMax, heartbeatTimeout, startHeartbeat: true, requiredFields, extraFilter, cmd, report });
+    // The request leaves within this turn of the event loop (the HTTP client writes it from a microtask or a
+    // nextTick, direct mode's Redis client at once); the last run's deferred end (./state.ts) runs in the next turn,
+    // while the server answers, rather than in the idle gap before the request.
+    setImmediate(() => state.runDeferred());
+    task = await fetching;
+    state.runDeferred(); // if the answer came first
   } catch (error) {
+    state.runDeferred(); // before any line about the failure: the last run's own lines come first
     if (report === undefined) return fetchFailed(state, error);
     let settled: "refused" | "sent";
     try {

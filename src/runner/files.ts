@@ -44,12 +44,11 @@ export function runDirName(task: Pick<Task, "taskId" | "taskName">, now: Date = 
  */
 export function openRunDir(root: string, task: Task, now: Date = new Date()): string {
   const parent = join(root, "logs", "run");
-  mkdirSync(parent, { recursive: true });
   const earlier = mayHaveRun(task) ? findRunDir(parent, task.taskId) : null;
   let dir: string;
   if (earlier === null) {
     dir = join(parent, runDirName(task, now));
-    mkdirSync(dir); // fails if it exists: a new run directory belongs to one task
+    makeRunDir(parent, dir);
   } else {
     dir = join(parent, earlier);
     // The last attempt's outcome would make this one look finished, and a killed attempt may have left its lock.
@@ -58,6 +57,21 @@ export function openRunDir(root: string, task: Task, now: Date = new Date()): st
   }
   writeFileSync(join(dir, RUN_FILES.taskInfo), taskInfoJson(task));
   return dir;
+}
+
+/**
+ * Creates a new run directory; it fails if it exists (a new run directory belongs to one task). The parent is made
+ * only when it is missing (the first run, or the logs were removed): creating it every time cost two more syscalls a
+ * run.
+ */
+function makeRunDir(parent: string, dir: string): void {
+  try {
+    mkdirSync(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    mkdirSync(parent, { recursive: true });
+    mkdirSync(dir);
+  }
 }
 
 /**
@@ -116,11 +130,24 @@ export function removeOutcome(dir: string): void {
   }
 }
 
+/** A final status as `status.json` records it. */
+export type OutcomeStatus = "success" | "failed" | "cancelled";
+
 /**
  * Writes `summary.json` unless it exists (O_EXCL, so of two processes finishing one task only one wins), then
  * `status.json`. Returns false when the summary was already there: the task has been finished by someone else.
  */
-export function writeOutcome(dir: string, status: "success" | "failed" | "cancelled", summary: JsonObject | null | undefined): boolean {
+export function writeOutcome(dir: string, status: OutcomeStatus, summary: JsonObject | null | undefined): boolean {
+  if (!claimOutcome(dir, summary)) return false;
+  writeStatus(dir, status);
+  return true;
+}
+
+/**
+ * The first half of {@link writeOutcome}: `summary.json`, created with O_EXCL. True when this call created it, so
+ * the caller reports; `status.json` ({@link writeStatus}) may follow a little later, as nothing decides on it.
+ */
+export function claimOutcome(dir: string, summary: JsonObject | null | undefined): boolean {
   let fd: number;
   try {
     fd = openSync(join(dir, RUN_FILES.summary), constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o644);
@@ -133,6 +160,10 @@ export function writeOutcome(dir: string, status: "success" | "failed" | "cancel
   } finally {
     closeSync(fd);
   }
-  writeFileSync(join(dir, RUN_FILES.status), JSON.stringify({ status }, undefined, 4));
   return true;
+}
+
+/** The second half of {@link writeOutcome}: `status.json`. */
+export function writeStatus(dir: string, status: OutcomeStatus): void {
+  writeFileSync(join(dir, RUN_FILES.status), JSON.stringify({ status }, undefined, 4));
 }

@@ -26,6 +26,8 @@ export class Heartbeat {
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<void> | undefined;
   private stopped = false;
+  /** The lock file was removed by {@link stop} (a run stops its heartbeat twice: before its report, and at its end). */
+  private lockRemoved = false;
   /** Refreshes sent, for tests and verbose output. */
   beats = 0;
 
@@ -74,6 +76,8 @@ export class Heartbeat {
     this.stopped = true;
     clearTimeout(this.timer);
     await this.inFlight;
+    if (this.lockRemoved) return;
+    this.lockRemoved = true;
     try {
       unlinkSync(this.options.lockFile);
     } catch (error) {

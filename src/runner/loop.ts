@@ -57,7 +57,8 @@ export async function runLoop(options: LoopOptions): Promise<LoopResult> {
   try {
     await runTasks(state);
   } finally {
-    await flushPendingReport(state); // a success the last fetch did not carry (the loop stopped or failed first)
+    state.runDeferred(); // the end of a success no fetch followed (the loop stopped or failed first)
+    await flushPendingReport(state); // a success the last fetch did not carry
     stops.release();
     restoreEnv();
     await state.uploads.drain();

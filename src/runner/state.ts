@@ -38,6 +38,8 @@ export class LoopState {
   pendingReport: PendingReport | null = null;
   /** Internal errors in a row. */
   private failures = 0;
+  /** The end of the last run that waits for the fetch carrying its report to be on its way ({@link defer}). */
+  private deferred: Array<() => void> = [];
 
   constructor(
     readonly settings: ResolvedLoopOptions,
@@ -75,5 +77,22 @@ export class LoopState {
   /** A task ran to its end: the internal errors are no longer in a row. */
   taskEnded(): void {
     this.failures = 0;
+  }
+
+  /**
+   * Leaves `work` (the end of a run whose success rides on the next fetch: its `status.json`, its last log line, its
+   * output capture) until that fetch's request is on its way, so it runs while the server answers rather than before
+   * the request leaves (./fetch.ts). Whatever the loop does next, it runs {@link runDeferred} first.
+   */
+  defer(work: () => void): void {
+    this.deferred.push(work);
+  }
+
+  /** Runs the deferred work, once; a no-op when there is none. */
+  runDeferred(): void {
+    const work = this.deferred;
+    if (work.length === 0) return;
+    this.deferred = [];
+    for (const item of work) item();
   }
 }

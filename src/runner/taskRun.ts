@@ -11,9 +11,9 @@ import { captureOutput } from "./capture.js";
 import { RUNNER_ENV, setActiveRun, type ActiveRun, type FinishStatus } from "./context.js";
 import { JobTimedOutError, RunDeadline, deadlineEnvValue, effectiveGraceSeconds, runTimeoutSeconds } from "./deadline.js";
 import { handleFailure, handleTimeout } from "./failure.js";
-import { RUN_FILES, openRunDir, removeOutcome, writeOutcome } from "./files.js";
+import { RUN_FILES, claimOutcome, openRunDir, removeOutcome, writeOutcome, writeStatus } from "./files.js";
 import { Heartbeat } from "./heartbeat.js";
-import type { LoopJobContext } from "./job.js";
+import type { LoopJob, LoopJobContext } from "./job.js";
 import type { LoopLogger } from "./logger.js";
 import { isTaskTakenAway, warnTakenAway } from "./report.js";
 import type { LoopState } from "./state.js";
@@ -69,9 +69,9 @@ class TaskRun implements ActiveRun {
   }
 
   /**
-   * The loop's own success report once the job returned: the heartbeat stopped and the outcome files written now,
-   * the request left to the next fetch (./report.ts). False when the task was finished already (by the job, or a
-   * process it started), so there is nothing to send.
+   * The loop's own success report once the job returned: the heartbeat stopped and `summary.json` created now (the
+   * guard against a second report), `status.json` and the request left to the next fetch (./report.ts). False when
+   * the task was finished already (by the job, or a process it started), so there is nothing to send.
    */
   async succeedLater(): Promise<boolean> {
     if (this.finishing) {
@@ -81,7 +81,7 @@ class TaskRun implements ActiveRun {
     let recorded = false;
     this.finishing = (async () => {
       await this.heartbeat.stop();
-      recorded = writeOutcome(this.logDir, "success", null);
+      recorded = claimOutcome(this.logDir, null);
       if (!recorded) this.log.debug(`Task ${this.task.taskId} was already finished (${RUN_FILES.summary} exists): report skipped.`);
     })();
     await this.finishing;
@@ -113,7 +113,8 @@ export async function runTask(state: LoopState, task: Task): Promise<boolean> {
   if (deadline.deadlineMs === null) delete process.env[RUNNER_ENV.deadline];
   else process.env[RUNNER_ENV.deadline] = deadlineEnvValue(deadline.deadlineMs);
   const upload = state.uploads.start(task.taskId);
-  const capture = captureOutput(join(logDir, RUN_FILES.runLog), upload === null ? undefined : (bytes) => upload.write(bytes));
+  // run.log is opened once the job has started (below): what is written before is held until then.
+  const capture = captureOutput(join(logDir, RUN_FILES.runLog), { openLater: true, ...(upload === null ? {} : { onBytes: (bytes: Buffer) => upload.write(bytes) }) });
   const heartbeat = new Heartbeat({
     client,
     taskId: task.taskId,
@@ -124,10 +125,14 @@ export async function runTask(state: LoopState, task: Task): Promise<boolean> {
   });
   const run = new TaskRun(task, workerId, logDir, heartbeat, deadline.deadlineMs, client, log);
   setActiveRun(run);
+  /** The end of a success whose report rides on the next fetch: done once that request is on its way. */
+  let ending: (() => void) | null = null;
+  // Whoever reads our output (a pool, a terminal) hears of the run once its job has started, in one write: woken
+  // before, it took a core from the command's start.
+  const releaseOutput = holdOutput();
   try {
     log.info(`Prepared to run task ${task.taskId} with args ${pythonRepr(task.args)}.`);
     heartbeat.start();
-    state.settings.observer?.taskStarted(task);
     const context: LoopJobContext = {
       task,
       workerId,
@@ -139,7 +144,11 @@ export async function runTask(state: LoopState, task: Task): Promise<boolean> {
       finish: (status, summary) => run.finish(status, summary),
     };
     try {
-      await job(task, context);
+      await startJob(job, task, context, () => {
+        releaseOutput();
+        state.settings.observer?.taskStarted(task);
+        capture.open();
+      });
     } catch (error) {
       if (deadline.reached) return await handleTimeout(state, run, error, deadlineReason(runGrace));
       if (error instanceof JobTimedOutError) return await handleTimeout(state, run, error, error.message);
@@ -147,19 +156,68 @@ export async function runTask(state: LoopState, task: Task): Promise<boolean> {
     }
     // Returned after the deadline's SIGTERM: it stopped because its time ran out, not because its work was done.
     if (deadline.reached) return await handleTimeout(state, run, null, deadlineReason(runGrace));
-    if (await run.succeedLater()) state.pendingReport = { task, workerId };
     state.result.succeeded += 1;
-    log.info(`Task ${task.taskId} ended.`);
+    if (await run.succeedLater()) {
+      state.pendingReport = { task, workerId };
+      // `status.json` and the last line (a file created, a write that wakes whoever reads our output) wait for the
+      // fetch that carries the report: between two tasks they took about 0.5 ms before its request left.
+      ending = () => {
+        try {
+          writeStatus(logDir, "success");
+        } catch (error) {
+          log.warn(`Task ${task.taskId}: could not write ${RUN_FILES.status}: ${(error as Error).message}`);
+        }
+        log.info(`Task ${task.taskId} ended.`);
+      };
+    } else {
+      log.info(`Task ${task.taskId} ended.`);
+    }
     return false;
   } finally {
+    releaseOutput(); // if the job never started
     deadline.dispose();
     await heartbeat.stop();
-    capture.stop();
-    state.uploads.finish(upload); // in the background: the next task does not wait for it
+    const close = () => {
+      ending?.();
+      capture.stop();
+      state.uploads.finish(upload); // in the background: the next task does not wait for it
+    };
+    if (ending === null) close();
+    else state.defer(close);
     setActiveRun(null);
     // A success waiting for the next fetch ends the task for the observer once it is sent (./report.ts).
     if (state.pendingReport?.task !== task) state.settings.observer?.taskEnded(task);
   }
+}
+
+/**
+ * Holds what this process writes to stdout and stderr until the function returned is called (once; later calls do
+ * nothing), then writes it at once.
+ */
+function holdOutput(): () => void {
+  const streams = [process.stdout, process.stderr];
+  for (const stream of streams) stream.cork();
+  let held = true;
+  return () => {
+    if (!held) return;
+    held = false;
+    for (const stream of streams) stream.uncork();
+  };
+}
+
+/**
+ * Starts the job and calls `started` once it has started: a command job has spawned its command by the time
+ * `job()` returns its promise (src/cli/loop/child.ts), so what `started` does (opening run.log) no longer delays the
+ * command; a function job has run up to its first `await`.
+ */
+async function startJob(job: LoopJob, task: Task, context: LoopJobContext, started: () => void): Promise<void> {
+  let running: Promise<void>;
+  try {
+    running = job(task, context);
+  } finally {
+    started();
+  }
+  await running;
 }
 
 function deadlineReason(grace: number): string {

@@ -113,8 +113,12 @@ export class V2Scripts {
     return this.run("v2Progress", this.keys.taskWriteKeys(queueId), [now, taskIdArgument(taskId), runId, progressJson]);
   }
 
-  complete(queueId: string, now: number, taskId: string, runId: string, resultJson: string): Promise<ScriptReply> {
-    return this.run("v2Complete", this.keys.taskWriteKeys(queueId), [now, taskIdArgument(taskId), runId, resultJson]);
+  /**
+   * Completes the run with its result (compact JSON). With `maxDataBytes`, a task that might hold more stored data
+   * than that with the result is not completed: {CONFLICT}, for the caller to measure it exactly (lua/v2Complete-6.lua).
+   */
+  complete(queueId: string, now: number, taskId: string, runId: string, resultJson: string, maxDataBytes: number | null): Promise<ScriptReply> {
+    return this.run("v2Complete", this.keys.taskWriteKeys(queueId), [now, taskIdArgument(taskId), runId, resultJson, maxDataBytes ?? ""]);
   }
 
   fail(queueId: string, now: number, taskId: string, runId: string, error: { type: string; message: string; traceback: string | null }): Promise<ScriptReply> {

@@ -8,9 +8,14 @@ import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
 import { Broker } from "../../src/broker/broker.js";
 import { DirectLabtasker } from "../../src/broker/direct.js";
+import type { BrokerContext } from "../../src/broker/context.js";
 import { canonicalEncoding, taskIdentity } from "../../src/broker/identity.js";
+import { TaskSubmitter } from "../../src/broker/submit.js";
 import { TaskIdConflictError } from "../../src/core/errors.js";
 import { parseJson, type JsonObject } from "../../src/json.js";
+import { ScriptCode } from "../../src/store/scriptCodes.js";
+import type { NewTaskRecord } from "../../src/store/store.js";
+import { taskIdFromStored } from "../../src/store/taskIds.js";
 import { createTestQueue, redisUrl } from "../support/redis.js";
 import { TRANSPORTS, queueOver } from "../support/transports.js";
 
@@ -23,6 +28,19 @@ describe("the dedup identity", () => {
     expect(taskIdentity(null, args('{"a":1}'))).not.toBe(taskIdentity(null, args('{"a":"1"}')));
     expect(taskIdentity("train", args('{"a":1}'))).not.toBe(taskIdentity("eval", args('{"a":1}')));
     expect(canonicalEncoding(args('{"b":true,"a":[null,"s",2.50]}'))).toBe('o{"a":a[z,s"s",n2.50],"b":t}');
+  });
+
+  it("keeps the values of earlier versions: identities registered in a queue must still match", () => {
+    // Values of the first implementation (an object, map/join and sort() per level), stored by queues since.
+    expect(taskIdentity(null, args('{"lr":0.001,"model":"resnet50","bs":32,"seed":0,"epochs":90}'))).toBe("7_0zcXzsC5zuAHxf0-UsPA");
+    expect(taskIdentity("train", args('{"a":1}'))).toBe("YESa36Ufy3YJOHKe2-DBRg");
+    // More keys than an insertion sort takes, in code-unit order ("K" < "k1" < "k10" < "k2").
+    const many = args('{"k17":1,"k16":2,"k15":3,"k14":4,"k13":5,"k12":6,"k11":7,"k10":8,"k9":9,"k8":10,"k7":11,"k6":12,"k5":13,"k4":14,"k3":15,"k2":16,"k1":17,"K":18}');
+    expect(taskIdentity(null, many)).toBe("X-ANgkP4d22zrDpPYL-ZpA");
+    expect(canonicalEncoding(many)).toMatch(/^o\{"K":n18,"k1":n17,"k10":n8,"k11":n7,.*"k9":n9\}$/);
+    const odd = args('{"é":"ü\\"q\\\\","a b":[1.0,-0,1e21,null,true,{"z":{},"y":[]}],"n":12345678901234567890}');
+    expect(taskIdentity("eval", odd)).toBe("ehSeiUUrs_TE4z4IdH9-2g");
+    expect(canonicalEncoding(odd)).toBe('o{"a b":a[n1.0,n-0,n1e21,z,t,o{"y":a[],"z":o{}}],"n":n12345678901234567890,"é":s"ü\\"q\\\\"}');
   });
 });
 
@@ -109,6 +127,109 @@ describe.each(TRANSPORTS)("client-chosen ids over %s", (transport) => {
     const task = await q.api.getTask(id);
     expect(task).toMatchObject({ taskId: id, args: { x: 1 }, status: "pending" });
     expect((await q.api.lsTasks()).content).toHaveLength(1);
+  });
+});
+
+describe("a dedup submit of many batches", () => {
+  /** A queue whose broker sends `submitBatch` tasks a script call. */
+  async function batchedQueue(submitBatch: number, metadata?: JsonObject) {
+    const q = await createTestQueue({ limits: { submitBatch } });
+    if (metadata !== undefined) await q.api.updateQueue({ metadataUpdate: metadata });
+    // How many script calls were sent before the reply of the one before at most (1: each waited).
+    const calls = { inFlight: 0, most: 0 };
+    const store = q.broker.store;
+    const submitTasks = store.submitTasks.bind(store);
+    store.submitTasks = (...call) => {
+      calls.most = Math.max(calls.most, ++calls.inFlight);
+      return submitTasks(...call).finally(() => calls.inFlight--);
+    };
+    return Object.assign(q, { calls });
+  }
+
+  it("finds tasks of earlier batches and of the queue, and creates the others in order, once each", async () => {
+    await using q = await batchedQueue(4);
+    const existing = await q.api.submitTask({ args: { x: 5 }, dedup: true });
+    // Batches of 4 (the later ones go before the earlier ones' replies): x 0..9, then 0..4 again, then 5 (the queue's).
+    const xs = [...Array.from({ length: 10 }, (_, i) => i), 0, 1, 2, 3, 4, 5];
+    const outcome = await q.api.submitTasksDetailed!(xs.map((x) => ({ args: { x }, dedup: true })));
+    expect(outcome.map((t) => t.created)).toEqual(xs.map((x, i) => x !== 5 && i < 10));
+    outcome.forEach((t, i) => expect(t.taskId).toBe(xs[i] === 5 ? existing : outcome[xs[i]!]!.taskId));
+    expect(await q.broker.store.countTasks(q.queueId, "pending")).toBe(10);
+    expect(q.calls.most).toBe(2);
+    // Created in submission order: each created event's sequence follows the one before.
+    const events = await q.redis.xrangeBuffer(q.broker.store.keys.events(q.queueId), "-", "+");
+    const created = events.map(([, fields]) => taskIdFromStored(fields[fields.findIndex((field) => field.toString() === "entity_id") + 1]!));
+    expect(created).toEqual([existing, ...outcome.slice(0, 10).filter((t) => t.created).map((t) => t.taskId)]);
+  });
+
+  it("makes no script call for an empty submission", async () => {
+    await using q = await batchedQueue(4);
+    expect(await q.api.submitTasksDetailed!([])).toEqual([]);
+    expect(q.calls.most).toBe(0);
+  });
+
+  it("stores nothing of the batches after one that is refused", async () => {
+    await using q = await batchedQueue(3);
+    const tasks = [
+      ...Array.from({ length: 6 }, (_, i) => ({ args: { i }, dedup: true })),
+      { args: { i: 6 }, dependsOn: ["t_AAAAAAAAAAAA"] },
+      ...Array.from({ length: 5 }, (_, i) => ({ args: { i: 7 + i }, dedup: true })),
+    ];
+    await expect(q.api.submitTasks(tasks)).rejects.toThrow(/Task 7 of the submission depends on t_AAAAAAAAAAAA/);
+    const stored = (await q.api.lsTasks({ limit: 100 })).content.map((task) => task.args.i);
+    expect(stored.sort()).toEqual([0, 1, 2, 3, 4, 5]);
+    // The second batch went behind the first; the third, with a dependency, waited for the second's reply.
+    expect(q.calls.most).toBe(2);
+  });
+
+  it("sends a batch that leaves dedup to the queue's default after the queue's answer, which it follows", async () => {
+    await using q = await batchedQueue(2, { dedup: true });
+    const existing = await q.api.submitTask({ args: { x: 1 }, dedup: true });
+    // Batch 1 decides for itself; batch 2 leaves it to the queue, which dedups; batch 3 decides again.
+    const outcome = await q.api.submitTasksDetailed!([
+      { args: { x: 0 }, dedup: true }, { args: { x: 2 }, dedup: false },
+      { args: { x: 1 } }, { args: { x: 0 } },
+      { args: { x: 2 }, dedup: true }, { args: { x: 3 }, dedup: false },
+    ]);
+    expect(outcome.map((t) => t.created)).toEqual([true, true, false, false, true, true]);
+    expect(outcome[2]!.taskId).toBe(existing);
+    expect(outcome[3]!.taskId).toBe(outcome[0]!.taskId);
+    // x 2 without dedup was not registered: the later x 2 with dedup is a task of its own.
+    expect(outcome[4]!.taskId).not.toBe(outcome[1]!.taskId);
+  });
+
+  it("keeps a later batch's dependency on a task found in an earlier one pointing at the task found", async () => {
+    await using q = await batchedQueue(2);
+    const existing = await q.api.submitTask({ args: { stage: 1 }, dedup: true });
+    const ids = await q.api.submitTasks([
+      { args: { stage: 1 }, dedup: true, ref: "one" }, { args: { other: 1 }, dedup: true },
+      { args: { other: 2 }, dedup: true }, { args: { other: 3 }, dedup: true },
+      { args: { stage: 2 }, dependsOn: ["one"] },
+    ]);
+    expect(ids[0]).toBe(existing);
+    expect((await q.api.getTask(ids[4]!)).dependsOn).toEqual([existing]);
+  });
+
+  it("creates nothing twice when the same script call runs again (a command resent after a reconnect)", async () => {
+    await using q = await createTestQueue();
+    const submitter = new TaskSubmitter({ ...(q.broker as unknown as { ctx: BrokerContext }).ctx });
+    // The records of one call, kept to be sent a second time.
+    const sent: NewTaskRecord[][] = [];
+    const store = q.broker.store;
+    const original = store.submitTasks.bind(store);
+    store.submitTasks = (queueId, now, tasks, undecided) => {
+      sent.push([...tasks]);
+      return original(queueId, now, tasks, undecided);
+    };
+    const ids = await submitter.submit(q.queueId, [{ args: { x: 1 }, dedup: true }, { args: { x: 2 }, dedup: true }, { args: { x: 3 } }]);
+    expect(await original(q.queueId, q.clock.now(), sent[0]!, false)).toEqual([ScriptCode.OK]);
+    expect(await q.broker.store.countTasks(q.queueId, "pending")).toBe(3);
+    expect(await q.redis.xlen(q.broker.store.keys.events(q.queueId))).toBe(3);
+    // After a task's delete its identity is free, and the call run again creates that task again (as before).
+    await q.api.deleteTask(ids.ids[0]!);
+    expect(await original(q.queueId, q.clock.now(), sent[0]!, false)).toEqual([ScriptCode.OK]);
+    expect((await q.api.getTask(ids.ids[0]!)).args).toEqual({ x: 1 });
+    expect(await q.api.submitTasks([{ args: { x: 1 }, dedup: true }, { args: { x: 2 }, dedup: true }])).toEqual(ids.ids.slice(0, 2));
   });
 });
 

@@ -2,7 +2,7 @@
  * run.log capture: ANSI escapes removed even when a chunk boundary cuts one, \r\n folded to \n, lone \r kept (as
  * v1's AnsiFilterStream), and the terminal still getting the bytes unchanged.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -68,5 +68,34 @@ describe("captureOutput", () => {
     expect(seen).toContain("err:prompt redraw\n");
     expect(seen[0]).toBe("out:\u001b[32mgreen\u001b[0m\r\n");
     expect(seen.at(-1)).toBe("out:after\n");
+  });
+
+  it("with openLater holds the copy until open() (or stop()) creates the file", () => {
+    const dir = mkdtempSync(join(tmpdir(), "capture-"));
+    dirs.push(dir);
+    const originalErr = process.stderr.write;
+    const seen: string[] = [];
+    process.stderr.write = ((chunk: string | Uint8Array) => (seen.push(chunk.toString()), true)) as typeof process.stderr.write;
+    const bytes: string[] = [];
+    try {
+      const late = join(dir, "late.log");
+      const capture = captureOutput(late, { openLater: true, onBytes: (chunk) => bytes.push(chunk.toString()) });
+      process.stderr.write("\u001b[1mbefore\u001b[0m\n");
+      expect(existsSync(late)).toBe(false);
+      capture.open();
+      capture.open(); // idempotent
+      process.stderr.write("after\n");
+      capture.stop();
+      expect(readFileSync(late, "utf8")).toBe("before\nafter\n");
+      const never = join(dir, "never.log");
+      const unopened = captureOutput(never, { openLater: true });
+      process.stderr.write("only line\n");
+      unopened.stop();
+      expect(readFileSync(never, "utf8")).toBe("only line\n");
+    } finally {
+      process.stderr.write = originalErr;
+    }
+    expect(seen).toEqual(["\u001b[1mbefore\u001b[0m\n", "after\n", "only line\n"]); // the terminal at once
+    expect(bytes).toEqual(["\u001b[1mbefore\u001b[0m\n", "after\n"]); // the server's copy as written
   });
 });

@@ -254,6 +254,55 @@ describe("runLoop", () => {
     expect(calls.filter((call) => call === "reportTaskStatus")).toEqual([]);
   });
 
+  it("writes a success's status.json and last line once the fetch carrying its report is on its way, and run.log once the job started", async () => {
+    await using q = await queue();
+    const first = await q.api.submitTask({ args: { x: 1 }, priority: 2 });
+    const second = await q.api.submitTask({ args: { x: 2 }, priority: 1 });
+    const log = memoryLogger();
+    const dirs = new Map<string, string>();
+    const atFetch: Array<{ summary: boolean; status: boolean; ended: boolean }> = [];
+    const beforeSecond: Array<{ status: boolean; ended: boolean }> = [];
+    const runLogAtStart: boolean[] = [];
+    const api = instrument(q.api, {
+      fetchTask: ((...args: Parameters<Labtasker["fetchTask"]>) => {
+        const carried = args[0]?.report?.taskId;
+        if (carried !== undefined) {
+          const dir = dirs.get(carried)!;
+          atFetch.push({
+            summary: existsSync(join(dir, "summary.json")),
+            status: existsSync(join(dir, "status.json")),
+            ended: log.lines.includes(`info Task ${carried} ended.`),
+          });
+        }
+        return q.api.fetchTask(...args);
+      }) as never,
+    });
+    const result = await runLoop(baseOptions(api, async (task, context) => {
+      dirs.set(task.taskId, context.logDir);
+      runLogAtStart.push(existsSync(join(context.logDir, "run.log")));
+      process.stderr.write(`before the first await ${task.taskId}\n`);
+      if (task.taskId === second) {
+        beforeSecond.push({ status: existsSync(join(dirs.get(first)!, "status.json")), ended: log.lines.includes(`info Task ${first} ended.`) });
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }, { log, requiredFields: ["x"] }));
+    expect(result).toMatchObject({ reason: "done", succeeded: 2 });
+    // When the fetch carrying the first run's report was made, only summary.json (the guard) was there...
+    expect(atFetch).toEqual([{ summary: true, status: false, ended: false }, { summary: true, status: false, ended: false }]);
+    // ...and the rest followed before the next run started.
+    expect(beforeSecond).toEqual([{ status: true, ended: true }]);
+    // run.log is created once the job has started, with what was written before.
+    expect(runLogAtStart).toEqual([false, false]);
+    for (const taskId of [first, second]) {
+      const dir = dirs.get(taskId)!;
+      expect(JSON.parse(readFileSync(join(dir, "status.json"), "utf8"))).toEqual({ status: "success" });
+      expect(readFileSync(join(dir, "run.log"), "utf8")).toContain(`before the first await ${taskId}\n`);
+      expect(existsSync(join(dir, "heartbeat.lock"))).toBe(false);
+    }
+    const ended = log.lines.filter((line) => line.endsWith(" ended."));
+    expect(ended).toEqual([`info Task ${first} ended.`, `info Task ${second} ended.`]);
+  });
+
   it("sends a success with the next fetch, and on its own when the loop ends first; the observer hears of it once sent", async () => {
     await using q = await queue();
     const first = await q.api.submitTask({ args: { x: 1 }, priority: 2 });

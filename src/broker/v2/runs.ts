@@ -9,9 +9,10 @@ import type { V2Claim } from "../../core/v2/model.js";
 import { isStorableTaskId } from "../../store/taskIds.js";
 import type { Hash } from "../../store/codecs.js";
 import type { ScriptReply } from "../../store/scripts.js";
+import { ScriptCode } from "../../store/scriptCodes.js";
 import type { V2Context } from "./context.js";
 import { expectOk, taskNotFound } from "./errors.js";
-import { assertTaskDataSize } from "./size.js";
+import { assertTaskDataSize, MAX_TASK_DATA_BYTES } from "./size.js";
 import { v2TaskView } from "./view.js";
 
 /** The best claimable task on the route, or null; the same run id again returns the same claim. */
@@ -61,9 +62,22 @@ export async function reportProgress(v2: V2Context, queue: string, taskId: strin
   await report(v2, queue, taskId, runId, (queueId) => v2.scripts.reportProgress(queueId, v2.now(), taskId, runId, stringifyJson(progress)));
 }
 
+/**
+ * The script bounds the task's stored data from its stored texts' lengths, and completes at once when the bound is
+ * within 1 MiB (one round trip to Redis, where a read of the task before it made three commands in two). Only for a
+ * task that might pass the limit does it refuse (CONFLICT, nothing written): the task is then measured exactly, as
+ * before, and the script runs again without the bound.
+ */
 export async function completeTask(v2: V2Context, queue: string, taskId: string, runId: string, result: JsonObject): Promise<void> {
+  const resultJson = stringifyJson(result);
+  if (!isStorableTaskId(taskId)) throw taskNotFound(queue, taskId);
+  const bounded = await v2.withQueue(queue, (queueId) => v2.scripts.complete(queueId, v2.now(), taskId, runId, resultJson, MAX_TASK_DATA_BYTES));
+  if (bounded[0] !== ScriptCode.CONFLICT) {
+    expectOk(bounded, { queue, taskId, runId });
+    return;
+  }
   await assertReportSize(v2, queue, taskId, runId, { result });
-  await report(v2, queue, taskId, runId, (queueId) => v2.scripts.complete(queueId, v2.now(), taskId, runId, stringifyJson(result)));
+  await report(v2, queue, taskId, runId, (queueId) => v2.scripts.complete(queueId, v2.now(), taskId, runId, resultJson, null));
 }
 
 export async function failTask(v2: V2Context, queue: string, taskId: string, runId: string, error: V2FailureReport): Promise<void> {

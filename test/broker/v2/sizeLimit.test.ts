@@ -24,6 +24,22 @@ describe("stored-data limit", () => {
     await q.v2.completeTask(q.queue, id, run, { r: HALF });
   });
 
+  it("a result the script's bound cannot place under 1 MiB is measured exactly: just under the limit completes", async () => {
+    await using q = await createV2Queue();
+    const id = taskId();
+    // A result that brings the task to exactly 1 MiB: the script's bound (each number counted as 25 bytes, each text
+    // with 2 to spare) is over the limit, so the script refuses, the exact measure accepts and the script runs again.
+    const args = Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`k${i}`, "x".repeat(400)]));
+    await q.v2.putTask(q.queue, id, { args });
+    const run = runId();
+    await q.v2.claimTask(q.queue, "default", run);
+    const exact = JSON.stringify({ args, max_attempts: 3, metadata: {}, name: null, priority: 0, result: { r: "" }, routes: ["default"] }).length;
+    const room = 1024 * 1024 - exact;
+    await expect(q.v2.completeTask(q.queue, id, run, { r: "y".repeat(room + 1) })).rejects.toMatchObject(TOO_LARGE);
+    await q.v2.completeTask(q.queue, id, run, { r: "y".repeat(room) });
+    expect((await q.v2.getTask(q.queue, id)).status).toBe("succeeded");
+  });
+
   it("refuses progress that takes the task over 1 MiB, keeping the last accepted progress", async () => {
     await using q = await createV2Queue();
     const id = taskId();

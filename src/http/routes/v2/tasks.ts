@@ -9,7 +9,7 @@ import { V2Error } from "../../../core/v2/errors.js";
 import { isLosslessNumber, type JsonObject, type JsonValue } from "../../../json.js";
 import { groupedCountToV2Wire, pageToV2Wire, taskToV2Wire } from "../../../wire/v2/index.js";
 import { validateV2Body } from "./body.js";
-import { param } from "./respond.js";
+import { answering, param, type V2Operation } from "./respond.js";
 import { checkQueueName, checkTaskId } from "./ids.js";
 import { checkFilterText } from "./limits.js";
 import * as M from "./models.js";
@@ -49,14 +49,18 @@ function pathIds(req: Request): { queue: string; taskId: string } {
   return { queue: checkQueueName(param(req, "queue")), taskId: checkTaskId(param(req, "taskId")) };
 }
 
+/** PUT /queues/{queue}/tasks/{task_id}: 201 with the new task, 200 with the task a same creation made before. */
+export const createTaskById: V2Operation = async (v2, params, body) => {
+  const checked = validateV2Body(M.TaskCreate, body, "invalid_task");
+  const queue = checkQueueName(String(params.queue));
+  const taskId = checkTaskId(String(params.taskId));
+  // The stored data's size (task_data_too_large) is the broker's check, made with the creation's fingerprint.
+  const { task, created } = await v2.putTask(queue, taskId, taskCreate(checked));
+  return { status: created ? 201 : 200, body: taskToV2Wire(task) };
+};
+
 export function v2TaskRoutes(router: Router, v2: LabtaskerV2): void {
-  router.put("/queues/:queue/tasks/:taskId", async (req, res) => {
-    const body = validateV2Body(M.TaskCreate, req.body as JsonValue | undefined, "invalid_task");
-    const { queue, taskId } = pathIds(req);
-    // The stored data's size (task_data_too_large) is the broker's check, made with the creation's fingerprint.
-    const { task, created } = await v2.putTask(queue, taskId, taskCreate(body));
-    sendV2(res, created ? 201 : 200, taskToV2Wire(task));
-  });
+  router.put("/queues/:queue/tasks/:taskId", answering(v2, createTaskById));
 
   router.get("/queues/:queue/tasks", async (req, res) => {
     const { selection, orderBy, descending, limit, cursor } = readTaskListQuery(req);
