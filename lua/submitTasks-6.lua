@@ -258,9 +258,10 @@ for i = 0, count - 1 do
     if identity then registered, existing = registerIdentity(identity, textId) end
     if existing then
       found[textId] = existing
-    -- A minted id (a client's comes as JSON) whose identity was free names no task: an earlier run of this very call
-    -- would have registered the identity to it, and only the task's delete unregisters it.
-    elseif registered or redis.call("HEXISTS", tasksKey, taskId) == 0 then
+    -- A minted id (a client's comes as JSON) whose own dedup identity was free names no task: an earlier run of this
+    -- very call would have registered the identity to it, and only the task's delete unregisters it. Not so for the
+    -- queue's default: an earlier run, before the queue dedup'd, created the task without registering it.
+    elseif (registered and identities[i]) or redis.call("HEXISTS", tasksKey, taskId) == 0 then
       createWithIdentity(at, textId, taskId, identity, registered)
     end
   end

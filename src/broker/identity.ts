@@ -61,13 +61,15 @@ interface KeyCodes {
  */
 const keyCodesByKey = new Map<string, KeyCodes>();
 const KEY_CODES_MAX = 1000;
+/** Only a short key is kept: a sweep's keys are names, and a long one would stay in memory for good. */
+const KEY_CODES_LENGTH_MAX = 64;
 
 function keyCodes(key: string): KeyCodes {
   let codes = keyCodesByKey.get(key);
   if (codes === undefined) {
     const first = quoted(key) + ":";
     codes = { key: "," + first, first, number: "," + first + "n", firstNumber: first + "n", string: "," + first + "s", firstString: first + "s" };
-    if (keyCodesByKey.size < KEY_CODES_MAX) keyCodesByKey.set(key, codes);
+    if (keyCodesByKey.size < KEY_CODES_MAX && key.length <= KEY_CODES_LENGTH_MAX) keyCodesByKey.set(key, codes);
   }
   return codes;
 }

@@ -118,12 +118,17 @@ function undecided({ records, inputs }: Batch): boolean {
 
 /**
  * Whether the batch after `sent` may go before `sent`'s reply comes back, which then cannot change it: `sent` cannot be
- * refused (it leaves nothing to the queue's default, and has no dependency and no client id to be refused for; a queue
- * deleted meanwhile refuses both alike) and `next` has no dependency, which a task found in place of one of `sent`'s
- * would rename. A dedup sweep's batches all go so.
+ * refused by the script (it leaves nothing to the queue's default, and has no dependency and no client id to be
+ * refused for; a queue deleted meanwhile refuses both alike), `next` has no dependency, which a task found in place of
+ * one of `sent`'s would rename, and every task of both has its dedup identity. The last makes what Redis itself may do
+ * to a call harmless: if `sent` fails outside the script (BUSY, OOM, READONLY) while `next` is stored, or the two run
+ * in the other order after a reload of the scripts, a retry of the submit finds `next`'s tasks instead of adding
+ * them twice. A dedup sweep's batches all go so.
  */
 function mayFollowUnanswered(sent: SentBatch, next: Batch): boolean {
   if (sent.undecided) return false;
+  const deduplicated = (record: NewTaskRecord) => record.extensions?.identity !== undefined;
+  if (!sent.records.every(deduplicated) || !next.records.every(deduplicated)) return false;
   if (sent.records.some((record) => record.extensions?.dependsOn !== undefined || record.extensions?.creation !== undefined)) return false;
   return !next.records.some((record) => record.extensions?.dependsOn !== undefined);
 }

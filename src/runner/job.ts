@@ -31,7 +31,15 @@ export interface LoopJobContext {
 }
 
 /** The work done for one task; a rejection is a failed run. */
-export type LoopJob = (task: Task, context: LoopJobContext) => Promise<void>;
+export interface LoopJob {
+  (task: Task, context: LoopJobContext): Promise<void>;
+  /**
+   * The job has started what it runs by the time its call returns (a command job: its spawn is synchronous), so the
+   * loop may hold its own lines about the run until then (src/runner/taskRun.ts). A function job's output is never
+   * held: it may compute, print or exit before its first `await`.
+   */
+  readonly startsWhenCalled?: boolean;
+}
 
 /**
  * A failed run whose cause is not a JavaScript exception (a command's exit code). Named as v1's exception so the

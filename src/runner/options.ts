@@ -84,7 +84,6 @@ export interface LoopSettings {
 
 /** Told when each task starts and ends (after its report, or when it was not reported): for a process watching loops. */
 export interface LoopObserver {
-  /** The job has started: a command job has spawned its command, a function job has reached its first `await`. */
   taskStarted(task: Task): void;
   taskEnded(task: Task): void;
 }

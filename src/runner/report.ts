@@ -4,8 +4,9 @@
  * (the HTTP client falls back to the two requests against a server without it), which takes one of the two out of
  * that gap (docs/benchmarks.md, the GPU pool's idle gap).
  *
- * Only the request waits: the run's outcome files (`summary.json`, `status.json`) are written when the job returns,
- * as before, so a process that calls `finish()` later still finds the task finished. The wait is the few
+ * Only the request waits: the run's `summary.json` (the guard against a second report) is created when the job
+ * returns, as before, so a process that calls `finish()` later still finds the task finished; `status.json` follows
+ * once the fetch carrying the report has left (./state.ts `defer`). The wait is the few
  * milliseconds until the next fetch; whatever ends the loop first (a signal, an error, a refused fetch) sends the
  * report on its own, and so does a fetch that failed in a way that leaves the report's fate unknown (the standalone
  * report retries through a server's hiccup, as it always did). The observer (a pool) hears that the task ended once

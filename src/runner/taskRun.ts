@@ -127,12 +127,15 @@ export async function runTask(state: LoopState, task: Task): Promise<boolean> {
   setActiveRun(run);
   /** The end of a success whose report rides on the next fetch: done once that request is on its way. */
   let ending: (() => void) | null = null;
-  // Whoever reads our output (a pool, a terminal) hears of the run once its job has started, in one write: woken
-  // before, it took a core from the command's start.
-  const releaseOutput = holdOutput();
+  // Whoever reads our output (a pool, a terminal) hears of a command's run once the command has started, in one
+  // write: woken before, it took a core from the command's start.
+  const releaseOutput = job.startsWhenCalled === true ? holdOutput() : () => undefined;
   try {
     log.info(`Prepared to run task ${task.taskId} with args ${pythonRepr(task.args)}.`);
     heartbeat.start();
+    // Before the job starts, and at once: a pool that is told only later would not know the task of a slot killed
+    // in between, which would then come back only by its heartbeat timeout.
+    state.settings.observer?.taskStarted(task);
     const context: LoopJobContext = {
       task,
       workerId,
@@ -146,7 +149,6 @@ export async function runTask(state: LoopState, task: Task): Promise<boolean> {
     try {
       await startJob(job, task, context, () => {
         releaseOutput();
-        state.settings.observer?.taskStarted(task);
         capture.open();
       });
     } catch (error) {

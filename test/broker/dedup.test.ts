@@ -231,6 +231,27 @@ describe("a dedup submit of many batches", () => {
     expect((await q.api.getTask(ids.ids[0]!)).args).toEqual({ x: 1 });
     expect(await q.api.submitTasks([{ args: { x: 1 }, dedup: true }, { args: { x: 2 }, dedup: true }])).toEqual(ids.ids.slice(0, 2));
   });
+
+  it("leaves a task alone when its call runs again with the queue's default identity, after the queue began to dedup", async () => {
+    await using q = await createTestQueue();
+    const sent: NewTaskRecord[][] = [];
+    const store = q.broker.store;
+    const original = store.submitTasks.bind(store);
+    store.submitTasks = (queueId, now, tasks, undecided) => {
+      sent.push(tasks.map((record) => ({ ...record })));
+      return original(queueId, now, tasks, undecided);
+    };
+    // Created while the queue does not dedup: no identity registered. Then claimed.
+    const [id] = await q.api.submitTasks([{ args: { x: 1 } }]);
+    expect((await q.api.fetchTask())?.taskId).toBe(id);
+    await q.api.updateQueue({ metadataUpdate: { dedup: true } });
+    // The same call resent (a reconnect), now with the identity the queue's default asks for: the identity is free,
+    // yet the task exists and must not be created again over itself.
+    const resent = sent[0]!.map((record) => ({ ...record, extensions: { defaultIdentity: taskIdentity(record.taskName, { x: 1 }) } }));
+    expect((await original(q.queueId, q.clock.now(), resent, false))[0]).toBe(ScriptCode.OK);
+    expect((await q.api.getTask(id!)).status).toBe("running");
+    expect(await q.broker.store.countTasks(q.queueId, "pending")).toBe(0);
+  });
 });
 
 describe("concurrent submits of one task", () => {

@@ -14,7 +14,8 @@ import type { Command } from "commander";
 import { parseTimeInterval } from "../../core/validation.js";
 import { CONFIG_ENV } from "../../config/clientConfig.js";
 import { maskRedisUrl } from "../../store/maskUrl.js";
-import { JobFailedError, JobTimedOutError, LoopOptionsError, TIMED_OUT_EXIT_CODE, exitBySignal, runLoop, stderrLogger, type LoopJob } from "../../runner/index.js";
+import type { Task } from "../../core/model.js";
+import { JobFailedError, JobTimedOutError, LoopOptionsError, TIMED_OUT_EXIT_CODE, exitBySignal, runLoop, stderrLogger, type LoopJob, type LoopJobContext } from "../../runner/index.js";
 import { globalOptions, loadCliConfig } from "../common/config.js";
 import { openApi } from "../common/connect.js";
 import { UsageError } from "../common/errors.js";
@@ -118,7 +119,7 @@ function commandJob(template: CommandTemplate, flags: LoopFlags, onSpawn?: (pid:
   // Default: a pseudo-terminal when stdout is a terminal (see ./child.ts). An explicit --use-pty asks for one even
   // when it is not (v1 always uses one), e.g. for line-by-line output in a log under nohup.
   const pty = flags.usePty === true || (flags.usePty === undefined && process.stdout.isTTY === true);
-  return async (task, context) => {
+  const job = async (task: Task, context: LoopJobContext): Promise<void> => {
     let command: string | string[];
     try {
       command = renderCommand(template, task.args);
@@ -147,6 +148,8 @@ function commandJob(template: CommandTemplate, flags: LoopFlags, onSpawn?: (pid:
     if (exitCode === TIMED_OUT_EXIT_CODE) throw new JobTimedOutError(`Job process exited with code ${exitCode}: timed out`, tail);
     if (exitCode !== 0) throw new JobFailedError(`Error running command: Job process finished with non-zero exit code: ${exitCode}`, tail);
   };
+  // runChild spawns before its first await (./child.ts).
+  return Object.assign(job, { startsWhenCalled: true });
 }
 
 export async function loopAction(command: Command, argv: string[], flags: LoopFlags): Promise<void> {

@@ -54,6 +54,7 @@ describe("which requests the hot routes take", () => {
       ["PUT", "/api/v2/queues//tasks/t_aaaaaaaaaaaa"],
       ["PUT", "/api/v2/queues/q/tasks/t_aaaaaaaaaaa%61"],
       ["PUT", "/api/v2/queues/q/tasks/t_aaaaaaaaaaaa?x=1"],
+      ["POST", "/api/v2/queues/q/tasks/t_aaaaaaaaaaaa#x/complete"],
       ["PUT", "/API/v2/queues/q/tasks/t_aaaaaaaaaaaa"],
       ["PUT", "/api/v2/queues/q/workers/w_aaaaaaaaaaaa"],
       ["PUT", "/api/v2/queues/q"],

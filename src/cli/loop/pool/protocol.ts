@@ -23,18 +23,8 @@ export interface SlotLink {
 
 export function slotLink(): SlotLink | null {
   if (process.send === undefined || process.env[SLOT_ENV] === undefined) return null;
-  // Messages go together at the end of the turn of the event loop that made them: between two tasks the slot says
-  // that one ended (its report is in), which task it runs next and its command's pid within a millisecond or two,
-  // and the pool woken for each of them took a core from the command's start.
-  let queued: SlotMessage[] = [];
-  const flush = () => {
-    const messages = queued;
-    queued = [];
-    // A pool gone meanwhile is not an error.
-    for (const message of messages) if (process.connected) process.send!(message, undefined, {}, () => undefined);
-  };
   const send = (message: SlotMessage) => {
-    if (queued.push(message) === 1) setImmediate(flush);
+    if (process.connected) process.send!(message, undefined, {}, () => undefined); // a pool gone meanwhile is not an error
   };
   const stop = new AbortController();
   process.once("disconnect", () => stop.abort("SIGTERM"));

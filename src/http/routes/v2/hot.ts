@@ -33,8 +33,8 @@ interface HotRequest {
 /** The hot route of a method and URL, with its path parameters; null for every other request. */
 export function hotRoute(method: string | undefined, url: string | undefined): HotRequest | null {
   if ((method !== "PUT" && method !== "POST") || url === undefined || !url.startsWith(PREFIX)) return null;
-  // A query or an escape: Express parses and decodes those; the hot path never has to.
-  if (url.includes("?") || url.includes("%")) return null;
+  // A query, a fragment or an escape: Express parses, cuts or decodes those; the hot path never has to.
+  if (url.includes("?") || url.includes("#") || url.includes("%")) return null;
   // queue, "tasks", then the task id or "claim", then the report
   const segments = url.slice(PREFIX.length).split("/");
   if (segments.length < 3 || segments.length > 4 || segments[1] !== "tasks" || segments.includes("")) return null;
@@ -63,10 +63,10 @@ export function v2HotRoutes(options: V2RouterOptions): (req: IncomingMessage, re
       fail(error, req, res);
       return;
     }
-    hot.operation(v2, hot.params, body).then(
-      (answer) => writeAnswer(res, answer),
-      (error: unknown) => fail(error, req, res),
-    );
+    // A throw while writing the answer gets the error handler's 500 too, as under Express.
+    hot.operation(v2, hot.params, body)
+      .then((answer) => writeAnswer(res, answer))
+      .catch((error: unknown) => fail(error, req, res));
   };
   return (req, res) => {
     const hot = hotRoute(req.method, req.url);
