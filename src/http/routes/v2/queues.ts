@@ -4,7 +4,7 @@ import type { LabtaskerV2 } from "../../../core/v2/api.js";
 import { param } from "./respond.js";
 import { checkQueueName } from "./ids.js";
 import { QueryReader } from "./query.js";
-import { sendEmpty, sendV2 } from "./respond.js";
+import { writeEmpty, sendV2 } from "./respond.js";
 
 export function v2QueueRoutes(router: Router, v2: LabtaskerV2): void {
   router.put("/queues/:queue", async (req, res) => {
@@ -22,6 +22,6 @@ export function v2QueueRoutes(router: Router, v2: LabtaskerV2): void {
     const cascade = query.bool("cascade", false);
     query.done();
     await v2.deleteQueue(checkQueueName(param(req, "queue")), { cascade });
-    sendEmpty(res);
+    writeEmpty(res);
   });
 }

@@ -66,11 +66,6 @@ export function sendV2(res: Response, status: number, body: unknown): void {
   else writeJson(res, status, body);
 }
 
-/** A v2 success without a body (204). */
-export function sendEmpty(res: Response): void {
-  writeEmpty(res);
-}
-
 /** A path parameter (Express has decoded it). */
 export function param(req: Request, name: string): string {
   return String(req.params[name]);

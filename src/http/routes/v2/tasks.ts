@@ -13,7 +13,7 @@ import { answering, param, type V2Operation } from "./respond.js";
 import { checkQueueName, checkTaskId } from "./ids.js";
 import { checkFilterText } from "./limits.js";
 import * as M from "./models.js";
-import { sendEmpty, sendV2 } from "./respond.js";
+import { writeEmpty, sendV2 } from "./respond.js";
 import { readGrouping, readTaskCountQuery, readTaskListQuery, TASK_GROUP_FIELDS } from "./selection.js";
 
 /** A body's integer (checked: ./schema.ts) as a number; int64 values beyond 2^53 are rounded (docs/compat.md). */
@@ -113,6 +113,6 @@ export function v2TaskRoutes(router: Router, v2: LabtaskerV2): void {
   router.delete("/queues/:queue/tasks/:taskId", async (req, res) => {
     const { queue, taskId } = pathIds(req);
     await v2.deleteTask(queue, taskId);
-    sendEmpty(res);
+    writeEmpty(res);
   });
 }

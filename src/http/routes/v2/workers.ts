@@ -8,7 +8,7 @@ import { param } from "./respond.js";
 import { checkQueueName, checkWorkerId } from "./ids.js";
 import { checkFilterText } from "./limits.js";
 import * as M from "./models.js";
-import { sendEmpty, sendV2 } from "./respond.js";
+import { writeEmpty, sendV2 } from "./respond.js";
 import { readGrouping, readWorkerQuery, WORKER_GROUP_FIELDS } from "./selection.js";
 
 export function v2WorkerRoutes(router: Router, v2: LabtaskerV2): void {
@@ -40,19 +40,19 @@ export function v2WorkerRoutes(router: Router, v2: LabtaskerV2): void {
       metadata: (body.metadata ?? {}) as JsonObject,
     };
     await v2.reportWorker(queue, workerId, report);
-    sendEmpty(res);
+    writeEmpty(res);
   });
 
   router.post("/queues/:queue/workers/:workerId/telemetry", async (req, res) => {
     const body = validateV2Body(M.WorkerTelemetryReport, req.body as JsonValue | undefined, "invalid_request");
     const queue = checkQueueName(param(req, "queue"));
     await v2.reportWorkerTelemetry(queue, checkWorkerId(param(req, "workerId")), body.telemetry as JsonObject);
-    sendEmpty(res);
+    writeEmpty(res);
   });
 
   router.delete("/queues/:queue/workers/:workerId", async (req, res) => {
     const queue = checkQueueName(param(req, "queue"));
     await v2.deleteWorker(queue, checkWorkerId(param(req, "workerId")));
-    sendEmpty(res);
+    writeEmpty(res);
   });
 }
