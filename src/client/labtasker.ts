@@ -66,8 +66,8 @@ export interface HttpLabtaskerOptions {
 interface RequestOptions {
   query?: Record<string, string | boolean | number | null | undefined>;
   body?: unknown;
-  /** Bytes sent as the body as they are (application/octet-stream), instead of a JSON `body`. */
-  rawBody?: Uint8Array;
+  /** Bytes sent as the body as they are (application/octet-stream), instead of a JSON `body`; pieces go one after the other. */
+  rawBody?: Uint8Array | readonly Uint8Array[];
   auth?: boolean;
   /** Safe to send again after a network error. */
   retry?: boolean;
@@ -114,7 +114,7 @@ export class HttpLabtasker implements Labtasker {
     // Task documents with the task model's extension fields (src/wire/v1/taskExtensions.ts); v1's server ignores it.
     const headers: Record<string, string> = { accept: "application/json", [TASK_EXTENSIONS_HEADER]: TASK_FIELDS_EXTENSION };
     if (options.auth !== false) headers.authorization = this.authHeader;
-    let body: string | Uint8Array | undefined;
+    let body: string | Uint8Array | readonly Uint8Array[] | undefined;
     if (options.rawBody !== undefined) {
       headers["content-type"] = "application/octet-stream";
       body = options.rawBody;

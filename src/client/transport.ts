@@ -14,8 +14,8 @@ const agents = {
 export interface TransportRequest {
   method: string;
   headers: Record<string, string>;
-  /** Text, or bytes sent as they are (a log chunk). */
-  body?: string | Uint8Array;
+  /** Text, or bytes sent as they are (a log chunk), in one piece or several sent one after the other. */
+  body?: string | Uint8Array | readonly Uint8Array[];
   /** Abort when no response has arrived in this long. */
   timeoutMs?: number;
   signal?: AbortSignal;
@@ -36,14 +36,24 @@ export function open(url: string, options: TransportRequest): Promise<IncomingMe
   const agent = agents[target.protocol as keyof typeof agents];
   if (!agent) return Promise.reject(new NetworkError(`unsupported URL scheme '${target.protocol}' (use http:// or https://)`));
   return new Promise((resolve, reject) => {
-    const headers = { ...options.headers, ...(options.body !== undefined ? { "content-length": String(Buffer.byteLength(options.body)) } : {}) };
+    const { body } = options;
+    const headers = { ...options.headers, ...(body !== undefined ? { "content-length": String(byteLength(body)) } : {}) };
     const request = send(target, { method: options.method, headers, agent, signal: options.signal }, resolve);
     request.on("error", (error) => reject(new NetworkError(error.message, error)));
     if (options.timeoutMs) {
       request.setTimeout(options.timeoutMs, () => request.destroy(new Error(`no answer within ${options.timeoutMs} ms`)));
     }
-    request.end(options.body);
+    if (!Array.isArray(body)) return void request.end(body);
+    // Pieces, not one buffer joined from them: a log batch's megabytes are then not copied once more.
+    for (const piece of body as readonly Uint8Array[]) request.write(piece);
+    request.end();
   });
+}
+
+function byteLength(body: string | Uint8Array | readonly Uint8Array[]): number {
+  if (typeof body === "string") return Buffer.byteLength(body);
+  if (!Array.isArray(body)) return (body as Uint8Array).byteLength;
+  return (body as readonly Uint8Array[]).reduce((sum, piece) => sum + piece.byteLength, 0);
 }
 
 /** Sends a request and reads the whole response body as text. */

@@ -133,8 +133,6 @@ export async function runTask(state: LoopState, task: Task): Promise<boolean> {
   try {
     log.info(`Prepared to run task ${task.taskId} with args ${pythonRepr(task.args)}.`);
     heartbeat.start();
-    // Before the job starts, and at once: a pool that is told only later would not know the task of a slot killed
-    // in between, which would then come back only by its heartbeat timeout.
     state.settings.observer?.taskStarted(task);
     const context: LoopJobContext = {
       task,

@@ -14,7 +14,7 @@ describe("the batch log body", () => {
       { taskId: "t_BBBBBBBBBBBB", chunk: { attempt: 3, run: "r2", offset: 1024, data: binary, ended: true } },
       { taskId: "t_CCCCCCCCCCCC", chunk: { attempt: 1, run: "r3", offset: 7, data: Buffer.alloc(0), ended: true } },
     ];
-    const decoded = decodeLogBatch(encodeLogBatch(entries));
+    const decoded = decodeLogBatch(Buffer.concat(encodeLogBatch(entries)));
     expect(decoded.map(({ taskId, chunk }) => ({ taskId, chunk: { ...chunk, data: Buffer.from(chunk.data) } }))).toEqual(entries);
   });
 

@@ -5,6 +5,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { StringDecoder } from "node:string_decoder";
 import { afterEach, describe, expect, it } from "vitest";
 import { AnsiStripper, captureOutput } from "../../src/runner/capture.js";
 
@@ -97,5 +98,36 @@ describe("captureOutput", () => {
     }
     expect(seen).toEqual(["\u001b[1mbefore\u001b[0m\n", "after\n", "only line\n"]); // the terminal at once
     expect(bytes).toEqual(["\u001b[1mbefore\u001b[0m\n", "after\n"]); // the server's copy as written
+  });
+
+  it("writes plain ASCII chunks as they are and the rest decoded and stripped: the same file as one pass over the whole stream", () => {
+    const dir = mkdtempSync(join(tmpdir(), "capture-"));
+    dirs.push(dir);
+    const originalOut = process.stdout.write;
+    process.stdout.write = (() => true) as typeof process.stdout.write;
+    // Pieces that cover the fast path and every way out of it: escapes, \r, characters of 2 to 4 bytes, a stray
+    // continuation byte; cut at random places, so characters and escapes straddle chunks.
+    const pieces = ["plain text ", "1 2 3\n", "\u001b[31mred\u001b[0m", "bar\r", "\r\n", "é", "日本", "😀", "\u001b]0;t\u0007", "\n"].map((piece) => Buffer.from(piece, "utf8"));
+    pieces.push(Buffer.from([0x80]));
+    let seed = 7;
+    const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    try {
+      for (let round = 0; round < 200; round++) {
+        const stream = Buffer.concat(Array.from({ length: 1 + random(30) }, () => pieces[random(pieces.length)]!));
+        const file = join(dir, `run-${round}.log`);
+        const capture = captureOutput(file);
+        for (let at = 0; at < stream.length; ) {
+          const size = 1 + random(12);
+          process.stdout.write(stream.subarray(at, at + size));
+          at += size;
+        }
+        capture.stop();
+        const stripper = new AnsiStripper();
+        const whole = stripper.push(new StringDecoder("utf8").write(stream)) + stripper.flush();
+        expect(readFileSync(file)).toEqual(Buffer.from(whole, "utf8"));
+      }
+    } finally {
+      process.stdout.write = originalOut;
+    }
   });
 });

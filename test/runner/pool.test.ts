@@ -8,6 +8,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseGpuList, selectGpus } from "../../src/cli/loop/pool/gpus.js";
 import { slotArgv } from "../../src/cli/loop/pool/argv.js";
+import { reportOrphans } from "../../src/cli/loop/pool/pool.js";
+import { HttpLabtasker } from "../../src/client/labtasker.js";
+import { loadClientConfig } from "../../src/config/clientConfig.js";
 import { planSlots } from "../../src/cli/loop/pool/slots.js";
 import { parseGpuSamples, sampleToTelemetry, startTelemetry, type GpuSample } from "../../src/cli/loop/pool/telemetry.js";
 import type { Labtasker } from "../../src/core/api.js";
@@ -212,6 +215,28 @@ describe("labtasker loop --gpus", () => {
     // The loop that died left no command behind: task 1's sleeper is gone.
     const sleeper = Number(readFileSync(join(out, "pids.1"), "utf8").split(" ")[0]);
     expect(() => process.kill(sleeper, 0)).toThrow();
+  });
+
+  it("finds the task of a slot that died before it told the pool (between its fetch and its command's start) in the queue", async () => {
+    await using h = await loopHarness();
+    const [taskId] = await h.api.submitTasks([{ args: { i: 0 } }, { args: { i: 1 } }]);
+    const workerId = await h.api.createWorker({ workerName: "host-gpu0" });
+    const other = await h.api.createWorker({ workerName: "host-gpu1" });
+    expect((await h.api.fetchTask({ workerId }))!.taskId).toBe(taskId);
+    const theOthers = (await h.api.fetchTask({ workerId: other }))!.taskId; // another slot's: left alone
+    const events: string[] = [];
+    const slot = { label: "gpu0", workerId, task: null, phase: "restarting" as const, lastLine: "", gpu: null };
+    // Through the server, as the pool's client asks it (the filter on worker_id travels as extra_filter).
+    const config = loadClientConfig({}, h.env);
+    const client = new HttpLabtasker({ baseUrl: config.apiBaseUrl, queueName: h.queueName, password: "pw" });
+    await reportOrphans(client, slot, null, "was killed by SIGKILL", { event: (_slot, message) => events.push(message) });
+    const task = (await h.api.getTask(taskId!));
+    expect(task).toMatchObject({ status: "pending", retries: 1, summary: { labtasker_exception: { type: "PoolSlotDied" } } });
+    expect((await h.api.getTask(theOthers)).status).toBe("running");
+    expect(events).toEqual([`Task ${taskId} reported failed: The loop of pool slot gpu0 was killed by SIGKILL while running this task.`]);
+    // Nothing running under the worker: nothing to report.
+    await reportOrphans(client, slot, null, "was killed by SIGKILL", { event: (_slot, message) => events.push(message) });
+    expect(events).toHaveLength(1);
   });
 
   it("Ctrl+C (SIGINT to the pool) stops every slot, each reporting its task", { timeout: 60_000 }, async () => {

@@ -20,7 +20,8 @@ interface WirePlace {
 
 const NEWLINE = 0x0a;
 
-export function encodeLogBatch(entries: readonly TaskLogBatchEntry[]): Buffer {
+/** The body, in pieces to send one after the other: the JSON line, then each chunk's bytes (not copied). */
+export function encodeLogBatch(entries: readonly TaskLogBatchEntry[]): Uint8Array[] {
   const places: WirePlace[] = entries.map(({ taskId, chunk }) => ({
     task_id: taskId,
     attempt: chunk.attempt,
@@ -30,7 +31,7 @@ export function encodeLogBatch(entries: readonly TaskLogBatchEntry[]): Buffer {
     ended: chunk.ended === true,
   }));
   const head = Buffer.from(`${JSON.stringify({ chunks: places })}\n`, "utf8");
-  return Buffer.concat([head, ...entries.map(({ chunk }) => chunk.data)]);
+  return [head, ...entries.map(({ chunk }) => chunk.data)];
 }
 
 /** The entries of a batch body; their bytes are views of `body`, not copies. Throws BadRequestError on a bad body. */

@@ -8,7 +8,8 @@
  * - A slot that ends by itself (exit 0: no more work, its worker suspended or crashed) is done; the pool ends when
  *   every slot is done.
  * - A slot that dies otherwise (killed, a crash) had a task: the pool stops the command it left behind, reports the
- *   task failed (it goes back to pending while it has retries, as any failure), and starts the slot again after a
+ *   task failed (the one the slot told it of, else those its worker still runs in the queue; it goes back to pending
+ *   while it has retries, as any failure), and starts the slot again after a
  *   backoff (1 s doubling to 30 s; it gives up after 10 deaths in a row without a task run to its end).
  * - Slots run in process groups of their own, so Ctrl+C at the terminal reaches the pool only: it passes SIGINT (or
  *   SIGTERM, SIGHUP) to every slot, each reports its task as `labtasker loop` does, and the pool ends by that signal,
@@ -133,9 +134,8 @@ export async function runPool(options: PoolOptions): Promise<PoolResult> {
   const onMessage = (slot: Slot, message: SlotMessage) => {
     if (message.type === "task") {
       slot.task = { taskId: message.taskId, args: message.args, startedAt: message.startedAt };
-      slot.lastLine = "";
-    } else if (message.type === "command") {
       slot.commandPid = message.pid;
+      slot.lastLine = "";
     } else if (message.type === "idle") {
       if (slot.task !== null) slot.deaths = 0; // a task ran to its end: the slot works
       slot.task = null;
@@ -167,7 +167,7 @@ export async function runPool(options: PoolOptions): Promise<PoolResult> {
         // gone already
       }
     }
-    if (task !== null) await reportOrphan(client, slot, task.taskId, how, view);
+    await reportOrphans(client, slot, task?.taskId ?? null, how, view);
     slot.deaths += 1;
     if (stopping !== null) {
       slot.phase = "done";
@@ -211,8 +211,28 @@ export async function runPool(options: PoolOptions): Promise<PoolResult> {
   return result;
 }
 
-/** Reports the task a dead slot left running as failed, so it comes back (retries permitting) rather than waiting for its heartbeat timeout. */
-async function reportOrphan(client: Labtasker, slot: Slot, taskId: string, how: string, view: PoolView): Promise<void> {
+/** What the report of a dead slot's task needs of the slot. */
+type OrphanSlot = SlotState & Pick<Slot, "workerId">;
+
+/**
+ * Reports the task a dead slot left running as failed, so it comes back (retries permitting) rather than waiting for
+ * its heartbeat timeout. A slot that died before it told the pool of its task (between its fetch and its command's
+ * start) still runs it in the queue under its worker: those are found there.
+ */
+export async function reportOrphans(client: Labtasker, slot: OrphanSlot, told: string | null, how: string, view: Pick<PoolView, "event">): Promise<void> {
+  if (told !== null) return reportOrphan(client, slot, told, how, view);
+  let running: string[];
+  try {
+    const found = await client.lsTasks({ status: "running", extraFilter: { worker_id: slot.workerId }, limit: 10 });
+    running = found.content.map((task) => task.taskId);
+  } catch (error) {
+    view.event(slot, `Could not look for a task the slot left running (${(error as Error).message}); its heartbeat timeout returns any.`);
+    return;
+  }
+  for (const taskId of running) await reportOrphan(client, slot, taskId, how, view);
+}
+
+async function reportOrphan(client: Labtasker, slot: OrphanSlot, taskId: string, how: string, view: Pick<PoolView, "event">): Promise<void> {
   const message = `The loop of pool slot ${slot.label} ${how} while running this task`;
   try {
     await client.reportTaskStatus(taskId, "failed", {

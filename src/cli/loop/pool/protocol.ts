@@ -2,6 +2,11 @@
  * What a pool's slot (a `labtasker loop` process the pool started) tells the pool over its IPC channel: the task it
  * runs and the process group of its command, so that when the slot dies the pool can stop the command it left and
  * report the task. A slot whose pool is gone (the channel closed) stops as on SIGTERM.
+ *
+ * One message per command's start, sent once the command has started: sent before, it took the CPU from the
+ * start (the pool's process wakes for each message), and a second message carried the command's process group. A
+ * slot killed between its fetch and that message leaves the pool without its task: the pool then asks the queue
+ * for the tasks its worker still runs (./pool.ts).
  */
 import type { LoopObserver } from "../../../runner/index.js";
 
@@ -9,8 +14,8 @@ import type { LoopObserver } from "../../../runner/index.js";
 export const SLOT_ENV = "LABTASKER_GPU_SLOT";
 
 export type SlotMessage =
-  | { type: "task"; taskId: string; args: unknown; startedAt: number }
-  | { type: "command"; pid: number }
+  /** A command started for a task; `pid` leads its process group. */
+  | { type: "task"; taskId: string; args: unknown; startedAt: number; pid: number }
   | { type: "idle" };
 
 /** The pool's side of a slot, inside the slot's loop process; null when this loop is not a pool's slot. */
@@ -29,12 +34,20 @@ export function slotLink(): SlotLink | null {
   const stop = new AbortController();
   process.once("disconnect", () => stop.abort("SIGTERM"));
   process.channel?.unref(); // the channel alone must not keep the loop alive once it is done
+  /** The task whose command is about to start, with when it started (told to the pool with the command's pid). */
+  let starting: { taskId: string; args: unknown; startedAt: number } | null = null;
   return {
     observer: {
-      taskStarted: (task) => send({ type: "task", taskId: task.taskId, args: task.args, startedAt: Date.now() }),
-      taskEnded: () => send({ type: "idle" }),
+      taskStarted: (task) => (starting = { taskId: task.taskId, args: task.args, startedAt: Date.now() }),
+      taskEnded: () => {
+        starting = null;
+        send({ type: "idle" });
+      },
     },
-    onSpawn: (pid) => send({ type: "command", pid }),
+    onSpawn: (pid) => {
+      if (starting !== null) send({ type: "task", ...starting, pid });
+      starting = null;
+    },
     signal: stop.signal,
   };
 }
