@@ -43,17 +43,17 @@ export function open(url: string, options: TransportRequest): Promise<IncomingMe
     if (options.timeoutMs) {
       request.setTimeout(options.timeoutMs, () => request.destroy(new Error(`no answer within ${options.timeoutMs} ms`)));
     }
-    if (!Array.isArray(body)) return void request.end(body);
+    if (body === undefined || typeof body === "string" || body instanceof Uint8Array) return void request.end(body);
     // Pieces, not one buffer joined from them: a log batch's megabytes are then not copied once more.
-    for (const piece of body as readonly Uint8Array[]) request.write(piece);
+    for (const piece of body) request.write(piece);
     request.end();
   });
 }
 
 function byteLength(body: string | Uint8Array | readonly Uint8Array[]): number {
   if (typeof body === "string") return Buffer.byteLength(body);
-  if (!Array.isArray(body)) return (body as Uint8Array).byteLength;
-  return (body as readonly Uint8Array[]).reduce((sum, piece) => sum + piece.byteLength, 0);
+  if (body instanceof Uint8Array) return body.byteLength;
+  return body.reduce((sum, piece) => sum + piece.byteLength, 0);
 }
 
 /** Sends a request and reads the whole response body as text. */

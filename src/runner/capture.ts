@@ -102,6 +102,26 @@ export interface CaptureOptions {
 }
 
 /**
+ * The bytes of what was held: neighbouring texts joined before they are encoded, so a character whose halves (a
+ * surrogate pair) came in two writes is encoded whole, as it was when only text was held.
+ */
+function joinHeld(held: ReadonlyArray<string | Buffer>): Buffer {
+  const parts: Buffer[] = [];
+  let text = "";
+  for (const part of held) {
+    if (typeof part === "string") {
+      text += part;
+      continue;
+    }
+    if (text !== "") parts.push(Buffer.from(text, "utf8"));
+    text = "";
+    parts.push(part);
+  }
+  if (text !== "") parts.push(Buffer.from(text, "utf8"));
+  return Buffer.concat(parts);
+}
+
+/**
  * Starts copying `process.stdout` and `process.stderr` to `file` (appending). Captures do not nest. A file that
  * cannot be opened or written to is left alone, the output still goes to the terminal.
  */
@@ -115,6 +135,7 @@ export function captureOutput(file: string, options: CaptureOptions = {}): Outpu
   let bypassed = 0;
   const write = (text: string | Buffer) => {
     try {
+      // Two calls for TypeScript's two overloads (text, bytes).
       if (typeof text === "string") writeSync(fd!, text);
       else writeSync(fd!, text);
     } catch {
@@ -124,7 +145,7 @@ export function captureOutput(file: string, options: CaptureOptions = {}): Outpu
   };
   const open = () => {
     if (held === null) return;
-    const text = Buffer.concat(held.map((part) => (typeof part === "string" ? Buffer.from(part, "utf8") : part)));
+    const text = joinHeld(held);
     held = null;
     try {
       fd = openSync(file, "a");

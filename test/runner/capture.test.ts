@@ -100,34 +100,49 @@ describe("captureOutput", () => {
     expect(bytes).toEqual(["\u001b[1mbefore\u001b[0m\n", "after\n"]); // the server's copy as written
   });
 
-  it("writes plain ASCII chunks as they are and the rest decoded and stripped: the same file as one pass over the whole stream", () => {
+  it("writes plain ASCII chunks as they are and the rest decoded and stripped: the same file as decoding and stripping every write", () => {
     const dir = mkdtempSync(join(tmpdir(), "capture-"));
     dirs.push(dir);
-    const originalOut = process.stdout.write;
+    const originals = [process.stdout.write, process.stderr.write];
     process.stdout.write = (() => true) as typeof process.stdout.write;
-    // Pieces that cover the fast path and every way out of it: escapes, \r, characters of 2 to 4 bytes, a stray
-    // continuation byte; cut at random places, so characters and escapes straddle chunks.
+    process.stderr.write = (() => true) as typeof process.stderr.write;
+    // Pieces that take the fast path and every way out of it: escapes, \r, characters of 2 to 4 bytes, a stray
+    // continuation byte; cut at random places, so characters and escapes straddle writes (and the two streams).
     const pieces = ["plain text ", "1 2 3\n", "\u001b[31mred\u001b[0m", "bar\r", "\r\n", "é", "日本", "😀", "\u001b]0;t\u0007", "\n"].map((piece) => Buffer.from(piece, "utf8"));
     pieces.push(Buffer.from([0x80]));
+    for (let i = 0; i < 8; i++) pieces.push(Buffer.from(`plain line ${i}\n`)); // most output is plain
     let seed = 7;
-    const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const random = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0), (seed >>> 16) % n);
+    let plainWrites = 0;
     try {
-      for (let round = 0; round < 200; round++) {
-        const stream = Buffer.concat(Array.from({ length: 1 + random(30) }, () => pieces[random(pieces.length)]!));
+      for (let round = 0; round < 300; round++) {
+        const streams = [Buffer.concat(Array.from({ length: 1 + random(30) }, () => pieces[random(pieces.length)]!)), Buffer.concat(Array.from({ length: random(10) }, () => pieces[random(pieces.length)]!))];
         const file = join(dir, `run-${round}.log`);
-        const capture = captureOutput(file);
-        for (let at = 0; at < stream.length; ) {
-          const size = 1 + random(12);
-          process.stdout.write(stream.subarray(at, at + size));
-          at += size;
+        const openLater = random(2) === 0;
+        const capture = captureOutput(file, { openLater });
+        // The reference: every write decoded (per stream) and stripped (per stream), as before the fast path.
+        const decoders = [new StringDecoder("utf8"), new StringDecoder("utf8")];
+        const strippers = [new AnsiStripper(), new AnsiStripper()];
+        let expected = "";
+        const at = [0, 0];
+        while (at[0]! < streams[0]!.length || at[1]! < streams[1]!.length) {
+          const which = at[1]! < streams[1]!.length && (at[0]! >= streams[0]!.length || random(3) === 0) ? 1 : 0;
+          const size = random(13); // 0: an empty write
+          const bytes = streams[which]!.subarray(at[which]!, at[which]! + size);
+          at[which]! += bytes.length;
+          const asText = random(4) === 0 && bytes.every((byte) => byte < 0x80); // sometimes a string (whole characters)
+          if (!asText && bytes.length > 0 && bytes.every((byte) => byte < 0x80 && byte !== 0x1b && byte !== 0x0d)) plainWrites += 1;
+          (which === 0 ? process.stdout : process.stderr).write(asText ? bytes.toString("latin1") : bytes);
+          expected += strippers[which]!.push(asText ? bytes.toString("latin1") : decoders[which]!.write(bytes));
+          if (openLater && random(20) === 0) capture.open();
         }
         capture.stop();
-        const stripper = new AnsiStripper();
-        const whole = stripper.push(new StringDecoder("utf8").write(stream)) + stripper.flush();
-        expect(readFileSync(file)).toEqual(Buffer.from(whole, "utf8"));
+        for (const which of [0, 1]) expected += strippers[which]!.push(decoders[which]!.end()) + strippers[which]!.flush();
+        expect(readFileSync(file)).toEqual(Buffer.from(expected, "utf8"));
       }
     } finally {
-      process.stdout.write = originalOut;
+      [process.stdout.write, process.stderr.write] = originals as [typeof process.stdout.write, typeof process.stderr.write];
     }
+    expect(plainWrites).toBeGreaterThan(1000); // writes that can pass as they are were many
   });
 });

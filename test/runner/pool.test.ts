@@ -217,9 +217,9 @@ describe("labtasker loop --gpus", () => {
     expect(() => process.kill(sleeper, 0)).toThrow();
   });
 
-  it("finds the task of a slot that died before it told the pool (between its fetch and its command's start) in the queue", async () => {
+  it("reports what a dead slot's worker still runs in the queue, told or not (died before its command started, or after a fetch that claimed the next task)", async () => {
     await using h = await loopHarness();
-    const [taskId] = await h.api.submitTasks([{ args: { i: 0 } }, { args: { i: 1 } }]);
+    const [taskId] = await h.api.submitTasks([{ args: { i: 0 } }, { args: { i: 1 } }, { args: { i: 2 } }]);
     const workerId = await h.api.createWorker({ workerName: "host-gpu0" });
     const other = await h.api.createWorker({ workerName: "host-gpu1" });
     expect((await h.api.fetchTask({ workerId }))!.taskId).toBe(taskId);
@@ -237,6 +237,10 @@ describe("labtasker loop --gpus", () => {
     // Nothing running under the worker: nothing to report.
     await reportOrphans(client, slot, null, "was killed by SIGKILL", { event: (_slot, message) => events.push(message) });
     expect(events).toHaveLength(1);
+    // The pool still knows the last task (its report rode on the fetch that claimed the next): the queue says which runs.
+    const next = (await h.api.fetchTask({ workerId }))!.taskId;
+    await reportOrphans(client, slot, taskId!, "was killed by SIGKILL", { event: (_slot, message) => events.push(message) });
+    expect(events.slice(1)).toEqual([`Task ${next} reported failed: The loop of pool slot gpu0 was killed by SIGKILL while running this task.`]);
   });
 
   it("Ctrl+C (SIGINT to the pool) stops every slot, each reporting its task", { timeout: 60_000 }, async () => {

@@ -48,32 +48,39 @@ export interface ChildOptions {
 export interface ChildResult {
   /** The exit code; for a command killed by a signal, minus the signal number (Python's returncode). */
   exitCode: number;
-  /** The last lines of the output (ANSI escapes removed), for the failure summary. */
+  /** The last lines of the output (ANSI escapes removed), for the failure summary; empty after exit code 0. */
   tail: string;
 }
 
 /** The end of the output kept for a failure summary: at most this many characters, then this many lines. */
 const TAIL_CHARS = 16_384;
 const TAIL_LINES = 40;
-/** The bytes of output kept for that tail (four per character at most). */
-const TAIL_WINDOW = 4 * TAIL_CHARS;
+/**
+ * The bytes of output kept for that tail: a character takes at most 4, and colours and cursor moves (a progress bar
+ * redrawn, a rich table) take more, so 16 per character of the tail.
+ */
+const TAIL_WINDOW = 16 * TAIL_CHARS;
 /** How long to wait for the output pipes to close after the command exited (a daemon it left may hold them). */
 const DRAIN_MS = 1000;
 
 /**
- * The last output of a command, as it came (stdout and stderr in their order), made text only when asked: decoding
- * and stripping every chunk as it came, for a tail read once at the end, took a fifth of the loop's time on a chatty
- * command. {@link TAIL_WINDOW} bytes hold far more than {@link TAIL_CHARS} characters of text, so whatever the window
- * cut at its start (a character, an escape) is cut off again with the oldest characters.
+ * The last output of a command, as it came (stdout and stderr in their order), made text only when a failure asks
+ * for it: decoding and stripping every chunk as it came, for a tail read once at the end, took a fifth of the loop's
+ * time on a chatty command. When older output was dropped, the text starts at its first whole line, so a character
+ * or an escape the window cut does not show.
  */
 class RecentOutput {
   private readonly chunks: Array<{ stream: 0 | 1; bytes: Buffer }> = [];
   private bytes = 0;
+  private dropped = false;
 
   push(stream: 0 | 1, bytes: Buffer): void {
     this.chunks.push({ stream, bytes });
     this.bytes += bytes.length;
-    while (this.chunks.length > 1 && this.bytes - this.chunks[0]!.bytes.length >= TAIL_WINDOW) this.bytes -= this.chunks.shift()!.bytes.length;
+    while (this.chunks.length > 1 && this.bytes - this.chunks[0]!.bytes.length >= TAIL_WINDOW) {
+      this.bytes -= this.chunks.shift()!.bytes.length;
+      this.dropped = true;
+    }
   }
 
   /** The output kept, decoded per stream (a character cut between two chunks is decoded whole), ANSI escapes removed. */
@@ -81,8 +88,13 @@ class RecentOutput {
     const decoders = [new StringDecoder("utf8"), new StringDecoder("utf8")];
     const stripper = new AnsiStripper();
     let text = "";
-    for (const { stream, bytes } of this.chunks) text += stripper.push(decoders[stream]!.write(bytes.subarray(Math.max(0, bytes.length - TAIL_WINDOW))));
-    return text + stripper.push(decoders[0]!.end() + decoders[1]!.end()) + stripper.flush();
+    for (const { stream, bytes } of this.chunks) {
+      const kept = bytes.length > TAIL_WINDOW ? bytes.subarray(bytes.length - TAIL_WINDOW) : bytes;
+      text += stripper.push(decoders[stream]!.write(kept));
+      this.dropped ||= kept !== bytes;
+    }
+    text += stripper.push(decoders[0]!.end() + decoders[1]!.end()) + stripper.flush();
+    return this.dropped ? text.slice(text.indexOf("\n") + 1) : text;
   }
 }
 
@@ -215,7 +227,8 @@ export function runChild(options: ChildOptions): Promise<ChildResult> {
         child.stderr?.destroy();
         child.stdin?.destroy();
         const exitCode = code ?? -(osConstants.signals[signal as NodeJS.Signals] ?? 0);
-        resolve({ exitCode, tail: recent.text().slice(-TAIL_CHARS).split("\n").slice(-TAIL_LINES).join("\n") });
+        const tail = exitCode === 0 ? "" : recent.text().slice(-TAIL_CHARS).split("\n").slice(-TAIL_LINES).join("\n");
+        resolve({ exitCode, tail });
       };
       // 'close' follows once the pipes are drained; a background process the command left may keep them open.
       const timer = setTimeout(settle, DRAIN_MS);

@@ -133,12 +133,13 @@ export async function runPool(options: PoolOptions): Promise<PoolResult> {
 
   const onMessage = (slot: Slot, message: SlotMessage) => {
     if (message.type === "task") {
+      // The last line stays: the loop's lines about this task came before this message.
       slot.task = { taskId: message.taskId, args: message.args, startedAt: message.startedAt };
       slot.commandPid = message.pid;
-      slot.lastLine = "";
     } else if (message.type === "idle") {
-      if (slot.task !== null) slot.deaths = 0; // a task ran to its end: the slot works
+      slot.deaths = 0; // a task ran to its end: the slot's loop works
       slot.task = null;
+      slot.lastLine = "";
       slot.commandPid = null;
       slot.phase = "idle";
     }
@@ -167,7 +168,8 @@ export async function runPool(options: PoolOptions): Promise<PoolResult> {
         // gone already
       }
     }
-    await reportOrphans(client, slot, task?.taskId ?? null, how, view);
+    // Stopping: no search (the queue may be what is failing, and the user waits), the task it told of is reported.
+    await reportOrphans(client, slot, task?.taskId ?? null, how, view, stopping === null);
     slot.deaths += 1;
     if (stopping !== null) {
       slot.phase = "done";
@@ -215,19 +217,20 @@ export async function runPool(options: PoolOptions): Promise<PoolResult> {
 type OrphanSlot = SlotState & Pick<Slot, "workerId">;
 
 /**
- * Reports the task a dead slot left running as failed, so it comes back (retries permitting) rather than waiting for
- * its heartbeat timeout. A slot that died before it told the pool of its task (between its fetch and its command's
- * start) still runs it in the queue under its worker: those are found there.
+ * Reports the tasks a dead slot left running as failed, so they come back (retries permitting) rather than waiting
+ * for their heartbeat timeout: those its worker still runs in the queue, which covers a task the slot had not told
+ * the pool of (it died between its fetch and its command's start, or after a fetch that carried the last task's
+ * report); `told`, the task the pool knows, when the queue cannot be asked (or `search` is false).
  */
-export async function reportOrphans(client: Labtasker, slot: OrphanSlot, told: string | null, how: string, view: Pick<PoolView, "event">): Promise<void> {
-  if (told !== null) return reportOrphan(client, slot, told, how, view);
-  let running: string[];
-  try {
-    const found = await client.lsTasks({ status: "running", extraFilter: { worker_id: slot.workerId }, limit: 10 });
-    running = found.content.map((task) => task.taskId);
-  } catch (error) {
-    view.event(slot, `Could not look for a task the slot left running (${(error as Error).message}); its heartbeat timeout returns any.`);
-    return;
+export async function reportOrphans(client: Labtasker, slot: OrphanSlot, told: string | null, how: string, view: Pick<PoolView, "event">, search = true): Promise<void> {
+  let running = told === null ? [] : [told];
+  if (search) {
+    try {
+      const found = await client.lsTasks({ status: "running", extraFilter: { worker_id: slot.workerId }, limit: 10 });
+      running = found.content.map((task) => task.taskId);
+    } catch (error) {
+      view.event(slot, `Could not ask the queue which tasks the slot left running (${(error as Error).message}).`);
+    }
   }
   for (const taskId of running) await reportOrphan(client, slot, taskId, how, view);
 }

@@ -4,9 +4,9 @@
  * report the task. A slot whose pool is gone (the channel closed) stops as on SIGTERM.
  *
  * One message per command's start, sent once the command has started: sent before, it took the CPU from the
- * start (the pool's process wakes for each message), and a second message carried the command's process group. A
- * slot killed between its fetch and that message leaves the pool without its task: the pool then asks the queue
- * for the tasks its worker still runs (./pool.ts).
+ * start (the pool's process wakes for each message), and a second message carried the command's process group. What
+ * a dead slot's worker still runs, the pool asks the queue (./pool.ts): a slot can die before that message, or after
+ * its next fetch claimed a task while the pool still knows the last one.
  */
 import type { LoopObserver } from "../../../runner/index.js";
 
@@ -16,6 +16,7 @@ export const SLOT_ENV = "LABTASKER_GPU_SLOT";
 export type SlotMessage =
   /** A command started for a task; `pid` leads its process group. */
   | { type: "task"; taskId: string; args: unknown; startedAt: number; pid: number }
+  /** The slot's task ended (reported, or given back), told or not (a command that could not start is not told). */
   | { type: "idle" };
 
 /** The pool's side of a slot, inside the slot's loop process; null when this loop is not a pool's slot. */
