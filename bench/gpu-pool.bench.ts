@@ -12,13 +12,18 @@
  *   whole drain, from the first task's start to the loop's exit (every upload and the final drain included), with
  *   upload over without.
  *
+ * The loops' directory (their LABTASKER_ROOT, where each run's directory and files are made) is under the
+ * repository's `.bench-scratch/`, as a user's `./.labtasker` is under their project, not under the system's temporary
+ * directory: on a machine whose test suites create and delete many files there, ext4 looks past every recently
+ * deleted inode of that directory's group for each new file, which added 4-5 ms to the gap on the development
+ * machine (docs/benchmarks.md, the idle gap's fifth round). `BENCH_SCRATCH_DIR` puts it elsewhere.
+ *
  * Run: `npm run build && npm run bench -- gpu-pool` (or `npx tsx bench/gpu-pool.bench.ts` for this module alone).
  */
 import { spawn } from "node:child_process";
 import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Redis } from "ioredis";
@@ -30,6 +35,7 @@ import { median } from "./lib/stats.js";
 import type { BenchOptions, BenchResult } from "./lib/types.js";
 
 const CLI = resolve(import.meta.dirname, "../dist/cli/main.js");
+const SCRATCH = process.env.BENCH_SCRATCH_DIR || resolve(import.meta.dirname, "../.bench-scratch");
 const POOL_TASKS = 200;
 const GAP_GOAL_MS = 20;
 const LOG_TASKS = 5;
@@ -54,7 +60,8 @@ async function openQueue(redisUrl: string): Promise<Queue> {
   const server = await new Promise<Server>((r) => {
     const s = app.listen(0, "127.0.0.1", () => r(s));
   });
-  const dir = mkdtempSync(join(tmpdir(), "labtasker-pool-bench-"));
+  mkdirSync(SCRATCH, { recursive: true });
+  const dir = mkdtempSync(join(SCRATCH, "labtasker-pool-bench-"));
   mkdirSync(join(dir, "bin"));
   writeFileSync(join(dir, "bin", "nvidia-smi"), `#!/bin/sh\nprintf '%s' '${GPU_LIST}'\n`);
   chmodSync(join(dir, "bin", "nvidia-smi"), 0o755);
