@@ -238,9 +238,33 @@ describe("labtasker loop --gpus", () => {
     await reportOrphans(client, slot, null, "was killed by SIGKILL", { event: (_slot, message) => events.push(message) });
     expect(events).toHaveLength(1);
     // The pool still knows the last task (its report rode on the fetch that claimed the next): the queue says which runs.
+    const last = (await h.api.fetchTask({ workerId }))!.taskId;
+    await h.api.reportTaskStatus(last, "success", { workerId });
     const next = (await h.api.fetchTask({ workerId }))!.taskId;
-    await reportOrphans(client, slot, taskId!, "was killed by SIGKILL", { event: (_slot, message) => events.push(message) });
+    expect(next).not.toBe(last);
+    await reportOrphans(client, slot, last, "was killed by SIGKILL", { event: (_slot, message) => events.push(message) });
     expect(events.slice(1)).toEqual([`Task ${next} reported failed: The loop of pool slot gpu0 was killed by SIGKILL while running this task.`]);
+    expect((await h.api.getTask(last)).status).toBe("success");
+  });
+
+  it("reports the task it was told of when the queue cannot be asked, and asks nothing while stopping", async () => {
+    const reported: string[] = [];
+    const asked: string[] = [];
+    const client = {
+      lsTasks: async () => {
+        asked.push("ls");
+        throw new Error("connection refused");
+      },
+      reportTaskStatus: async (taskId: string) => void reported.push(taskId),
+    } as unknown as Labtasker;
+    const events: string[] = [];
+    const slot = { label: "gpu1", workerId: "w1", task: null, phase: "restarting" as const, lastLine: "", gpu: null };
+    await reportOrphans(client, slot, "t_told", "exited with code 1", { event: (_slot, message) => events.push(message) });
+    expect(reported).toEqual(["t_told"]);
+    expect(events[0]).toBe("Could not ask the queue which tasks the slot left running (connection refused).");
+    await reportOrphans(client, slot, "t_stop", "was killed by SIGKILL", { event: () => undefined }, false);
+    expect(asked).toHaveLength(1); // not asked again
+    expect(reported).toEqual(["t_told", "t_stop"]);
   });
 
   it("Ctrl+C (SIGINT to the pool) stops every slot, each reporting its task", { timeout: 60_000 }, async () => {

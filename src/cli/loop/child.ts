@@ -66,8 +66,8 @@ const DRAIN_MS = 1000;
 /**
  * The last output of a command, as it came (stdout and stderr in their order), made text only when a failure asks
  * for it: decoding and stripping every chunk as it came, for a tail read once at the end, took a fifth of the loop's
- * time on a chatty command. When older output was dropped, the text starts at its first whole line, so a character
- * or an escape the window cut does not show.
+ * time on a chatty command. Where older output was dropped, the window may start inside a character (its remaining
+ * bytes are skipped) or an escape (the text then starts after the first line break, when one comes early).
  */
 class RecentOutput {
   private readonly chunks: Array<{ stream: 0 | 1; bytes: Buffer }> = [];
@@ -88,14 +88,30 @@ class RecentOutput {
     const decoders = [new StringDecoder("utf8"), new StringDecoder("utf8")];
     const stripper = new AnsiStripper();
     let text = "";
+    const started = [false, false];
     for (const { stream, bytes } of this.chunks) {
-      const kept = bytes.length > TAIL_WINDOW ? bytes.subarray(bytes.length - TAIL_WINDOW) : bytes;
-      text += stripper.push(decoders[stream]!.write(kept));
+      let kept = bytes.length > TAIL_WINDOW ? bytes.subarray(bytes.length - TAIL_WINDOW) : bytes;
       this.dropped ||= kept !== bytes;
+      if (this.dropped && !started[stream]) kept = kept.subarray(continuationBytes(kept)); // a character's rest
+      started[stream] = true;
+      text += stripper.push(decoders[stream]!.write(kept));
     }
     text += stripper.push(decoders[0]!.end() + decoders[1]!.end()) + stripper.flush();
-    return this.dropped ? text.slice(text.indexOf("\n") + 1) : text;
+    if (!this.dropped) return text;
+    // A cut escape leaves its parameters as text up to its end: the first line goes when it is short and not all.
+    const firstBreak = text.indexOf("\n");
+    return firstBreak >= 0 && firstBreak < CUT_LINE && firstBreak < text.length - 1 ? text.slice(firstBreak + 1) : text;
   }
+}
+
+/** How far into a cut window a line break may come for the partial line before it to go. */
+const CUT_LINE = 1024;
+
+/** UTF-8 continuation bytes at the start of `bytes` (at most 3: what a character cut before them left). */
+function continuationBytes(bytes: Buffer): number {
+  let count = 0;
+  while (count < 3 && count < bytes.length && (bytes[count]! & 0xc0) === 0x80) count += 1;
+  return count;
 }
 
 let helper: string | null | undefined;
