@@ -53,6 +53,12 @@ interface Queue {
   close(): Promise<void>;
 }
 
+/**
+ * The repetitions' directories, removed only when the benchmark ends: removed after each, their thousand files'
+ * inodes were still recent for the next repetition's, which ext4 without a journal then searched past (above).
+ */
+const used: string[] = [];
+
 /** {@link SCRATCH}, made if missing; the system's temporary directory (said once) where it cannot be made. */
 let scratch: string | undefined;
 function scratchParent(): string {
@@ -98,7 +104,7 @@ async function openQueue(redisUrl: string): Promise<Queue> {
       await new Promise((r) => server.close(r));
       await broker.close();
       redis.disconnect();
-      rmSync(dir, { recursive: true, force: true });
+      used.push(dir); // removed when the benchmark ends (see `used`)
     },
   };
 }
@@ -220,6 +226,7 @@ export async function run(options: BenchOptions = {}): Promise<BenchResult[]> {
     ];
   } finally {
     await own?.stop();
+    for (const dir of used.splice(0)) rmSync(dir, { recursive: true, force: true });
   }
 }
 
