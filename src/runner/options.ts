@@ -84,6 +84,7 @@ export interface LoopSettings {
 
 /** Told when each task starts and ends (after its report, or when it was not reported): for a process watching loops. */
 export interface LoopObserver {
+  /** A task is about to run: its run directory is made, its heartbeat started, its job not yet called. */
   taskStarted(task: Task): void;
   taskEnded(task: Task): void;
 }

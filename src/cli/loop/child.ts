@@ -88,16 +88,17 @@ class RecentOutput {
     const decoders = [new StringDecoder("utf8"), new StringDecoder("utf8")];
     const stripper = new AnsiStripper();
     let text = "";
+    let cut = this.dropped;
     const started = [false, false];
     for (const { stream, bytes } of this.chunks) {
       let kept = bytes.length > TAIL_WINDOW ? bytes.subarray(bytes.length - TAIL_WINDOW) : bytes;
-      this.dropped ||= kept !== bytes;
-      if (this.dropped && !started[stream]) kept = kept.subarray(continuationBytes(kept)); // a character's rest
+      cut ||= kept !== bytes;
+      if (cut && !started[stream]) kept = kept.subarray(continuationBytes(kept)); // a character's rest
       started[stream] = true;
       text += stripper.push(decoders[stream]!.write(kept));
     }
     text += stripper.push(decoders[0]!.end() + decoders[1]!.end()) + stripper.flush();
-    if (!this.dropped) return text;
+    if (!cut) return text;
     // A cut escape leaves its parameters as text up to its end: the first line goes when it is short and not all.
     const firstBreak = text.indexOf("\n");
     return firstBreak >= 0 && firstBreak < CUT_LINE && firstBreak < text.length - 1 ? text.slice(firstBreak + 1) : text;
